@@ -1,0 +1,146 @@
+//! The program catalog: what the classifier knows about programs by name.
+//!
+//! The catalog is data (`core/catalog/programs.toml`, documented in
+//! `docs/catalog.md`), compiled into the library and parsed once on first use.
+
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+/// A wrapper: a program that runs another command given on its command line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrapperSpec {
+    /// Options that take a value (`-u root`, `--user=root`, `-uroot`).
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    /// Options after which no command runs (`sudo -l`).
+    #[serde(default)]
+    pub no_command_options: Vec<String>,
+    /// Options that start a login shell when no command follows (`sudo -i`).
+    #[serde(default)]
+    pub login_shell_options: Vec<String>,
+    /// Positional arguments before the command (`timeout 5 cmd`).
+    #[serde(default)]
+    pub positionals: usize,
+    /// `NAME=value` words may precede the command (`env`).
+    #[serde(default)]
+    pub assignments: bool,
+    /// `-N` numeric options are accepted (`nice -10 cmd`).
+    #[serde(default)]
+    pub numeric_options: bool,
+    /// The command runs with other privileges.
+    #[serde(default)]
+    pub privileged: bool,
+    /// The remaining words are joined with spaces and run by `sh -c` (`watch`).
+    #[serde(default)]
+    pub joined_shell_command: bool,
+}
+
+/// Facts about an ordinary program.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    /// The program modifies nothing unless one of `writes_with` is given.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Options that make it write.
+    #[serde(default)]
+    pub writes_with: Vec<String>,
+    /// Subcommands that make the call read-only.
+    #[serde(default)]
+    pub read_only_subcommands: Vec<String>,
+    /// Whole argument lists that are read-only.
+    #[serde(default)]
+    pub read_only_exact: Vec<Vec<String>>,
+    /// Global options taking a value before the subcommand (`git -C dir`).
+    #[serde(default)]
+    pub subcommand_value_options: Vec<String>,
+    /// Tags the risk rules use.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Shell builtins.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Builtins {
+    /// Builtins that only work inside a shell or differ from their external twin.
+    pub shell_only: HashSet<String>,
+    /// Builtins that behave like the external program under conditions.
+    pub same_as_external: HashSet<String>,
+}
+
+/// The whole catalog.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    /// Shell builtins.
+    pub builtins: Builtins,
+    /// Wrappers by name.
+    pub wrappers: HashMap<String, WrapperSpec>,
+    /// Programs by name.
+    pub programs: HashMap<String, ProgramSpec>,
+}
+
+static SOURCE: &str = include_str!("../catalog/programs.toml");
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    // The file is compiled in and checked by a unit test, so this cannot fail
+    // in a released build.
+    toml::from_str(SOURCE).expect("core/catalog/programs.toml is valid")
+});
+
+/// The catalog compiled into this build.
+pub fn catalog() -> &'static Catalog {
+    &CATALOG
+}
+
+impl Catalog {
+    /// Looks a program up by name, trying version-less forms
+    /// (`python3.13` → `python3`, `mkfs.ext4` → `mkfs`).
+    pub fn program(&self, name: &str) -> Option<&ProgramSpec> {
+        self.programs
+            .get(name)
+            .or_else(|| self.programs.get(base_name(name)))
+    }
+
+    /// Whether the program carries a tag.
+    pub fn has_tag(&self, name: &str, tag: &str) -> bool {
+        self.program(name)
+            .is_some_and(|p| p.tags.iter().any(|t| t == tag))
+    }
+
+    /// Whether the catalog knows this program at all.
+    pub fn knows(&self, name: &str) -> bool {
+        self.program(name).is_some()
+            || self.wrappers.contains_key(name)
+            || self.builtins.shell_only.contains(name)
+            || self.builtins.same_as_external.contains(name)
+    }
+}
+
+/// Strips a version or variant suffix: `python3.13` → `python3`,
+/// `mkfs.ext4` → `mkfs`, `pip3.11` → `pip3`.
+pub fn base_name(name: &str) -> &str {
+    match name.find('.') {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_loads_and_knows_common_programs() {
+        let c = catalog();
+        assert!(c.program("ls").is_some_and(|p| p.read_only));
+        assert!(c.has_tag("python3.13", "interpreter"));
+        assert!(c.has_tag("mkfs.ext4", "format"));
+        assert!(c.wrappers.contains_key("sudo"));
+        assert!(c.builtins.shell_only.contains("cd"));
+        assert!(!c.knows("definitely-not-a-program"));
+    }
+}

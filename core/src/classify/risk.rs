@@ -1,0 +1,425 @@
+//! The risk rules. Each looks at the parsed structure (programs with their
+//! arguments after wrappers are removed, redirection targets, functions),
+//! never at substrings of the command line.
+
+use super::types::{Reason, ReasonCode, Risk};
+use super::walk::{Facts, Invocation, ScriptSource};
+use super::words::{PathClass, WordInfo};
+use crate::catalog::catalog;
+
+/// Collects reasons for the facts of one command line.
+pub fn assess(facts: &Facts) -> Vec<Reason> {
+    let mut out = Reasons::default();
+    for msg in &facts.remote_exec {
+        out.add(
+            ReasonCode::RemoteScriptExecution,
+            Risk::Critical,
+            format!("downloaded code is executed: {msg}"),
+        );
+    }
+    for name in &facts.fork_bombs {
+        out.add(
+            ReasonCode::ForkBomb,
+            Risk::Critical,
+            format!("function `{name}` calls itself repeatedly (fork bomb)"),
+        );
+    }
+    for e in &facts.nested_errors {
+        out.add(
+            ReasonCode::NestedParseError,
+            Risk::Medium,
+            format!("a nested script cannot be parsed: {e}"),
+        );
+    }
+    for r in &facts.redirects {
+        if r.op.writes_file() {
+            written_path(
+                &r.target,
+                &format!("redirection `{}`", r.op.as_str()),
+                &mut out,
+            );
+        } else if matches!(r.op, crate::shell::ast::RedirectOp::Input) {
+            credential_path(&r.target, &mut out);
+        }
+    }
+    for inv in &facts.invocations {
+        program(inv, facts, &mut out);
+    }
+    out.0
+}
+
+#[derive(Default)]
+struct Reasons(Vec<Reason>);
+
+impl Reasons {
+    fn add(&mut self, code: ReasonCode, risk: Risk, message: String) {
+        if !self
+            .0
+            .iter()
+            .any(|r| r.code == code && r.message == message)
+        {
+            self.0.push(Reason {
+                code,
+                risk,
+                message,
+            });
+        }
+    }
+}
+
+fn written_path(target: &WordInfo, what: &str, out: &mut Reasons) {
+    let shape = &target.shape;
+    if shape.starts_with("/dev/tcp/") || shape.starts_with("/dev/udp/") {
+        out.add(
+            ReasonCode::NetworkRedirection,
+            Risk::Medium,
+            format!("{what} opens a network connection to `{shape}`"),
+        );
+        return;
+    }
+    match PathClass::of(target) {
+        PathClass::Device => out.add(
+            ReasonCode::DeviceWrite,
+            Risk::Critical,
+            format!("{what} writes to the device `{shape}`"),
+        ),
+        PathClass::Root | PathClass::SystemDir | PathClass::InSystemDir => out.add(
+            ReasonCode::SystemPathWrite,
+            Risk::High,
+            format!("{what} writes into the system path `{shape}`"),
+        ),
+        PathClass::Home | PathClass::Other => {}
+    }
+}
+
+/// Files that hold credentials or secrets.
+fn is_credential_path(shape: &str) -> bool {
+    let base = shape.rsplit('/').next().unwrap_or(shape);
+    const SUFFIXES: &[&str] = &[
+        ".aws/credentials",
+        ".aws/config",
+        ".codeframe/credentials",
+        ".docker/config.json",
+        ".kube/config",
+        ".config/gh/hosts.yml",
+        ".azure/accessTokens.json",
+        ".config/gcloud/credentials.db",
+        "/etc/shadow",
+        "/etc/gshadow",
+        "/etc/sudoers",
+    ];
+    const BASENAMES: &[&str] = &[
+        ".netrc",
+        ".git-credentials",
+        ".pgpass",
+        ".npmrc",
+        ".pypirc",
+        ".env",
+        "credentials.json",
+        "id_rsa",
+        "id_dsa",
+        "id_ecdsa",
+        "id_ed25519",
+        "shadow",
+    ];
+    SUFFIXES.iter().any(|s| shape.ends_with(s))
+        || BASENAMES.contains(&base)
+        || (base.starts_with(".env.") && !base.ends_with(".example") && !base.ends_with(".sample"))
+        || (shape.contains(".ssh/") && base.starts_with("id_") && !base.ends_with(".pub"))
+        || base.ends_with(".pem") && base.contains("key")
+}
+
+fn credential_path(w: &WordInfo, out: &mut Reasons) {
+    if is_credential_path(&w.shape) {
+        out.add(
+            ReasonCode::CredentialAccess,
+            Risk::High,
+            format!("`{}` is a credential file", w.shape),
+        );
+    }
+}
+
+/// Splits arguments into options and operands (everything after `--` is an
+/// operand).
+fn operands(args: &[WordInfo]) -> (Vec<&str>, Vec<&WordInfo>) {
+    let mut opts = Vec::new();
+    let mut ops = Vec::new();
+    let mut after_dashdash = false;
+    for a in args.iter().skip(1) {
+        let s = a.shape.as_str();
+        if !after_dashdash && s == "--" {
+            after_dashdash = true;
+        } else if !after_dashdash && s.len() > 1 && s.starts_with('-') {
+            opts.push(s);
+        } else {
+            ops.push(a);
+        }
+    }
+    (opts, ops)
+}
+
+/// Whether a short-option cluster or long option is among `opts`.
+fn has_flag(opts: &[&str], letters: &[char], long: &[&str]) -> bool {
+    opts.iter().any(|o| {
+        if let Some(l) = o.strip_prefix("--") {
+            long.contains(&l)
+        } else {
+            o[1..].chars().any(|c| letters.contains(&c))
+        }
+    })
+}
+
+fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
+    let Some(name) = inv.name.as_deref() else {
+        out.add(
+            ReasonCode::DynamicCommand,
+            Risk::Medium,
+            format!(
+                "the program `{}` is only known at run time",
+                inv.args.first().map_or("", |a| a.shape.as_str())
+            ),
+        );
+        return;
+    };
+    let c = catalog();
+    let (opts, ops) = operands(&inv.args);
+    let name_base = crate::catalog::base_name(name);
+    if name != "echo" && name != "printf" {
+        for a in &ops {
+            credential_path(a, out);
+        }
+    }
+    if inv.script == ScriptSource::Dynamic {
+        out.add(
+            ReasonCode::DynamicScript,
+            Risk::Medium,
+            format!("`{name}` runs a script only known at run time"),
+        );
+    }
+    if !c.knows(name) && !facts.functions.contains(name) {
+        out.add(
+            ReasonCode::UnknownProgram,
+            Risk::Medium,
+            format!("`{name}` is not in the program catalog"),
+        );
+    }
+    for tag in c.program(name).map(|p| p.tags.as_slice()).unwrap_or(&[]) {
+        match tag.as_str() {
+            "privilege" => out.add(
+                ReasonCode::PrivilegeEscalation,
+                Risk::Medium,
+                format!("`{name}` runs a command with other privileges"),
+            ),
+            "format" => out.add(
+                ReasonCode::FilesystemFormat,
+                Risk::Critical,
+                format!("`{name}` creates or wipes a filesystem"),
+            ),
+            "disk" if name != "dd" => out.add(
+                ReasonCode::DiskPartitioning,
+                Risk::High,
+                format!("`{name}` changes disks or partitions"),
+            ),
+            "power" if name != "init" && name != "telinit" || is_runlevel_change(&ops) => out.add(
+                ReasonCode::PowerState,
+                Risk::High,
+                format!("`{name}` shuts down or restarts the machine"),
+            ),
+            "downloader" => out.add(
+                ReasonCode::Network,
+                Risk::Low,
+                format!("`{name}` accesses the network"),
+            ),
+            _ => {}
+        }
+    }
+    match name_base {
+        "rm" => rm(&opts, &ops, out),
+        "find" if opts.contains(&"-delete") => {
+            for p in ops.iter().take_while(|p| !p.shape.starts_with('-')) {
+                if matches!(
+                    PathClass::of(p),
+                    PathClass::Root | PathClass::Home | PathClass::SystemDir
+                ) {
+                    out.add(
+                        ReasonCode::RecursiveDeleteRoot,
+                        Risk::Critical,
+                        format!("`find {} -delete` deletes everything under it", p.shape),
+                    );
+                }
+            }
+        }
+        "dd" => {
+            for a in &ops {
+                if let Some(of) = a.shape.strip_prefix("of=") {
+                    written_path(&WordInfo::literal(of), "`dd`", out);
+                }
+            }
+        }
+        "cp" | "mv" | "install" | "ln" | "rsync" => {
+            let target = opts
+                .iter()
+                .find_map(|o| o.strip_prefix("--target-directory="))
+                .map(WordInfo::literal)
+                .or_else(|| ops.last().map(|w| (*w).clone()));
+            if let Some(t) = target {
+                if ops.len() >= 2 || opts.iter().any(|o| o.starts_with("--target")) {
+                    written_path(&t, &format!("`{name}`"), out);
+                }
+            }
+        }
+        "tee" | "truncate" | "shred" => {
+            for a in &ops {
+                written_path(a, &format!("`{name}`"), out);
+            }
+        }
+        "chmod" | "chown" | "chgrp" => permissions(name, &opts, &ops, out),
+        "eval" => out.add(
+            ReasonCode::Eval,
+            Risk::Medium,
+            "`eval` runs text as shell code".to_string(),
+        ),
+        "kill" | "pkill" | "killall" => {
+            let all = ops.iter().any(|a| a.shape == "-1" || a.shape == "1")
+                || opts.contains(&"-1")
+                || name == "killall5";
+            if all {
+                out.add(
+                    ReasonCode::KillAll,
+                    Risk::High,
+                    format!("`{name}` targets every process or init"),
+                );
+            }
+        }
+        "git" => git(&inv.args, out),
+        _ => {}
+    }
+    if inv.script == ScriptSource::Stdin {
+        out.add(
+            ReasonCode::ScriptFromStdin,
+            Risk::Medium,
+            format!("`{name}` reads the program it runs from standard input"),
+        );
+    }
+}
+
+fn is_runlevel_change(ops: &[&WordInfo]) -> bool {
+    ops.iter().any(|a| a.shape == "0" || a.shape == "6")
+}
+
+fn rm(opts: &[&str], ops: &[&WordInfo], out: &mut Reasons) {
+    let recursive = has_flag(opts, &['r', 'R'], &["recursive"]);
+    if opts.contains(&"--no-preserve-root") {
+        out.add(
+            ReasonCode::RecursiveDeleteRoot,
+            Risk::Critical,
+            "`rm --no-preserve-root` disables the protection of `/`".to_string(),
+        );
+    }
+    for t in ops {
+        let class = PathClass::of(t);
+        match class {
+            PathClass::Root | PathClass::Home | PathClass::SystemDir if recursive => out.add(
+                ReasonCode::RecursiveDeleteRoot,
+                Risk::Critical,
+                format!("recursive delete of `{}`", t.shape),
+            ),
+            PathClass::Root | PathClass::SystemDir | PathClass::InSystemDir | PathClass::Device => {
+                out.add(
+                    ReasonCode::SystemPathWrite,
+                    Risk::High,
+                    format!("`rm` deletes the system path `{}`", t.shape),
+                )
+            }
+            _ if recursive => out.add(
+                ReasonCode::RecursiveDelete,
+                Risk::Medium,
+                format!("recursive delete of `{}`", t.shape),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn permissions(name: &str, opts: &[&str], ops: &[&WordInfo], out: &mut Reasons) {
+    let recursive = has_flag(opts, &['R'], &["recursive"]);
+    let Some((mode, targets)) = ops.split_first() else {
+        return;
+    };
+    let sensitive = targets.iter().find(|t| {
+        matches!(
+            PathClass::of(t),
+            PathClass::Root | PathClass::Home | PathClass::SystemDir
+        ) || (!recursive && PathClass::of(t) == PathClass::InSystemDir)
+    });
+    if name == "chmod" {
+        let m = mode.shape.as_str();
+        let world_writable = if m.bytes().all(|b| b.is_ascii_digit()) && !m.is_empty() {
+            let last = m.as_bytes()[m.len() - 1] - b'0';
+            last & 2 != 0
+        } else {
+            m.split(',').any(|clause| {
+                let (who, perm) = clause.split_at(clause.find(['+', '=']).unwrap_or(clause.len()));
+                (who.contains('o') || who.contains('a')) && perm.contains('w')
+            })
+        };
+        if !world_writable {
+            return;
+        }
+        match sensitive {
+            Some(t) => out.add(
+                ReasonCode::WorldWritableSystem,
+                Risk::Critical,
+                format!("`chmod {m}` makes `{}` world-writable", t.shape),
+            ),
+            None => out.add(
+                ReasonCode::WorldWritable,
+                Risk::Medium,
+                format!("`chmod {m}` makes files world-writable"),
+            ),
+        }
+    } else if let Some(t) = sensitive.filter(|_| recursive) {
+        out.add(
+            ReasonCode::OwnershipChangeSystem,
+            Risk::High,
+            format!("`{name} -R` changes the owner of `{}`", t.shape),
+        );
+    }
+}
+
+fn git(args: &[WordInfo], out: &mut Reasons) {
+    let words: Vec<&str> = args.iter().map(|a| a.shape.as_str()).collect();
+    let sub_at = words.iter().skip(1).position(|w| !w.starts_with('-'));
+    let Some(i) = sub_at.map(|i| i + 1) else {
+        return;
+    };
+    let rest = &words[i + 1..];
+    let destructive = match words[i] {
+        "push" => rest.iter().any(|w| {
+            matches!(*w, "-f" | "--force" | "--mirror" | "--delete" | "-d")
+                || w.starts_with("--force")
+                || (w.starts_with('+') && w.len() > 1)
+        }),
+        "reset" => rest.contains(&"--hard"),
+        "clean" => rest.iter().any(|w| {
+            *w == "--force" || (w.starts_with('-') && !w.starts_with("--") && w.contains('f'))
+        }),
+        "checkout" | "restore" => rest
+            .iter()
+            .any(|w| *w == "." || *w == "--force" || *w == "-f"),
+        "filter-branch" | "filter-repo" => true,
+        "branch" => rest.iter().any(|w| *w == "-D"),
+        "stash" => rest.first().is_some_and(|w| *w == "clear" || *w == "drop"),
+        _ => false,
+    };
+    if destructive {
+        out.add(
+            ReasonCode::DestructiveGit,
+            Risk::Medium,
+            format!(
+                "`git {}` discards or rewrites history or work",
+                words[i..].join(" ")
+            ),
+        );
+    }
+}

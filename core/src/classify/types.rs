@@ -1,0 +1,251 @@
+//! The public result types of [`crate::classify`].
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Everything the classifier found out about a command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Classification {
+    /// `false` is a promise: bash and dash would both run exactly one simple
+    /// command with exactly [`Classification::argv`], in any environment,
+    /// working directory and `$HOME`. `true` means a shell is needed (or the
+    /// line cannot run at all; see `parse_error`).
+    pub needs_shell: bool,
+    /// The exact argv to pass to `execve` when `needs_shell` is false.
+    pub argv: Option<Vec<String>>,
+    /// Every program the line would run, wrappers and nested ones included.
+    pub programs: Vec<Program>,
+    /// The shell features the line uses.
+    pub constructs: Vec<Construct>,
+    /// True only when every program is known to modify nothing with the
+    /// arguments given and nothing is written to a file.
+    pub read_only: bool,
+    /// The highest risk among `reasons` (`low` when there are none).
+    pub risk: Risk,
+    /// Why the risk is what it is.
+    pub reasons: Vec<Reason>,
+    /// Set when bash would reject the line (or it is nested too deeply).
+    pub parse_error: Option<String>,
+}
+
+/// A program the command line would run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    /// The program's name (the last path component of the command word),
+    /// `None` when the command word is only known at run time (`$CMD`).
+    pub name: Option<String>,
+    /// The exact argv when every word is known statically and nothing is
+    /// appended at run time (as `xargs` and `find -exec ... +` do).
+    pub argv: Option<Vec<String>>,
+    /// The words as written, quotes removed, expansions kept (`$HOME`,
+    /// `$(...)`): always present, for display and rule matching.
+    pub words: Vec<String>,
+    /// What runs it, outermost first: wrappers (`sudo`, `env`, `xargs`),
+    /// `bash -c`, `find -exec`, `$(...)`, a pipeline into a shell...
+    pub via: Vec<String>,
+}
+
+/// A shell feature used by the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Construct {
+    /// Which feature.
+    pub kind: ConstructKind,
+    /// Details: the redirection and its target, the variable name, ...
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
+}
+
+/// The kinds of shell features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConstructKind {
+    /// `a | b`
+    Pipe,
+    /// bash's `a |& b`
+    PipeStderr,
+    /// `a && b`
+    And,
+    /// `a || b`
+    Or,
+    /// `a ; b` or commands on several lines.
+    Sequence,
+    /// `a &`
+    Background,
+    /// `! a`
+    Negation,
+    /// A redirection (`detail`: operator and target).
+    Redirection,
+    /// `<<EOF` here-document.
+    HereDoc,
+    /// bash's `<<< word`.
+    HereString,
+    /// `$(...)` or backquotes.
+    CommandSubstitution,
+    /// bash's `<(...)` / `>(...)`.
+    ProcessSubstitution,
+    /// `$((...))` or `((...))`.
+    Arithmetic,
+    /// `$x`, `${x}` and friends (`detail`: the name).
+    ParameterExpansion,
+    /// `*`, `?`, `[...]` pathname expansion (`detail`: the word).
+    Glob,
+    /// bash's `{a,b}` / `{1..3}`.
+    BraceExpansion,
+    /// `~` expansion.
+    Tilde,
+    /// `NAME=value` (`detail`: the name).
+    Assignment,
+    /// `( ... )`
+    Subshell,
+    /// `{ ...; }`
+    Group,
+    /// `if`
+    If,
+    /// `while`, `until`, `for`, `select`.
+    Loop,
+    /// `case`
+    Case,
+    /// bash's `[[ ... ]]`.
+    Conditional,
+    /// `name() { ... }`
+    FunctionDefinition,
+    /// bash's `$'...'` or `$"..."` quoting.
+    BashQuoting,
+    /// bash's `time` keyword.
+    Time,
+    /// A builtin that only exists inside a shell (`detail`: its name).
+    Builtin,
+}
+
+impl ConstructKind {
+    /// The stable snake_case name used in JSON and policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConstructKind::Pipe => "pipe",
+            ConstructKind::PipeStderr => "pipe_stderr",
+            ConstructKind::And => "and",
+            ConstructKind::Or => "or",
+            ConstructKind::Sequence => "sequence",
+            ConstructKind::Background => "background",
+            ConstructKind::Negation => "negation",
+            ConstructKind::Redirection => "redirection",
+            ConstructKind::HereDoc => "here_doc",
+            ConstructKind::HereString => "here_string",
+            ConstructKind::CommandSubstitution => "command_substitution",
+            ConstructKind::ProcessSubstitution => "process_substitution",
+            ConstructKind::Arithmetic => "arithmetic",
+            ConstructKind::ParameterExpansion => "parameter_expansion",
+            ConstructKind::Glob => "glob",
+            ConstructKind::BraceExpansion => "brace_expansion",
+            ConstructKind::Tilde => "tilde",
+            ConstructKind::Assignment => "assignment",
+            ConstructKind::Subshell => "subshell",
+            ConstructKind::Group => "group",
+            ConstructKind::If => "if",
+            ConstructKind::Loop => "loop",
+            ConstructKind::Case => "case",
+            ConstructKind::Conditional => "conditional",
+            ConstructKind::FunctionDefinition => "function_definition",
+            ConstructKind::BashQuoting => "bash_quoting",
+            ConstructKind::Time => "time",
+            ConstructKind::Builtin => "builtin",
+        }
+    }
+}
+
+/// How risky a command line is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// Nothing notable.
+    #[default]
+    Low,
+    /// Worth a look: unknown programs, privilege, recursive deletes.
+    Medium,
+    /// Likely harmful: writes to system paths, credential reads.
+    High,
+    /// Destroys the system or runs code from the network.
+    Critical,
+}
+
+impl fmt::Display for Risk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+            Risk::Critical => "critical",
+        })
+    }
+}
+
+/// One reason behind the risk level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// A stable machine-readable code.
+    pub code: ReasonCode,
+    /// The risk this reason alone carries.
+    pub risk: Risk,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// Stable reason codes (documented in `docs/classifier.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReasonCode {
+    /// bash would reject the line.
+    ParseError,
+    /// A nested script (`bash -c '...'`) could not be parsed.
+    NestedParseError,
+    /// Recursive delete of `/`, the home directory or a system directory.
+    RecursiveDeleteRoot,
+    /// Any other recursive delete.
+    RecursiveDelete,
+    /// A downloaded script is run by an interpreter.
+    RemoteScriptExecution,
+    /// A write to a block device or kernel memory.
+    DeviceWrite,
+    /// A write into a system directory.
+    SystemPathWrite,
+    /// Creating a filesystem or wiping signatures.
+    FilesystemFormat,
+    /// Changing a partition table.
+    DiskPartitioning,
+    /// A function that multiplies itself.
+    ForkBomb,
+    /// World-writable permissions on `/` or a system directory.
+    WorldWritableSystem,
+    /// World-writable permissions elsewhere.
+    WorldWritable,
+    /// Changing owners recursively on `/` or a system directory.
+    OwnershipChangeSystem,
+    /// Reading a credential or secret file.
+    CredentialAccess,
+    /// `sudo`, `doas`, `su`, `pkexec`...
+    PrivilegeEscalation,
+    /// `eval` of text.
+    Eval,
+    /// A script whose text is only known at run time (`bash -c "$X"`).
+    DynamicScript,
+    /// A program whose name is only known at run time (`$CMD`).
+    DynamicCommand,
+    /// A program the catalog does not know.
+    UnknownProgram,
+    /// Shutting down or rebooting.
+    PowerState,
+    /// Killing every process or init.
+    KillAll,
+    /// Rewriting or discarding version-control history.
+    DestructiveGit,
+    /// Network access through a downloader.
+    Network,
+    /// bash's `/dev/tcp` or `/dev/udp` redirections.
+    NetworkRedirection,
+    /// A shell or interpreter reading its program from stdin.
+    ScriptFromStdin,
+}

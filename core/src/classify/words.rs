@@ -1,0 +1,355 @@
+//! What a word will expand to, as far as it can be known without running a
+//! shell.
+
+use crate::shell::ast::{ProcDirection, Word, WordPart};
+
+/// What the classifier knows about one word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordInfo {
+    /// The exact single field bash and dash both produce, in any
+    /// environment; `None` when the word has expansions, globs, tildes,
+    /// brace expansion or quoting that differs between the shells.
+    pub value: Option<String>,
+    /// The word with quotes removed and expansions written back
+    /// (`$HOME`, `${x:-y}`, `$(...)`): what a person reads.
+    pub shape: String,
+    /// When the word starts with the home directory (`~`, `$HOME`,
+    /// `${HOME}`, `"$HOME"`), the shape of the rest (`""`, `"/"`, `"/x"`).
+    pub home_rest: Option<String>,
+    /// The word has unquoted glob characters (`*`, `?`, `[`).
+    pub glob: bool,
+    /// The word has a tilde that bash expands.
+    pub tilde: bool,
+    /// The word may undergo bash's brace expansion.
+    pub brace: bool,
+}
+
+impl WordInfo {
+    /// Analyses a parsed word.
+    pub fn of(word: &Word) -> WordInfo {
+        let mut shape = String::new();
+        let mut value = Some(String::new());
+        let mut state = StaticState::default();
+        for part in &word.parts {
+            add_part(part, &mut shape, &mut value, &mut state, false);
+        }
+        let brace = state.brace_open && state.brace_separator;
+        if brace {
+            value = None;
+        }
+        WordInfo {
+            value,
+            home_rest: home_rest(word),
+            shape,
+            glob: state.glob,
+            tilde: state.tilde,
+            brace,
+        }
+    }
+
+    /// A word known statically (used for words the classifier synthesises).
+    pub fn literal(s: &str) -> WordInfo {
+        WordInfo {
+            value: Some(s.to_string()),
+            shape: s.to_string(),
+            home_rest: None,
+            glob: false,
+            tilde: false,
+            brace: false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct StaticState {
+    /// Characters emitted so far (to know whether `~` starts the word).
+    len: usize,
+    /// The previous emitted character was `=` or `:` (bash tilde-expands
+    /// after them in words that look like assignments).
+    after_assign_sep: bool,
+    /// An unquoted `{` was seen.
+    brace_open: bool,
+    /// A `,` or `..` was seen (quoted or not; brace expansion is possible).
+    brace_separator: bool,
+    prev_dot: bool,
+    glob: bool,
+    tilde: bool,
+}
+
+fn add_part(
+    part: &WordPart,
+    shape: &mut String,
+    value: &mut Option<String>,
+    st: &mut StaticState,
+    in_dquotes: bool,
+) {
+    match part {
+        WordPart::Lit { text, quoted } => {
+            let unquoted = !quoted && !in_dquotes;
+            for c in text.chars() {
+                if unquoted {
+                    if matches!(c, '*' | '?' | '[') {
+                        st.glob = true;
+                        *value = None;
+                    }
+                    if c == '~' && (st.len == 0 || st.after_assign_sep) {
+                        st.tilde = true;
+                        *value = None;
+                    }
+                    if c == '{' {
+                        st.brace_open = true;
+                    }
+                }
+                if c == ',' || (c == '.' && st.prev_dot) {
+                    st.brace_separator = true;
+                }
+                st.prev_dot = c == '.';
+                st.after_assign_sep = c == '=' || c == ':';
+                st.len += 1;
+                shape.push(c);
+                if let Some(v) = value {
+                    v.push(c);
+                }
+            }
+        }
+        WordPart::DoubleQuoted(inner) => {
+            for p in inner {
+                add_part(p, shape, value, st, true);
+            }
+            // `""` still makes a word even when empty.
+            st.len += 1;
+        }
+        WordPart::AnsiC(s) => {
+            // dash has no $'...': the word differs between the shells.
+            shape.push_str(s);
+            *value = None;
+            st.len += 1;
+        }
+        WordPart::Locale(inner) => {
+            for p in inner {
+                add_part(p, shape, value, st, true);
+            }
+            *value = None;
+            st.len += 1;
+        }
+        WordPart::Param(p) => {
+            if !p.braced {
+                shape.push('$');
+                shape.push_str(&p.name);
+            } else {
+                shape.push_str("${");
+                shape.push_str(&p.name);
+                let mut inner_value = None;
+                let mut inner_state = StaticState::default();
+                for m in &p.modifier {
+                    add_part(m, shape, &mut inner_value, &mut inner_state, in_dquotes);
+                }
+                shape.push('}');
+            }
+            *value = None;
+            st.len += 1;
+        }
+        WordPart::CommandSubst(_) => {
+            shape.push_str("$(...)");
+            *value = None;
+            st.len += 1;
+        }
+        WordPart::Arith(_) => {
+            shape.push_str("$((...))");
+            *value = None;
+            st.len += 1;
+        }
+        WordPart::ProcessSubst(dir, _) => {
+            shape.push_str(match dir {
+                ProcDirection::Input => "<(...)",
+                ProcDirection::Output => ">(...)",
+            });
+            *value = None;
+            st.len += 1;
+        }
+    }
+}
+
+/// When the word starts with the home directory, the shape of the rest.
+fn home_rest(word: &Word) -> Option<String> {
+    let mut parts: Vec<&WordPart> = Vec::new();
+    flatten(&word.parts, &mut parts);
+    let (first, rest) = parts.split_first()?;
+    let mut tail = String::new();
+    match first {
+        WordPart::Lit {
+            text,
+            quoted: false,
+        } if text.starts_with('~') => {
+            let after = &text[1..];
+            if !(after.is_empty() || after.starts_with('/')) {
+                return None; // ~user
+            }
+            tail.push_str(after);
+        }
+        WordPart::Param(p) if p.name == "HOME" && p.modifier.is_empty() => {}
+        _ => return None,
+    }
+    for p in rest {
+        match p {
+            WordPart::Lit { text, .. } => tail.push_str(text),
+            _ => tail.push('\u{1}'),
+        }
+    }
+    Some(tail)
+}
+
+fn flatten<'a>(parts: &'a [WordPart], out: &mut Vec<&'a WordPart>) {
+    for p in parts {
+        match p {
+            WordPart::DoubleQuoted(inner) => flatten(inner, out),
+            other => out.push(other),
+        }
+    }
+}
+
+/// Where a path points, for the risk rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathClass {
+    /// `/` itself or everything in it (`/*`).
+    Root,
+    /// The home directory itself or everything in it.
+    Home,
+    /// A system directory itself or everything in it (`/usr`, `/etc/*`).
+    SystemDir,
+    /// A path inside a system directory (`/etc/passwd`).
+    InSystemDir,
+    /// A block device or kernel memory (`/dev/sda`, `/dev/mem`).
+    Device,
+    /// Anything else.
+    Other,
+}
+
+/// Top-level directories whose contents belong to the system.
+const SYSTEM_DIRS: &[&str] = &[
+    "bin", "boot", "etc", "lib", "lib32", "lib64", "libx32", "opt", "proc", "root", "sbin", "sys",
+    "usr", "var",
+];
+
+/// Device files that are harmless to write to.
+const HARMLESS_DEVICES: &[&str] = &[
+    "null", "zero", "full", "random", "urandom", "stdin", "stdout", "stderr", "tty", "ptmx",
+];
+
+impl PathClass {
+    /// Classifies a word used as a path.
+    pub fn of(info: &WordInfo) -> PathClass {
+        if let Some(rest) = &info.home_rest {
+            return if is_whole_dir(rest) {
+                PathClass::Home
+            } else {
+                PathClass::Other
+            };
+        }
+        Self::of_path(&info.shape)
+    }
+
+    /// Classifies a path string.
+    pub fn of_path(path: &str) -> PathClass {
+        let Some(abs) = path.strip_prefix('/') else {
+            return PathClass::Other;
+        };
+        let abs = abs.trim_start_matches('/');
+        if is_whole_dir(abs) || abs == "." || abs == ".." {
+            return PathClass::Root;
+        }
+        let (top, rest) = abs.split_once('/').unwrap_or((abs, ""));
+        if top == "dev" {
+            let dev = rest.trim_end_matches('/');
+            let harmless = HARMLESS_DEVICES.contains(&dev)
+                || dev.is_empty()
+                || dev.starts_with("fd/")
+                || dev.starts_with("pts/")
+                || dev.starts_with("shm/")
+                || dev.starts_with("tcp/")
+                || dev.starts_with("udp/")
+                || dev.starts_with("null");
+            return if harmless {
+                PathClass::Other
+            } else {
+                PathClass::Device
+            };
+        }
+        if top == "var" && (rest.starts_with("tmp") || rest.starts_with("folders")) {
+            return PathClass::Other;
+        }
+        if top == "tmp" {
+            return PathClass::Other;
+        }
+        if SYSTEM_DIRS.contains(&top) {
+            let rest_trimmed = rest.trim_end_matches('/');
+            if is_whole_dir(rest)
+                || (top == "usr"
+                    && ["local", "bin", "lib", "sbin", "share"].contains(&rest_trimmed))
+            {
+                return PathClass::SystemDir;
+            }
+            return PathClass::InSystemDir;
+        }
+        PathClass::Other
+    }
+}
+
+/// `""`, `"/"`, `"/*"`, `"/."`, `"*"`: the directory itself or all of it.
+fn is_whole_dir(rest: &str) -> bool {
+    matches!(rest, "" | "/" | "*" | "/*" | "/." | "/.*" | "/*/" | ".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::parse;
+
+    fn info(src: &str) -> WordInfo {
+        let script = parse(&format!("x {src}")).unwrap();
+        let crate::shell::ast::Command::Simple(c) = &script.body.items[0].and_or.first.commands[0]
+        else {
+            panic!("not simple")
+        };
+        WordInfo::of(&c.words[1])
+    }
+
+    #[test]
+    fn static_values() {
+        assert_eq!(info("'a b'").value.as_deref(), Some("a b"));
+        assert_eq!(info(r#""x\$y""#).value.as_deref(), Some("x$y"));
+        assert_eq!(info(r"a\ b").value.as_deref(), Some("a b"));
+        assert_eq!(info("''").value.as_deref(), Some(""));
+        assert_eq!(info("HEAD~1").value.as_deref(), Some("HEAD~1"));
+        assert_eq!(info("{}").value.as_deref(), Some("{}"));
+        assert_eq!(info("a$").value.as_deref(), Some("a$"));
+    }
+
+    #[test]
+    fn dynamic_words() {
+        for w in [
+            "*.py", "~", "~/x", "a=~", "x:~", "$X", "${X}", "\"$X\"", "$(ls)", "{a,b}", "{1..3}",
+            "$'a'", "$\"a\"", "a?", "[ab]", "$((1))",
+        ] {
+            assert_eq!(info(w).value, None, "{w}");
+        }
+        assert_eq!(info("'*'").value.as_deref(), Some("*"));
+        assert_eq!(info("\\~").value.as_deref(), Some("~"));
+    }
+
+    #[test]
+    fn path_classes() {
+        assert_eq!(PathClass::of(&info("~")), PathClass::Home);
+        assert_eq!(PathClass::of(&info("\"$HOME\"")), PathClass::Home);
+        assert_eq!(PathClass::of(&info("${HOME}/")), PathClass::Home);
+        assert_eq!(PathClass::of(&info("$HOMEDIR")), PathClass::Other);
+        assert_eq!(PathClass::of(&info("~/src")), PathClass::Other);
+        assert_eq!(PathClass::of(&info("/")), PathClass::Root);
+        assert_eq!(PathClass::of(&info("/*")), PathClass::Root);
+        assert_eq!(PathClass::of(&info("/usr")), PathClass::SystemDir);
+        assert_eq!(PathClass::of(&info("/usr/bin/ls")), PathClass::InSystemDir);
+        assert_eq!(PathClass::of(&info("/dev/sda")), PathClass::Device);
+        assert_eq!(PathClass::of(&info("/dev/null")), PathClass::Other);
+        assert_eq!(PathClass::of(&info("/tmp/f.deb")), PathClass::Other);
+    }
+}

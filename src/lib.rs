@@ -1,0 +1,1 @@
+//! Unpublished workspace root: owns the integration tests and benchmarks.
