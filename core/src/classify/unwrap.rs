@@ -60,7 +60,7 @@ pub fn layer(name: Option<&str>, args: &[WordInfo]) -> Layer {
             Some(_) => Script::Other,
         }),
         "su" => su(args),
-        _ if super::walk::is_shell(Some(name)) => Layer::Script(shell(args)),
+        _ if c.has_tag(name, "shell") => Layer::Script(shell(args)),
         _ if c.has_tag(name, "interpreter") => Layer::Script(interpreter(args)),
         _ => Layer::Program,
     }
