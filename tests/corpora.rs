@@ -114,3 +114,20 @@ fn remote_code_execution_forms() {
         assert!(classify(cmd).risk < Risk::High, "{cmd}");
     }
 }
+
+/// Every builtin of the installed bash is in the catalog, so no builtin can
+/// be mistaken for an external program.
+#[test]
+fn catalog_lists_every_bash_builtin() {
+    let out = std::process::Command::new("bash")
+        .args(["-c", "compgen -b"])
+        .output()
+        .expect("bash is required");
+    let c = sandboxcore::catalog::catalog();
+    for b in String::from_utf8_lossy(&out.stdout).lines() {
+        assert!(
+            c.builtins.shell_only.contains(b) || c.builtins.same_as_external.contains(b),
+            "bash builtin {b} missing from core/catalog/programs.toml"
+        );
+    }
+}

@@ -432,7 +432,7 @@ impl Walker {
                     break;
                 }
                 Layer::Wrapper { command_at } => {
-                    let inner = args.split_off(command_at);
+                    let inner = args[command_at..].to_vec();
                     self.facts.invocations[index].args = args;
                     self.facts.invocations[index].wraps = true;
                     self.via.push(label);
@@ -442,7 +442,7 @@ impl Walker {
                     command_at,
                     default_command,
                 } => {
-                    let mut inner = args.split_off(command_at);
+                    let mut inner = args[command_at..].to_vec();
                     if inner.is_empty() {
                         inner.push(WordInfo::literal(default_command));
                     }
