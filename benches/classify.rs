@@ -1,1 +1,135 @@
-fn main() {}
+//! Classifier benchmarks.
+//!
+//! - `classify/typical`: the command the performance goal names.
+//! - `classify/plain_corpus` and `classify/mixed_corpus`: per-command time
+//!   over `tests/data/plain_commands.txt` and that corpus plus the shell and
+//!   risk corpora.
+//! - After criterion, the same corpora are timed with the Python `shlex`
+//!   classifier (`benches/shlex_classifier.py`) in the same run, with the
+//!   same method (median of per-round averages), and the ratios are printed
+//!   and written to `target/criterion/shlex_ratio.txt`.
+
+use criterion::{black_box, criterion_group, Criterion};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const TYPICAL: &str = r#"pytest -q tests/test_api.py -k "not slow""#;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn corpus(mixed: bool) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("tests/data/plain_commands.txt")).unwrap();
+    let mut cmds: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if mixed {
+        for file in [
+            "tests/data/shell_commands.jsonl",
+            "tests/data/risk_extra.jsonl",
+        ] {
+            let text = std::fs::read_to_string(root().join(file)).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                cmds.push(v["command"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    cmds
+}
+
+fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("classify");
+    g.bench_function("typical", |b| {
+        b.iter(|| sandboxcore::classify(black_box(TYPICAL)))
+    });
+    for (name, mixed) in [("plain_corpus", false), ("mixed_corpus", true)] {
+        let cmds = corpus(mixed);
+        g.throughput(criterion::Throughput::Elements(cmds.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for c in &cmds {
+                    black_box(sandboxcore::classify(black_box(c)));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Median over rounds of the average ns per command.
+fn rust_ns_per_command(cmds: &[String], rounds: usize) -> f64 {
+    let mut samples: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for c in cmds {
+                black_box(sandboxcore::classify(black_box(c)));
+            }
+            start.elapsed().as_nanos() as f64 / cmds.len() as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn python_ns_per_command(file: &Path) -> Option<f64> {
+    let out = Command::new("python3")
+        .arg(root().join("benches/shlex_classifier.py"))
+        .arg(file)
+        .arg("30")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().next()?.parse().ok()
+}
+
+fn compare_with_shlex() {
+    let dir = root().join("target/criterion");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut report = String::new();
+    for (name, cmds) in [
+        ("typical", vec![TYPICAL.to_string()]),
+        ("plain_corpus", corpus(false)),
+        ("mixed_corpus", corpus(true)),
+    ] {
+        let file = dir.join(format!("{name}.jsonl"));
+        let lines: Vec<String> = cmds
+            .iter()
+            .map(|c| serde_json::json!({ "command": c }).to_string())
+            .collect();
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let rounds = if cmds.len() == 1 { 20_001 } else { 301 };
+        let rust = rust_ns_per_command(&cmds, rounds);
+        if cmds.len() == 1 {
+            // Repeat the one command so each Python round is long enough to time.
+            std::fs::write(&file, vec![lines[0].clone(); 1000].join("\n")).unwrap();
+        }
+        let python = python_ns_per_command(&file);
+        let line = match python {
+            Some(py) => format!(
+                "{name}: sandboxcore {rust:.0} ns/cmd, python shlex {py:.0} ns/cmd, ratio {:.1}x ({} commands)\n",
+                py / rust,
+                cmds.len()
+            ),
+            None => format!("{name}: sandboxcore {rust:.0} ns/cmd, python3 not available\n"),
+        };
+        print!("{line}");
+        report.push_str(&line);
+    }
+    std::fs::write(dir.join("shlex_ratio.txt"), report).unwrap();
+}
+
+criterion_group!(classify_benches, benches);
+
+fn main() {
+    classify_benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo test --all-targets` runs benches once as tests, without --bench.
+    if std::env::args().any(|a| a == "--bench") {
+        compare_with_shlex();
+    }
+}

@@ -32,8 +32,8 @@ pub fn classify(command: &str) -> Classification {
         Ok(s) => s,
         Err(e) => return unparsable(e),
     };
-    let argv = plain::plain_argv(&script);
     let facts = walk::collect(&script);
+    let argv = plain::plain_argv(&script, &facts);
     let mut reasons = risk::assess(&facts);
     if script.body.items.is_empty() {
         reasons.clear();
@@ -44,15 +44,19 @@ pub fn classify(command: &str) -> Classification {
         .invocations
         .into_iter()
         .map(|inv| {
-            let argv = if inv.appended {
-                None
-            } else {
-                inv.args.iter().map(|a| a.value.clone()).collect()
-            };
+            let mut argv = (!inv.appended).then(|| Vec::with_capacity(inv.args.len()));
+            let mut words = Vec::with_capacity(inv.args.len());
+            for a in inv.args {
+                argv = argv.and_then(|mut v| {
+                    v.push(a.value?);
+                    Some(v)
+                });
+                words.push(a.shape);
+            }
             Program {
                 name: inv.name,
                 argv,
-                words: inv.args.into_iter().map(|a| a.shape).collect(),
+                words,
                 via: inv.via,
             }
         })

@@ -1,13 +1,14 @@
 //! The soundness rules behind `needs_shell == false`: when a command line
 //! is exactly one simple command whose argv bash and dash agree on.
 
-use super::words::WordInfo;
+use super::walk::Facts;
 use crate::catalog::catalog;
 use crate::shell::ast::{Command, Script, Terminator};
 use crate::shell::RESERVED_WORDS;
 
 /// The argv to run without a shell, or `None` when a shell is needed.
-pub fn plain_argv(script: &Script) -> Option<Vec<String>> {
+/// `facts` are those collected from `script`.
+pub fn plain_argv(script: &Script, facts: &Facts) -> Option<Vec<String>> {
     let [item] = script.body.items.as_slice() else {
         return None;
     };
@@ -24,10 +25,16 @@ pub fn plain_argv(script: &Script) -> Option<Vec<String>> {
     if !cmd.assignments.is_empty() || !cmd.redirects.is_empty() || cmd.words.is_empty() {
         return None;
     }
-    let argv: Vec<String> = cmd
-        .words
+    // A single simple command with static words has no substitutions, so
+    // the first program the walker recorded is this command, with all words.
+    let first = facts.invocations.first()?;
+    if first.args.len() != cmd.words.len() {
+        return None;
+    }
+    let argv: Vec<String> = first
+        .args
         .iter()
-        .map(|w| WordInfo::of(w).value)
+        .map(|w| w.value.clone())
         .collect::<Option<_>>()?;
     if runs_as_external(&argv) {
         Some(argv)

@@ -408,7 +408,7 @@ fn git(args: &[WordInfo], out: &mut Reasons) {
             .iter()
             .any(|w| *w == "." || *w == "--force" || *w == "-f"),
         "filter-branch" | "filter-repo" => true,
-        "branch" => rest.iter().any(|w| *w == "-D"),
+        "branch" => rest.contains(&"-D"),
         "stash" => rest.first().is_some_and(|w| *w == "clear" || *w == "drop"),
         _ => false,
     };

@@ -27,8 +27,8 @@ pub struct WordInfo {
 impl WordInfo {
     /// Analyses a parsed word.
     pub fn of(word: &Word) -> WordInfo {
-        let mut shape = String::new();
-        let mut value = Some(String::new());
+        let mut shape = String::with_capacity(16);
+        let mut value = Some(String::with_capacity(16));
         let mut state = StaticState::default();
         for part in &word.parts {
             add_part(part, &mut shape, &mut value, &mut state, false);
@@ -86,6 +86,23 @@ fn add_part(
     match part {
         WordPart::Lit { text, quoted } => {
             let unquoted = !quoted && !in_dquotes;
+            let special = |b: u8| {
+                matches!(
+                    b,
+                    b'*' | b'?' | b'[' | b'~' | b'{' | b',' | b'.' | b'=' | b':'
+                )
+            };
+            if !text.bytes().any(special) {
+                // Fast path: nothing that globbing, tildes or braces care about.
+                st.len += text.len();
+                st.after_assign_sep = false;
+                st.prev_dot = false;
+                shape.push_str(text);
+                if let Some(v) = value {
+                    v.push_str(text);
+                }
+                return;
+            }
             for c in text.chars() {
                 if unquoted {
                     if matches!(c, '*' | '?' | '[') {
@@ -172,6 +189,17 @@ fn add_part(
 
 /// When the word starts with the home directory, the shape of the rest.
 fn home_rest(word: &Word) -> Option<String> {
+    let starts_home = match word.parts.first()? {
+        WordPart::Lit { text, quoted } => !quoted && text.starts_with('~'),
+        WordPart::Param(p) => p.name == "HOME",
+        WordPart::DoubleQuoted(inner) => {
+            matches!(inner.first(), Some(WordPart::Param(p)) if p.name == "HOME")
+        }
+        _ => false,
+    };
+    if !starts_home {
+        return None;
+    }
     let mut parts: Vec<&WordPart> = Vec::new();
     flatten(&word.parts, &mut parts);
     let (first, rest) = parts.split_first()?;

@@ -114,8 +114,10 @@ fn utf8_len(b: u8) -> usize {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// The text of a byte range. The input is UTF-8 and ranges are cut at ASCII
+/// bytes, so this borrows; only decoded `$'...'` bytes can be invalid.
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 /// Appends literal text to `parts`, merging with a preceding literal of the
@@ -296,7 +298,7 @@ impl<'a> Parser<'a> {
             i = line_end + 1;
         }
         self.pos = after;
-        let body_text = text(&lines);
+        let body_text = text(&lines).into_owned();
         let quoted = self.heredocs[h.index].quoted;
         let body = if quoted {
             vec![WordPart::Lit {
@@ -707,7 +709,7 @@ impl<'a> Parser<'a> {
                         } else {
                             return Err(self.unexpected());
                         };
-                        let op = text(&self.s[self.pos..self.pos + n]);
+                        let op = text(&self.s[self.pos..self.pos + n]).into_owned();
                         self.pos += n;
                         words.push(Word {
                             parts: vec![WordPart::Lit {
@@ -1019,7 +1021,7 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                 }
                 parts.push(WordPart::Param(Param {
-                    name: text(&self.s[start..self.pos]),
+                    name: text(&self.s[start..self.pos]).into_owned(),
                     braced: false,
                     modifier: Vec::new(),
                 }));
@@ -1075,7 +1077,7 @@ impl<'a> Parser<'a> {
             Some(c) if b"@*#?$!-_".contains(&c) => self.pos += 1,
             _ => return Err(self.err("bad substitution")),
         }
-        let name = text(&self.s[start..self.pos]);
+        let name = text(&self.s[start..self.pos]).into_owned();
         let mut modifier = Vec::new();
         loop {
             self.skip_continuations();
@@ -1289,7 +1291,7 @@ impl<'a> Parser<'a> {
                 other => out.push(other),
             }
         }
-        Ok(text(&out))
+        Ok(text(&out).into_owned())
     }
 }
 
