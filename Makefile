@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   installs what is needed and runs the classifier demo
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit bench
+.PHONY: demo test deps fmt lint unit bench build-release
 
 CARGO ?= cargo
 
@@ -19,11 +19,19 @@ fmt:
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Doc tests first; then every other test target, with cargo-nextest when it
+# is installed (its summary closes the run), else with cargo test.
 unit:
-	CI=true $(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  CI=true $(CARGO) nextest run --workspace --all-targets --profile ci; \
+	else \
+	  CI=true $(CARGO) test --workspace --all-targets; \
+	fi
 
-test: deps fmt lint unit
+test: deps fmt lint build-release unit
+
+build-release:
 	$(CARGO) build --release --examples --benches
 
 bench:

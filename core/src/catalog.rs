@@ -5,7 +5,36 @@
 
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
+
+/// FNV-1a: the catalog's keys are short program names in a fixed,
+/// compiled-in table, so SipHash's flooding resistance buys nothing and
+/// costs time on every lookup.
+#[derive(Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The hasher of the catalog's maps.
+pub type Fnv = BuildHasherDefault<FnvHasher>;
 
 /// A wrapper: a program that runs another command given on its command line.
 #[derive(Debug, Default, Deserialize)]
@@ -66,9 +95,9 @@ pub struct ProgramSpec {
 #[serde(deny_unknown_fields)]
 pub struct Builtins {
     /// Builtins that only work inside a shell or differ from their external twin.
-    pub shell_only: HashSet<String>,
+    pub shell_only: HashSet<String, Fnv>,
     /// Builtins that behave like the external program under conditions.
-    pub same_as_external: HashSet<String>,
+    pub same_as_external: HashSet<String, Fnv>,
 }
 
 /// The whole catalog.
@@ -78,9 +107,9 @@ pub struct Catalog {
     /// Shell builtins.
     pub builtins: Builtins,
     /// Wrappers by name.
-    pub wrappers: HashMap<String, WrapperSpec>,
+    pub wrappers: HashMap<String, WrapperSpec, Fnv>,
     /// Programs by name.
-    pub programs: HashMap<String, ProgramSpec>,
+    pub programs: HashMap<String, ProgramSpec, Fnv>,
 }
 
 static SOURCE: &str = include_str!("../catalog/programs.toml");

@@ -48,7 +48,10 @@ pub fn classify(command: &str) -> Classification {
             let mut words = Vec::with_capacity(inv.args.len());
             for a in inv.args {
                 argv = argv.and_then(|mut v| {
-                    v.push(a.value?);
+                    if !a.is_static {
+                        return None;
+                    }
+                    v.push(a.shape.clone());
                     Some(v)
                 });
                 words.push(a.shape);

@@ -34,7 +34,7 @@ pub fn plain_argv(script: &Script, facts: &Facts) -> Option<Vec<String>> {
     let argv: Vec<String> = first
         .args
         .iter()
-        .map(|w| w.value.clone())
+        .map(|w| w.value().map(str::to_string))
         .collect::<Option<_>>()?;
     if runs_as_external(&argv) {
         Some(argv)

@@ -13,7 +13,7 @@ pub fn is_read_only(facts: &Facts) -> bool {
             t == "-" || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
         }
         op if op.writes_file() => matches!(
-            r.target.value.as_deref(),
+            r.target.value(),
             Some("/dev/null" | "/dev/stdout" | "/dev/stderr")
         ),
         _ => true,
@@ -38,7 +38,7 @@ fn invocation_read_only(inv: &Invocation, facts: &Facts) -> bool {
     let Some(spec) = catalog().program(name) else {
         return false;
     };
-    let args: Option<Vec<&str>> = inv.args[1..].iter().map(|a| a.value.as_deref()).collect();
+    let args: Option<Vec<&str>> = inv.args[1..].iter().map(|a| a.value()).collect();
     let Some(args) = args else {
         // Dynamic arguments may turn into writing options.
         return spec.read_only && spec.writes_with.is_empty() && !inv.appended;

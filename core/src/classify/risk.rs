@@ -182,12 +182,19 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
         return;
     };
     let c = catalog();
-    let (opts, ops) = operands(&inv.args);
+    let spec = c.program(name);
     let name_base = crate::catalog::base_name(name);
     if name != "echo" && name != "printf" {
-        for a in &ops {
+        for a in inv.args.iter().skip(1) {
             credential_path(a, out);
         }
+    }
+    if inv.script == ScriptSource::Stdin {
+        out.add(
+            ReasonCode::ScriptFromStdin,
+            Risk::Medium,
+            format!("`{name}` reads the program it runs from standard input"),
+        );
     }
     if inv.script == ScriptSource::Dynamic {
         out.add(
@@ -196,14 +203,28 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
             format!("`{name}` runs a script only known at run time"),
         );
     }
-    if !c.knows(name) && !facts.functions.contains(name) {
+    if spec.is_none() && !c.knows(name) && !facts.functions.contains(name) {
         out.add(
             ReasonCode::UnknownProgram,
             Risk::Medium,
             format!("`{name}` is not in the program catalog"),
         );
     }
-    for tag in c.program(name).map(|p| p.tags.as_slice()).unwrap_or(&[]) {
+    let tags = spec.map(|p| p.tags.as_slice()).unwrap_or(&[]);
+    if !tags.is_empty() || RULED.contains(&name_base) {
+        tagged(name, name_base, tags, inv, out);
+    }
+}
+
+/// Programs with rules of their own below.
+const RULED: &[&str] = &[
+    "rm", "find", "dd", "cp", "mv", "install", "ln", "rsync", "tee", "truncate", "shred", "chmod",
+    "chown", "chgrp", "eval", "kill", "pkill", "killall", "git",
+];
+
+fn tagged(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &mut Reasons) {
+    let (opts, ops) = operands(&inv.args);
+    for tag in tags {
         match tag.as_str() {
             "privilege" => out.add(
                 ReasonCode::PrivilegeEscalation,
@@ -293,13 +314,6 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
         }
         "git" => git(&inv.args, out),
         _ => {}
-    }
-    if inv.script == ScriptSource::Stdin {
-        out.add(
-            ReasonCode::ScriptFromStdin,
-            Risk::Medium,
-            format!("`{name}` reads the program it runs from standard input"),
-        );
     }
 }
 

@@ -56,7 +56,7 @@ pub fn layer(name: Option<&str>, args: &[WordInfo]) -> Layer {
         "eval" => Layer::Script(joined(&args[1..])),
         "source" | "." => Layer::Script(match args.get(1) {
             None => Script::Other,
-            Some(a) if a.value.is_none() => Script::Dynamic,
+            Some(a) if a.value().is_none() => Script::Dynamic,
             Some(_) => Script::Other,
         }),
         "su" => su(args),
@@ -68,7 +68,7 @@ pub fn layer(name: Option<&str>, args: &[WordInfo]) -> Layer {
 
 /// Joins static words with spaces (`eval a b` runs `a b`).
 fn joined(words: &[WordInfo]) -> Script {
-    let parts: Option<Vec<&str>> = words.iter().map(|w| w.value.as_deref()).collect();
+    let parts: Option<Vec<&str>> = words.iter().map(|w| w.value()).collect();
     match parts {
         Some(p) => Script::Text(p.join(" ")),
         None => Script::Dynamic,
@@ -80,7 +80,7 @@ fn wrapper(spec: &WrapperSpec, args: &[WordInfo]) -> Layer {
     let mut i = 1;
     let mut positionals = 0;
     while i < args.len() {
-        let Some(v) = args[i].value.as_deref() else {
+        let Some(v) = args[i].value() else {
             break;
         };
         if v == "--" {
@@ -178,7 +178,7 @@ fn xargs(args: &[WordInfo]) -> Layer {
     ];
     let mut i = 1;
     while i < args.len() {
-        let Some(v) = args[i].value.as_deref() else {
+        let Some(v) = args[i].value() else {
             break;
         };
         if v == "--" {
@@ -201,16 +201,14 @@ fn find(args: &[WordInfo]) -> Layer {
     let mut ranges = Vec::new();
     let mut i = 1;
     while i < args.len() {
-        let v = args[i].value.as_deref();
+        let v = args[i].value();
         if matches!(v, Some("-exec" | "-execdir" | "-ok" | "-okdir")) {
             let start = i + 1;
             let mut end = start;
             while end < args.len() {
-                match args[end].value.as_deref() {
+                match args[end].value() {
                     Some(";") => break,
-                    Some("+") if end > start && args[end - 1].value.as_deref() == Some("{}") => {
-                        break
-                    }
+                    Some("+") if end > start && args[end - 1].value() == Some("{}") => break,
                     _ => end += 1,
                 }
             }
@@ -235,7 +233,7 @@ fn shell(args: &[WordInfo]) -> Script {
     let mut command = false;
     let mut stdin = false;
     while i < args.len() {
-        let Some(v) = args[i].value.as_deref() else {
+        let Some(v) = args[i].value() else {
             return Script::Dynamic;
         };
         if v == "--" || v == "-" {
@@ -265,8 +263,8 @@ fn shell(args: &[WordInfo]) -> Script {
     }
     if command {
         return match args.get(i) {
-            Some(w) => match &w.value {
-                Some(text) => Script::Text(text.clone()),
+            Some(w) => match w.value() {
+                Some(text) => Script::Text(text.to_string()),
                 None => Script::Dynamic,
             },
             None => Script::Other,
@@ -283,7 +281,7 @@ fn shell(args: &[WordInfo]) -> Script {
 /// program argument (or `-`) reads the program from stdin.
 fn interpreter(args: &[WordInfo]) -> Script {
     for a in &args[1..] {
-        let Some(v) = a.value.as_deref() else {
+        let Some(v) = a.value() else {
             return Script::Other;
         };
         if v == "-" {
@@ -310,14 +308,16 @@ fn interpreter(args: &[WordInfo]) -> Script {
 fn su(args: &[WordInfo]) -> Layer {
     let mut i = 1;
     while i < args.len() {
-        let v = args[i].value.as_deref();
+        let v = args[i].value();
         match v {
             Some("-c") | Some("--command") => {
-                return Layer::Script(match args.get(i + 1).map(|w| w.value.clone()) {
-                    Some(Some(t)) => Script::Text(t),
-                    Some(None) => Script::Dynamic,
-                    None => Script::Other,
-                });
+                return Layer::Script(
+                    match args.get(i + 1).map(|w| w.value().map(str::to_string)) {
+                        Some(Some(t)) => Script::Text(t),
+                        Some(None) => Script::Dynamic,
+                        None => Script::Other,
+                    },
+                );
             }
             Some(s) if s.starts_with("--command=") => {
                 return Layer::Script(Script::Text(s["--command=".len()..].to_string()));

@@ -215,8 +215,7 @@ impl Walker {
         // `echo 'rm -rf /' | sh`, `cat <<EOF | sh`: the text is known, so walk it.
         let (printer, text) = match p.name.as_deref() {
             Some(n @ ("echo" | "printf")) => {
-                let words: Option<Vec<&str>> =
-                    p.args[1..].iter().map(|a| a.value.as_deref()).collect();
+                let words: Option<Vec<&str>> = p.args[1..].iter().map(|a| a.value()).collect();
                 (n.to_string(), words.map(|w| w.join(" ")))
             }
             Some("cat") if p.args.len() == 1 => ("cat".to_string(), p.stdin_text.clone()),
@@ -361,7 +360,7 @@ impl Walker {
                             .and_then(|i| ctx.heredocs.get(i))
                             .map(|d| d.text.clone());
                     }
-                    RedirectOp::HereString => stdin_text = t.value,
+                    RedirectOp::HereString => stdin_text = t.value().map(str::to_string),
                     _ => {}
                 }
             }
@@ -369,7 +368,7 @@ impl Walker {
         if args.is_empty() {
             return None;
         }
-        if let Some(name) = args[0].value.as_deref() {
+        if let Some(name) = args[0].value() {
             let c = catalog();
             if c.builtins.shell_only.contains(name) && !c.wrappers.contains_key(name) {
                 self.facts
@@ -409,8 +408,7 @@ impl Walker {
                 break;
             }
             let name = args[0]
-                .value
-                .as_deref()
+                .value()
                 .map(|v| v.rsplit('/').next().unwrap_or(v).to_string());
             let layer = unwrap::layer(name.as_deref(), &args);
             let index = self.facts.invocations.len();
@@ -425,7 +423,7 @@ impl Walker {
                 stdin_text: None,
             });
             effective = Some(index);
-            let label = name.clone().unwrap_or_default();
+            let label = || name.clone().unwrap_or_default();
             match layer {
                 Layer::Program => {
                     self.facts.invocations[index].args = args;
@@ -435,7 +433,7 @@ impl Walker {
                     let inner = args[command_at..].to_vec();
                     self.facts.invocations[index].args = args;
                     self.facts.invocations[index].wraps = true;
-                    self.via.push(label);
+                    self.via.push(label());
                     args = inner;
                 }
                 Layer::Appending {
@@ -448,7 +446,7 @@ impl Walker {
                     }
                     self.facts.invocations[index].args = args;
                     self.facts.invocations[index].wraps = true;
-                    self.via.push(label);
+                    self.via.push(label());
                     appended = true;
                     args = inner;
                 }
@@ -463,6 +461,7 @@ impl Walker {
                     break;
                 }
                 Layer::Script(source) => {
+                    let label = label();
                     let inv = &mut self.facts.invocations[index];
                     inv.args = args;
                     inv.script = match source {

@@ -6,13 +6,13 @@ use crate::shell::ast::{ProcDirection, Word, WordPart};
 /// What the classifier knows about one word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WordInfo {
-    /// The exact single field bash and dash both produce, in any
-    /// environment; `None` when the word has expansions, globs, tildes,
-    /// brace expansion or quoting that differs between the shells.
-    pub value: Option<String>,
     /// The word with quotes removed and expansions written back
     /// (`$HOME`, `${x:-y}`, `$(...)`): what a person reads.
     pub shape: String,
+    /// Whether `shape` is the exact single field bash and dash both produce
+    /// in any environment (no expansions, globs, expanded tildes, brace
+    /// expansion, or quoting that differs between the shells).
+    pub is_static: bool,
     /// When the word starts with the home directory (`~`, `$HOME`,
     /// `${HOME}`, `"$HOME"`), the shape of the rest (`""`, `"/"`, `"/x"`).
     pub home_rest: Option<String>,
@@ -25,20 +25,25 @@ pub struct WordInfo {
 }
 
 impl WordInfo {
+    /// The exact value of the word when it is static.
+    pub fn value(&self) -> Option<&str> {
+        self.is_static.then_some(self.shape.as_str())
+    }
+
     /// Analyses a parsed word.
     pub fn of(word: &Word) -> WordInfo {
         let mut shape = String::with_capacity(16);
-        let mut value = Some(String::with_capacity(16));
+        let mut is_static = true;
         let mut state = StaticState::default();
         for part in &word.parts {
-            add_part(part, &mut shape, &mut value, &mut state, false);
+            add_part(part, &mut shape, &mut is_static, &mut state, false);
         }
         let brace = state.brace_open && state.brace_separator;
         if brace {
-            value = None;
+            is_static = false;
         }
         WordInfo {
-            value,
+            is_static,
             home_rest: home_rest(word),
             shape,
             glob: state.glob,
@@ -50,7 +55,7 @@ impl WordInfo {
     /// A word known statically (used for words the classifier synthesises).
     pub fn literal(s: &str) -> WordInfo {
         WordInfo {
-            value: Some(s.to_string()),
+            is_static: true,
             shape: s.to_string(),
             home_rest: None,
             glob: false,
@@ -79,7 +84,7 @@ struct StaticState {
 fn add_part(
     part: &WordPart,
     shape: &mut String,
-    value: &mut Option<String>,
+    is_static: &mut bool,
     st: &mut StaticState,
     in_dquotes: bool,
 ) {
@@ -98,20 +103,17 @@ fn add_part(
                 st.after_assign_sep = false;
                 st.prev_dot = false;
                 shape.push_str(text);
-                if let Some(v) = value {
-                    v.push_str(text);
-                }
                 return;
             }
             for c in text.chars() {
                 if unquoted {
                     if matches!(c, '*' | '?' | '[') {
                         st.glob = true;
-                        *value = None;
+                        *is_static = false;
                     }
                     if c == '~' && (st.len == 0 || st.after_assign_sep) {
                         st.tilde = true;
-                        *value = None;
+                        *is_static = false;
                     }
                     if c == '{' {
                         st.brace_open = true;
@@ -124,14 +126,11 @@ fn add_part(
                 st.after_assign_sep = c == '=' || c == ':';
                 st.len += 1;
                 shape.push(c);
-                if let Some(v) = value {
-                    v.push(c);
-                }
             }
         }
         WordPart::DoubleQuoted(inner) => {
             for p in inner {
-                add_part(p, shape, value, st, true);
+                add_part(p, shape, is_static, st, true);
             }
             // `""` still makes a word even when empty.
             st.len += 1;
@@ -139,14 +138,14 @@ fn add_part(
         WordPart::AnsiC(s) => {
             // dash has no $'...': the word differs between the shells.
             shape.push_str(s);
-            *value = None;
+            *is_static = false;
             st.len += 1;
         }
         WordPart::Locale(inner) => {
             for p in inner {
-                add_part(p, shape, value, st, true);
+                add_part(p, shape, is_static, st, true);
             }
-            *value = None;
+            *is_static = false;
             st.len += 1;
         }
         WordPart::Param(p) => {
@@ -156,24 +155,24 @@ fn add_part(
             } else {
                 shape.push_str("${");
                 shape.push_str(&p.name);
-                let mut inner_value = None;
+                let mut inner_static = false;
                 let mut inner_state = StaticState::default();
                 for m in &p.modifier {
-                    add_part(m, shape, &mut inner_value, &mut inner_state, in_dquotes);
+                    add_part(m, shape, &mut inner_static, &mut inner_state, in_dquotes);
                 }
                 shape.push('}');
             }
-            *value = None;
+            *is_static = false;
             st.len += 1;
         }
         WordPart::CommandSubst(_) => {
             shape.push_str("$(...)");
-            *value = None;
+            *is_static = false;
             st.len += 1;
         }
         WordPart::Arith(_) => {
             shape.push_str("$((...))");
-            *value = None;
+            *is_static = false;
             st.len += 1;
         }
         WordPart::ProcessSubst(dir, _) => {
@@ -181,7 +180,7 @@ fn add_part(
                 ProcDirection::Input => "<(...)",
                 ProcDirection::Output => ">(...)",
             });
-            *value = None;
+            *is_static = false;
             st.len += 1;
         }
     }
@@ -344,13 +343,13 @@ mod tests {
 
     #[test]
     fn static_values() {
-        assert_eq!(info("'a b'").value.as_deref(), Some("a b"));
-        assert_eq!(info(r#""x\$y""#).value.as_deref(), Some("x$y"));
-        assert_eq!(info(r"a\ b").value.as_deref(), Some("a b"));
-        assert_eq!(info("''").value.as_deref(), Some(""));
-        assert_eq!(info("HEAD~1").value.as_deref(), Some("HEAD~1"));
-        assert_eq!(info("{}").value.as_deref(), Some("{}"));
-        assert_eq!(info("a$").value.as_deref(), Some("a$"));
+        assert_eq!(info("'a b'").value(), Some("a b"));
+        assert_eq!(info(r#""x\$y""#).value(), Some("x$y"));
+        assert_eq!(info(r"a\ b").value(), Some("a b"));
+        assert_eq!(info("''").value(), Some(""));
+        assert_eq!(info("HEAD~1").value(), Some("HEAD~1"));
+        assert_eq!(info("{}").value(), Some("{}"));
+        assert_eq!(info("a$").value(), Some("a$"));
     }
 
     #[test]
@@ -359,10 +358,10 @@ mod tests {
             "*.py", "~", "~/x", "a=~", "x:~", "$X", "${X}", "\"$X\"", "$(ls)", "{a,b}", "{1..3}",
             "$'a'", "$\"a\"", "a?", "[ab]", "$((1))",
         ] {
-            assert_eq!(info(w).value, None, "{w}");
+            assert_eq!(info(w).value(), None, "{w}");
         }
-        assert_eq!(info("'*'").value.as_deref(), Some("*"));
-        assert_eq!(info("\\~").value.as_deref(), Some("~"));
+        assert_eq!(info("'*'").value(), Some("*"));
+        assert_eq!(info("\\~").value(), Some("~"));
     }
 
     #[test]

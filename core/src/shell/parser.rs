@@ -724,7 +724,10 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_simple_command(&mut self) -> PResult<Command> {
-        let mut cmd = SimpleCommand::default();
+        let mut cmd = SimpleCommand {
+            words: Vec::with_capacity(8),
+            ..SimpleCommand::default()
+        };
         loop {
             self.skip_blanks();
             if let Some(r) = self.try_parse_redirect()? {
