@@ -40,7 +40,7 @@ pub fn parse(src: &str) -> Result<Script, ParseError> {
 /// Parses a script found inside another one (for `bash -c '...'`), counting
 /// `depth` levels of nesting already used.
 pub fn parse_nested(src: &str, depth: usize) -> Result<Script, ParseError> {
-    if let Some(i) = src.bytes().position(|b| b == 0) {
+    if let Some(i) = src.find('\0') {
         return Err(ParseError {
             message: "the command contains a NUL byte, which no shell can receive".into(),
             offset: i,
@@ -881,21 +881,7 @@ impl<'a> Parser<'a> {
                     parts.push(WordPart::ProcessSubst(dir, Box::new(list)));
                 }
                 _ if is_meta(b) => break,
-                b'\'' => {
-                    self.pos += 1;
-                    let start = self.pos;
-                    let n = self.s[start..]
-                        .iter()
-                        .position(|&c| c == b'\'')
-                        .ok_or_else(|| self.err("unterminated single quote"))?;
-                    self.pos = start + n + 1;
-                    push_lit(&mut parts, &text(&self.s[start..start + n]), true);
-                }
-                b'"' => {
-                    self.pos += 1;
-                    let inner = self.parse_quoted_parts(Some(b'"'))?;
-                    parts.push(WordPart::DoubleQuoted(inner));
-                }
+                b'\'' | b'"' => self.parse_quoted(&mut parts)?,
                 b'\\' => {
                     self.pos += 1;
                     match self.peek() {
@@ -929,6 +915,25 @@ impl<'a> Parser<'a> {
         } else {
             Some(Word { parts })
         })
+    }
+
+    /// Parses a `'...'` or `"..."` string at the cursor into `parts`.
+    fn parse_quoted(&mut self, parts: &mut Vec<WordPart>) -> PResult<()> {
+        let quote = self.s[self.pos];
+        self.pos += 1;
+        if quote == b'"' {
+            let inner = self.parse_quoted_parts(Some(b'"'))?;
+            parts.push(WordPart::DoubleQuoted(inner));
+            return Ok(());
+        }
+        let start = self.pos;
+        let n = self.s[start..]
+            .iter()
+            .position(|&c| c == b'\'')
+            .ok_or_else(|| self.err("unterminated single quote"))?;
+        self.pos = start + n + 1;
+        push_lit(parts, &text(&self.s[start..start + n]), true);
+        Ok(())
     }
 
     /// Parses text where quotes are not special except the terminator:
@@ -1092,21 +1097,7 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     break;
                 }
-                b'\'' => {
-                    self.pos += 1;
-                    let s = self.pos;
-                    let n = self.s[s..]
-                        .iter()
-                        .position(|&c| c == b'\'')
-                        .ok_or_else(|| self.err("unterminated single quote"))?;
-                    self.pos = s + n + 1;
-                    push_lit(&mut modifier, &text(&self.s[s..s + n]), true);
-                }
-                b'"' => {
-                    self.pos += 1;
-                    let inner = self.parse_quoted_parts(Some(b'"'))?;
-                    modifier.push(WordPart::DoubleQuoted(inner));
-                }
+                b'\'' | b'"' => self.parse_quoted(&mut modifier)?,
                 b'\\' => {
                     let n = if self.peek_at(1).is_some() { 2 } else { 1 };
                     push_lit(&mut modifier, &text(&self.s[self.pos..self.pos + n]), true);
