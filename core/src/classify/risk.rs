@@ -211,19 +211,14 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
         );
     }
     let tags = spec.map(|p| p.tags.as_slice()).unwrap_or(&[]);
-    if !tags.is_empty() || RULED.contains(&name_base) {
-        tagged(name, name_base, tags, inv, out);
-    }
+    rules(name, name_base, tags, inv, out);
 }
 
-/// Programs with rules of their own below.
-const RULED: &[&str] = &[
-    "rm", "find", "dd", "cp", "mv", "install", "ln", "rsync", "tee", "truncate", "shred", "chmod",
-    "chown", "chgrp", "eval", "kill", "pkill", "killall", "git",
-];
-
-fn tagged(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &mut Reasons) {
-    let (opts, ops) = operands(&inv.args);
+/// The tag rules and the per-program rules. Options and operands are split
+/// only inside the rules that need them, so programs without rules cost
+/// nothing here.
+fn rules(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &mut Reasons) {
+    let split = || operands(&inv.args);
     for tag in tags {
         match tag.as_str() {
             "privilege" => out.add(
@@ -241,11 +236,12 @@ fn tagged(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &
                 Risk::High,
                 format!("`{name}` changes disks or partitions"),
             ),
-            "power" if name != "init" && name != "telinit" || is_runlevel_change(&ops) => out.add(
-                ReasonCode::PowerState,
-                Risk::High,
-                format!("`{name}` shuts down or restarts the machine"),
-            ),
+            "power" if name != "init" && name != "telinit" || is_runlevel_change(&split().1) => out
+                .add(
+                    ReasonCode::PowerState,
+                    Risk::High,
+                    format!("`{name}` shuts down or restarts the machine"),
+                ),
             "downloader" => out.add(
                 ReasonCode::Network,
                 Risk::Low,
@@ -255,8 +251,15 @@ fn tagged(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &
         }
     }
     match name_base {
-        "rm" => rm(&opts, &ops, out),
-        "find" if opts.contains(&"-delete") => {
+        "rm" => {
+            let (opts, ops) = split();
+            rm(&opts, &ops, out);
+        }
+        "find" => {
+            let (opts, ops) = split();
+            if !opts.contains(&"-delete") {
+                return;
+            }
             for p in ops.iter().take_while(|p| !p.shape.starts_with('-')) {
                 if matches!(
                     PathClass::of(p),
@@ -271,13 +274,14 @@ fn tagged(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &
             }
         }
         "dd" => {
-            for a in &ops {
+            for a in &split().1 {
                 if let Some(of) = a.shape.strip_prefix("of=") {
                     written_path(&WordInfo::literal(of), "`dd`", out);
                 }
             }
         }
         "cp" | "mv" | "install" | "ln" | "rsync" => {
+            let (opts, ops) = split();
             let target = opts
                 .iter()
                 .find_map(|o| o.strip_prefix("--target-directory="))
@@ -290,20 +294,22 @@ fn tagged(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &
             }
         }
         "tee" | "truncate" | "shred" => {
-            for a in &ops {
+            for a in &split().1 {
                 written_path(a, &format!("`{name}`"), out);
             }
         }
-        "chmod" | "chown" | "chgrp" => permissions(name, &opts, &ops, out),
+        "chmod" | "chown" | "chgrp" => {
+            let (opts, ops) = split();
+            permissions(name, &opts, &ops, out);
+        }
         "eval" => out.add(
             ReasonCode::Eval,
             Risk::Medium,
             "`eval` runs text as shell code".to_string(),
         ),
         "kill" | "pkill" | "killall" => {
-            let all = ops.iter().any(|a| a.shape == "-1" || a.shape == "1")
-                || opts.contains(&"-1")
-                || name == "killall5";
+            let (opts, ops) = split();
+            let all = ops.iter().any(|a| a.shape == "-1" || a.shape == "1") || opts.contains(&"-1");
             if all {
                 out.add(
                     ReasonCode::KillAll,
