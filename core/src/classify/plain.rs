@@ -3,7 +3,7 @@
 
 use super::walk::Facts;
 use crate::catalog::catalog;
-use crate::shell::ast::{Command, Script, Terminator};
+use crate::shell::ast::{Command, Script, Terminator, WordPart};
 use crate::shell::RESERVED_WORDS;
 
 /// The argv to run without a shell, or `None` when a shell is needed.
@@ -25,10 +25,14 @@ pub fn plain_argv(script: &Script, facts: &Facts) -> Option<Vec<String>> {
     if !cmd.assignments.is_empty() || !cmd.redirects.is_empty() || cmd.words.is_empty() {
         return None;
     }
-    // A single simple command with static words has no substitutions, so
-    // the first program the walker recorded is this command, with all words.
+    // With no expansion in any word there are no substitutions, so the
+    // first program the walker recorded is this command itself, with all
+    // its words (programs it wraps, `bash -c` scripts included, come after).
+    if cmd.words.iter().any(|w| has_expansion(&w.parts)) {
+        return None;
+    }
     let first = facts.invocations.first()?;
-    if first.args.len() != cmd.words.len() {
+    if !first.via.is_empty() || first.args.len() != cmd.words.len() {
         return None;
     }
     let argv: Vec<String> = first
@@ -41,6 +45,19 @@ pub fn plain_argv(script: &Script, facts: &Facts) -> Option<Vec<String>> {
     } else {
         None
     }
+}
+
+/// Whether any part is an expansion or substitution (inside double quotes
+/// too).
+fn has_expansion(parts: &[WordPart]) -> bool {
+    parts.iter().any(|p| match p {
+        WordPart::Lit { .. } | WordPart::AnsiC(_) => false,
+        WordPart::DoubleQuoted(inner) | WordPart::Locale(inner) => has_expansion(inner),
+        WordPart::Param(_)
+        | WordPart::CommandSubst(_)
+        | WordPart::Arith(_)
+        | WordPart::ProcessSubst(..) => true,
+    })
 }
 
 /// Whether `argv[0]` names a program that bash and dash would `execve`
