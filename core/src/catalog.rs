@@ -110,6 +110,10 @@ pub struct Catalog {
     pub wrappers: HashMap<String, WrapperSpec, Fnv>,
     /// Programs by name.
     pub programs: HashMap<String, ProgramSpec, Fnv>,
+    /// Per program: option spellings and the canonical option they mean
+    /// (`--recursive` → `-r` for `rm`), for policy rule matching.
+    #[serde(default)]
+    pub option_aliases: HashMap<String, HashMap<String, String>, Fnv>,
 }
 
 static SOURCE: &str = include_str!("../catalog/programs.toml");
@@ -138,6 +142,15 @@ impl Catalog {
     pub fn has_tag(&self, name: &str, tag: &str) -> bool {
         self.program(name)
             .is_some_and(|p| p.tags.iter().any(|t| t == tag))
+    }
+
+    /// The canonical spelling of `option` for `program` (itself when the
+    /// catalog lists no alias).
+    pub fn canonical_option<'a>(&'a self, program: &str, option: &'a str) -> &'a str {
+        self.option_aliases
+            .get(program)
+            .and_then(|m| m.get(option))
+            .map_or(option, String::as_str)
     }
 
     /// Whether the catalog knows this program at all.

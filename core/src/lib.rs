@@ -10,9 +10,11 @@
 pub mod catalog;
 pub mod classify;
 pub mod error;
+pub mod policy;
 pub mod shell;
 
 pub use classify::{
     classify, Classification, Construct, ConstructKind, Program, Reason, ReasonCode, Risk,
 };
 pub use error::{Error, Result};
+pub use policy::{Decision, Plan, Policy, Verdict};

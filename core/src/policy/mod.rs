@@ -1,0 +1,373 @@
+//! The policy engine: turns a [`Classification`](crate::Classification)
+//! into a [`Decision`] (allow, warn, ask or deny, with reasons and a plan
+//! for running the command).
+//!
+//! A policy is built from layers: the deployment mode's defaults, then a
+//! policy file (the native format or either CodeFRAME format, YAML or
+//! JSON), then environment variables. Every rule matches the parsed
+//! command (every program it runs, through wrappers, nested shells and
+//! substitutions), never the text. The semantics are pinned down in
+//! `docs/policy.md`.
+//!
+//! ```
+//! use sandboxcore::policy::{Policy, Verdict, Plan};
+//!
+//! let policy = Policy::from_yaml_str(r#"
+//! security:
+//!   enforcement_level: strict
+//!   allowed_commands: [pytest, npm]
+//!   allowed_shell_operators: ["&&"]
+//!   blocked_patterns: ["rm -rf"]
+//! "#).unwrap();
+//! let d = policy.check("pytest tests/");
+//! assert_eq!(d.verdict, Verdict::Allow);
+//! assert_eq!(d.plan, Some(Plan::Direct(vec!["pytest".into(), "tests/".into()])));
+//! assert_eq!(policy.check("npm run build && npm test").verdict, Verdict::Allow);
+//! assert_eq!(policy.check("sudo rm -fr /tmp/x").verdict, Verdict::Deny);
+//! ```
+
+mod decision;
+mod env;
+mod error;
+mod file;
+mod operators;
+mod rule;
+mod settings;
+mod url;
+
+pub use decision::{Decision, DecisionReason, Effect, Plan, Verdict};
+pub use env::VARIABLES as ENV_VARIABLES;
+pub use error::PolicyError;
+pub use file::FileFormat;
+pub use rule::{glob_match, CommandRule, WordMatch};
+pub use settings::{
+    DeploymentMode, Enforcement, PolicySettings, SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH,
+    DEFAULT_SAFE_COMMANDS,
+};
+
+use crate::{classify, Classification, Program};
+use std::path::Path;
+
+/// A validated policy, ready to check commands. Cheap to share (`Arc`) and
+/// safe to use from many threads.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    settings: PolicySettings,
+    allowed: Vec<CommandRule>,
+    denied: Vec<CommandRule>,
+    blocked: Vec<CommandRule>,
+    safe: Vec<CommandRule>,
+}
+
+impl Default for Policy {
+    /// The default mode's policy (`selfhosted`: warn).
+    fn default() -> Self {
+        Policy::new(PolicySettings::default()).expect("the built-in defaults are valid")
+    }
+}
+
+impl Policy {
+    /// Validates settings and compiles their rules.
+    pub fn new(settings: PolicySettings) -> Result<Policy, PolicyError> {
+        fn rules(name: &str, list: &[String]) -> Result<Vec<CommandRule>, PolicyError> {
+            list.iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    CommandRule::parse(r).map_err(|message| PolicyError::Invalid {
+                        setting: format!("{name}[{i}]"),
+                        message,
+                    })
+                })
+                .collect()
+        }
+        operators::validate(&settings.allowed_shell_operators).map_err(|message| {
+            PolicyError::Invalid {
+                setting: "allowed_shell_operators".into(),
+                message,
+            }
+        })?;
+        for (i, g) in settings.require_approval.iter().enumerate() {
+            if g.trim().is_empty() {
+                return Err(PolicyError::Invalid {
+                    setting: format!("require_approval[{i}]"),
+                    message: "a URL glob cannot be empty".into(),
+                });
+            }
+        }
+        Ok(Policy {
+            allowed: rules("allowed_commands", &settings.allowed_commands)?,
+            denied: rules("denied_commands", &settings.denied_commands)?,
+            blocked: rules("blocked_patterns", &settings.blocked_patterns)?,
+            safe: rules("safe_commands", &settings.safe_commands)?,
+            settings,
+        })
+    }
+
+    /// The policy a deployment mode implies, with no file or overrides.
+    pub fn for_mode(mode: DeploymentMode) -> Policy {
+        Policy::new(mode.defaults()).expect("the built-in defaults are valid")
+    }
+
+    /// Resolves layers (lowest precedence first) into a policy.
+    pub fn from_layers(layers: &[&SettingsLayer]) -> Result<Policy, PolicyError> {
+        Policy::new(SettingsLayer::resolve(layers))
+    }
+
+    /// A policy from a YAML document alone (no environment overrides).
+    pub fn from_yaml_str(text: &str) -> Result<Policy, PolicyError> {
+        let (_, layer) = file::from_yaml_str(text, "<string>")?;
+        Policy::from_layers(&[&layer])
+    }
+
+    /// A policy from a JSON document alone (no environment overrides).
+    pub fn from_json_str(text: &str) -> Result<Policy, PolicyError> {
+        let (_, layer) = file::from_json_str(text, "<string>")?;
+        Policy::from_layers(&[&layer])
+    }
+
+    /// Reads one layer from a policy file (JSON for `.json`, else YAML),
+    /// reporting which format it was written in.
+    pub fn read_layer(path: &Path) -> Result<(FileFormat, SettingsLayer), PolicyError> {
+        file::load(path)
+    }
+
+    /// The environment overrides of this process as a layer.
+    pub fn env_layer() -> Result<SettingsLayer, PolicyError> {
+        env::from_process_env()
+    }
+
+    /// The environment overrides read through `lookup`.
+    pub fn env_layer_from(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<SettingsLayer, PolicyError> {
+        env::from_lookup(lookup)
+    }
+
+    /// The effective policy: mode defaults, then the file (if any), then
+    /// this process's environment (`SANDBOXCORE_*`, `CODEFRAME_*`).
+    pub fn load(path: Option<&Path>) -> Result<Policy, PolicyError> {
+        let file_layer = match path {
+            Some(p) => file::load(p)?.1,
+            None => SettingsLayer::default(),
+        };
+        Policy::from_layers(&[&file_layer, &env::from_process_env()?])
+    }
+
+    /// The effective settings.
+    pub fn settings(&self) -> &PolicySettings {
+        &self.settings
+    }
+
+    /// Classifies `command` and decides what to do with it.
+    pub fn check(&self, command: &str) -> Decision {
+        self.decide(command, classify(command))
+    }
+
+    /// Decides on a command already classified (`classification` must be
+    /// `classify(command)`).
+    pub fn decide(&self, command: &str, classification: Classification) -> Decision {
+        let mut reasons = Vec::new();
+        self.limits(command, &classification, &mut reasons);
+        self.program_rules(&classification, &mut reasons);
+        self.shell_rules(&classification, &mut reasons);
+        self.risk_rules(&classification, &mut reasons);
+        reasons.sort_by_key(|r| effect_rank(r.effect));
+        let verdict = self.verdict(&reasons);
+        let plan = match verdict {
+            Verdict::Deny => None,
+            _ if classification.parse_error.is_some() => None,
+            _ => Some(match &classification.argv {
+                Some(argv) if !classification.needs_shell => Plan::Direct(argv.clone()),
+                _ => Plan::Shell(command.to_string()),
+            }),
+        };
+        Decision {
+            verdict,
+            matched_rule: reasons
+                .first()
+                .filter(|r| r.effect != Effect::Note)
+                .map(|r| r.rule.clone()),
+            reasons,
+            classification,
+            plan,
+        }
+    }
+
+    fn verdict(&self, reasons: &[DecisionReason]) -> Verdict {
+        let strongest = reasons.first().map(|r| r.effect);
+        match (self.settings.enforcement, strongest) {
+            (Enforcement::Disabled, _) | (_, None | Some(Effect::Note)) => Verdict::Allow,
+            (Enforcement::Warn, Some(_)) => Verdict::Warn,
+            (Enforcement::Enforce, Some(Effect::Deny)) => Verdict::Deny,
+            (Enforcement::Enforce, Some(Effect::Ask)) => Verdict::Ask,
+            (Enforcement::Enforce, Some(Effect::Warn)) => Verdict::Warn,
+        }
+    }
+
+    fn limits(&self, command: &str, c: &Classification, out: &mut Vec<DecisionReason>) {
+        let max = self.settings.max_command_length;
+        if max > 0 {
+            let len = command.chars().count();
+            if len > max {
+                out.push(reason(
+                    "max_command_length",
+                    Effect::Deny,
+                    format!("the command is {len} characters long; the limit is {max}"),
+                ));
+            }
+        }
+        if let Some(e) = &c.parse_error {
+            out.push(reason(
+                "syntax",
+                Effect::Deny,
+                format!("the command cannot be parsed: {e}"),
+            ));
+        }
+    }
+
+    fn program_rules(&self, c: &Classification, out: &mut Vec<DecisionReason>) {
+        let s = &self.settings;
+        for p in &c.programs {
+            let shown = display(p);
+            for (i, r) in self.blocked.iter().enumerate() {
+                if r.matches(p, WordMatch::InOrder) {
+                    out.push(reason(
+                        &format!("blocked_patterns[{i}]: {}", r.text),
+                        Effect::Deny,
+                        format!("`{shown}` matches the blocked pattern `{}`", r.text),
+                    ));
+                }
+            }
+            for (i, r) in self.denied.iter().enumerate() {
+                if r.matches(p, WordMatch::InOrder) {
+                    out.push(reason(
+                        &format!("denied_commands[{i}]: {}", r.text),
+                        Effect::Deny,
+                        format!("`{shown}` matches the denied command `{}`", r.text),
+                    ));
+                }
+            }
+            let allowed = self
+                .allowed
+                .iter()
+                .any(|r| r.matches(p, WordMatch::Leading));
+            let safe = self.safe.iter().any(|r| r.matches_name(p));
+            let unknown_name = || match &p.name {
+                Some(n) => format!("`{n}`"),
+                None => format!("the program `{shown}`, only known at run time,"),
+            };
+            if !self.allowed.is_empty() && !allowed {
+                out.push(reason(
+                    "allowed_commands",
+                    Effect::Deny,
+                    format!("{} is not in allowed_commands", unknown_name()),
+                ));
+            }
+            if s.safe_commands_only && !safe && !allowed {
+                out.push(reason(
+                    "safe_commands_only",
+                    Effect::Deny,
+                    format!("{} is not a safe command", unknown_name()),
+                ));
+            } else if !safe && !allowed {
+                out.push(reason(
+                    "safe_commands",
+                    Effect::Note,
+                    format!(
+                        "{} is not a known safe command (consider adding it)",
+                        unknown_name()
+                    ),
+                ));
+            }
+            for (i, glob) in s.require_approval.iter().enumerate() {
+                if let Some(u) = url::matching_url(glob, p) {
+                    out.push(reason(
+                        &format!("require_approval[{i}]: {glob}"),
+                        Effect::Ask,
+                        format!("`{u}` needs approval"),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn shell_rules(&self, c: &Classification, out: &mut Vec<DecisionReason>) {
+        // Constructs of nested scripts (`bash -c 'a; b'`) count too, even
+        // when the outer command runs without a shell.
+        if c.parse_error.is_some() {
+            return;
+        }
+        let s = &self.settings;
+        let not_listed: Vec<String> = c
+            .constructs
+            .iter()
+            .filter(|k| !operators::allows(&s.allowed_shell_operators, k))
+            .map(operators::spelling)
+            .collect();
+        if c.needs_shell && c.constructs.is_empty() {
+            // A shell is needed for exactness alone (echo's options differ
+            // between shells, for example).
+            let (effect, rule) = if s.allow_shell_operators {
+                (Effect::Warn, "allow_shell_operators")
+            } else {
+                (Effect::Deny, "allowed_shell_operators")
+            };
+            out.push(reason(
+                rule,
+                effect,
+                "the command needs a shell to run exactly as written".into(),
+            ));
+        } else if !not_listed.is_empty() {
+            let list = not_listed.join("`, `");
+            if s.allow_shell_operators {
+                out.push(reason(
+                    "allow_shell_operators",
+                    Effect::Warn,
+                    format!("shell operators used: `{list}`"),
+                ));
+            } else {
+                out.push(reason(
+                    "allowed_shell_operators",
+                    Effect::Deny,
+                    format!("shell operators not allowed: `{list}`"),
+                ));
+            }
+        }
+    }
+
+    fn risk_rules(&self, c: &Classification, out: &mut Vec<DecisionReason>) {
+        let threshold = self.settings.risk_threshold;
+        for r in c.reasons.iter().filter(|r| r.risk >= threshold) {
+            out.push(reason(
+                "risk_threshold",
+                Effect::Deny,
+                format!("{} risk: {}", r.risk, r.message),
+            ));
+        }
+    }
+}
+
+fn effect_rank(e: Effect) -> u8 {
+    match e {
+        Effect::Deny => 0,
+        Effect::Ask => 1,
+        Effect::Warn => 2,
+        Effect::Note => 3,
+    }
+}
+
+fn reason(rule: &str, effect: Effect, message: String) -> DecisionReason {
+    DecisionReason {
+        rule: rule.to_string(),
+        effect,
+        message,
+    }
+}
+
+/// A program's words joined for messages (shell-quoted).
+fn display(p: &Program) -> String {
+    shell_words::join(&p.words)
+}
+
+#[cfg(test)]
+mod tests;
