@@ -7,10 +7,14 @@
 //! See `docs/classifier.md`.
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod catalog;
 pub mod classify;
 pub mod error;
+pub mod exec;
+pub mod metrics;
 pub mod policy;
+pub mod sandbox;
 pub mod shell;
 
 pub use classify::{
@@ -18,3 +22,4 @@ pub use classify::{
 };
 pub use error::{Error, Result};
 pub use policy::{Decision, Plan, Policy, Verdict};
+pub use sandbox::{Approver, RunOptions, Sandbox, SandboxBuilder};

@@ -1,0 +1,196 @@
+//! The executor contract: what a backend is asked to run ([`ExecRequest`])
+//! and what it reports ([`ExecOutcome`]). Backends implement [`Executor`].
+
+use crate::policy::Plan;
+use crate::Result;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// A boxed, sendable future (what [`Executor`] methods return, so the trait
+/// can be used as `dyn Executor`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Resource limits for one run. `None` leaves a limit unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time before the command is killed.
+    pub timeout: Option<Duration>,
+    /// CPU time.
+    pub cpu_time: Option<Duration>,
+    /// Memory, in bytes.
+    pub memory: Option<u64>,
+    /// Processes (and threads).
+    pub processes: Option<u64>,
+    /// Largest file the command may write, in bytes.
+    pub file_size: Option<u64>,
+    /// Open file descriptors.
+    pub open_files: Option<u64>,
+    /// Output kept per stream, in bytes (head and tail; the middle is
+    /// dropped and marked).
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    /// 60 s, 512 MiB, 256 processes, 1 GiB files, 1024 descriptors and
+    /// 1 MiB of output per stream.
+    fn default() -> Self {
+        Limits {
+            timeout: Some(Duration::from_secs(60)),
+            cpu_time: None,
+            memory: Some(512 << 20),
+            processes: Some(256),
+            file_size: Some(1 << 30),
+            open_files: Some(1024),
+            output_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Network access for the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Network {
+    /// No network (the default).
+    #[default]
+    None,
+    /// Whatever network the backend provides.
+    Allowed,
+}
+
+/// What to run and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    /// The command: an argv, or a script for `/bin/sh -c`.
+    pub plan: Plan,
+    /// Working directory (the backend's default when `None`).
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables, on top of the backend's scrubbed default.
+    pub env: BTreeMap<String, String>,
+    /// Standard input; `None` is `/dev/null`.
+    pub stdin: Option<Vec<u8>>,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Network access.
+    pub network: Network,
+    /// Free-form labels, copied to audit events (`project`, `user`...).
+    pub labels: BTreeMap<String, String>,
+}
+
+impl ExecRequest {
+    /// A request for `plan` with default limits, no network, no stdin.
+    pub fn new(plan: Plan) -> ExecRequest {
+        ExecRequest {
+            plan,
+            cwd: None,
+            env: BTreeMap::new(),
+            stdin: None,
+            limits: Limits::default(),
+            network: Network::None,
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// CPU and memory used by a run, where the backend can know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResourceUsage {
+    /// User CPU time.
+    pub user_cpu: Duration,
+    /// System CPU time.
+    pub system_cpu: Duration,
+    /// Peak resident memory, in bytes.
+    pub max_rss: u64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExecOutcome {
+    /// The exit code, when the command exited.
+    pub exit_code: Option<i32>,
+    /// The signal that terminated it, when it was killed.
+    pub signal: Option<i32>,
+    /// It was killed for exceeding the timeout.
+    pub timed_out: bool,
+    /// It was killed for exceeding the memory limit.
+    pub oom_killed: bool,
+    /// Standard output (head and tail when truncated).
+    pub stdout: Vec<u8>,
+    /// Standard error (head and tail when truncated).
+    pub stderr: Vec<u8>,
+    /// Bytes were dropped from the middle of stdout.
+    pub stdout_truncated: bool,
+    /// Bytes were dropped from the middle of stderr.
+    pub stderr_truncated: bool,
+    /// Wall-clock duration.
+    pub duration: Duration,
+    /// Resource usage, where known.
+    pub usage: Option<ResourceUsage>,
+}
+
+impl ExecOutcome {
+    /// Standard output as text (invalid UTF-8 replaced by U+FFFD; the
+    /// bytes themselves are in `stdout`).
+    pub fn stdout_text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.stdout)
+    }
+
+    /// Standard error as text (see [`ExecOutcome::stdout_text`]).
+    pub fn stderr_text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.stderr)
+    }
+
+    /// Whether the command exited with status 0.
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+
+    /// A one-word status for metrics and audit: `ok`, `failed`, `signal`,
+    /// `timeout` or `oom`.
+    pub fn status(&self) -> &'static str {
+        if self.timed_out {
+            "timeout"
+        } else if self.oom_killed {
+            "oom"
+        } else if self.signal.is_some() {
+            "signal"
+        } else if self.success() {
+            "ok"
+        } else {
+            "failed"
+        }
+    }
+}
+
+/// What a backend enforces, so that no one claims more isolation than
+/// there is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// The command cannot reach the network.
+    pub network_isolation: bool,
+    /// Memory is limited and exceeding it is reported.
+    pub memory_limit: bool,
+    /// The number of processes is limited.
+    pub process_limit: bool,
+    /// CPU is limited.
+    pub cpu_limit: bool,
+    /// The command sees its own filesystem, not the host's.
+    pub filesystem_isolation: bool,
+    /// Every process the command starts is killed when the run ends.
+    pub kills_descendants: bool,
+}
+
+/// A backend that runs commands.
+pub trait Executor: Send + Sync {
+    /// The backend's name (`process`, `docker`, `kubernetes`).
+    fn name(&self) -> &str;
+
+    /// What this backend enforces.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Runs the request to completion. Dropping the future must stop the
+    /// command and release everything it holds.
+    fn execute(&self, request: ExecRequest) -> BoxFuture<'_, Result<ExecOutcome>>;
+}

@@ -1,0 +1,144 @@
+//! Prometheus metrics (with the `prometheus-client` crate): decisions by
+//! verdict, executions by backend and status, and execution durations.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerdictLabels {
+    verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExecutionLabels {
+    backend: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: String,
+}
+
+fn duration_histogram() -> Histogram {
+    // 1 ms to ~65 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 17))
+}
+
+/// The metrics of one [`Sandbox`](crate::Sandbox) (or any caller that
+/// records into it). Cheap to update from many threads.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    decisions: Family<VerdictLabels, Counter>,
+    executions: Family<ExecutionLabels, Counter>,
+    durations: Family<BackendLabels, Histogram, fn() -> Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of metrics, registered under the `sandboxcore_` names.
+    pub fn new() -> Metrics {
+        let decisions = Family::<VerdictLabels, Counter>::default();
+        let executions = Family::<ExecutionLabels, Counter>::default();
+        let durations = Family::<BackendLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram,
+        );
+        let mut registry = Registry::default();
+        registry.register(
+            "sandboxcore_decisions",
+            "Policy decisions by verdict",
+            decisions.clone(),
+        );
+        registry.register(
+            "sandboxcore_executions",
+            "Command executions by backend and status",
+            executions.clone(),
+        );
+        registry.register(
+            "sandboxcore_execution_duration_seconds",
+            "Wall-clock duration of command executions",
+            durations.clone(),
+        );
+        Metrics {
+            registry,
+            decisions,
+            executions,
+            durations,
+        }
+    }
+
+    /// Counts a decision.
+    pub fn record_decision(&self, verdict: crate::Verdict) {
+        self.decisions
+            .get_or_create(&VerdictLabels {
+                verdict: verdict.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts an execution and observes its duration.
+    pub fn record_execution(&self, backend: &str, status: &str, duration: Duration) {
+        self.executions
+            .get_or_create(&ExecutionLabels {
+                backend: backend.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.durations
+            .get_or_create(&BackendLabels {
+                backend: backend.to_string(),
+            })
+            .observe(duration.as_secs_f64());
+    }
+
+    /// The Prometheus/OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Verdict;
+
+    #[test]
+    fn encodes_counters_and_histograms() {
+        let m = Metrics::new();
+        m.record_decision(Verdict::Allow);
+        m.record_decision(Verdict::Allow);
+        m.record_decision(Verdict::Deny);
+        m.record_execution("process", "ok", Duration::from_millis(3));
+        let text = m.encode();
+        assert!(
+            text.contains("sandboxcore_decisions_total{verdict=\"allow\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sandboxcore_decisions_total{verdict=\"deny\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sandboxcore_executions_total{backend=\"process\",status=\"ok\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sandboxcore_execution_duration_seconds_count{backend=\"process\"} 1"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

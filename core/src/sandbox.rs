@@ -1,0 +1,266 @@
+//! The facade users call: [`Sandbox::check`] decides, [`Sandbox::run`]
+//! decides and then runs on the configured executor, auditing and counting
+//! both.
+
+use crate::audit::{AuditLog, AuditRecord};
+use crate::exec::{BoxFuture, ExecOutcome, ExecRequest, Executor, Limits, Network};
+use crate::metrics::Metrics;
+use crate::policy::{Decision, Policy, Verdict};
+use crate::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Decides on commands that need approval (the policy's `Ask` verdict).
+pub trait Approver: Send + Sync {
+    /// Resolves to `true` to run the command.
+    fn approve<'a>(&'a self, decision: &'a Decision) -> BoxFuture<'a, bool>;
+}
+
+/// Any `Fn(&Decision) -> bool` is an approver (it must not block for long:
+/// it runs on the caller's task).
+impl<F> Approver for F
+where
+    F: Fn(&Decision) -> bool + Send + Sync,
+{
+    fn approve<'a>(&'a self, decision: &'a Decision) -> BoxFuture<'a, bool> {
+        let answer = self(decision);
+        Box::pin(async move { answer })
+    }
+}
+
+/// Per-run options for [`Sandbox::run`].
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Working directory.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables.
+    pub env: BTreeMap<String, String>,
+    /// Standard input (`None` is `/dev/null`).
+    pub stdin: Option<Vec<u8>>,
+    /// Limits; the defaults of [`Limits`] when `None`.
+    pub limits: Option<Limits>,
+    /// Network access.
+    pub network: Network,
+    /// Labels copied to audit events.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Checks and runs commands under one policy, executor, audit log and set
+/// of metrics. Cheap to clone; share it between tasks.
+#[derive(Clone)]
+pub struct Sandbox {
+    policy: Arc<Policy>,
+    executor: Option<Arc<dyn Executor>>,
+    audit: Arc<AuditLog>,
+    metrics: Arc<Metrics>,
+    approver: Option<Arc<dyn Approver>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("policy", self.policy.settings())
+            .field(
+                "executor",
+                &self.executor.as_ref().map(|e| e.name().to_string()),
+            )
+            .field("approver", &self.approver.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Sandbox`].
+#[derive(Default)]
+pub struct SandboxBuilder {
+    policy: Option<Policy>,
+    executor: Option<Arc<dyn Executor>>,
+    audit: Option<AuditLog>,
+    metrics: Option<Arc<Metrics>>,
+    approver: Option<Arc<dyn Approver>>,
+}
+
+impl SandboxBuilder {
+    /// The policy (default: [`Policy::default`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The executor that runs permitted commands.
+    pub fn executor(mut self, executor: impl Executor + 'static) -> Self {
+        self.executor = Some(Arc::new(executor));
+        self
+    }
+
+    /// A shared executor.
+    pub fn shared_executor(mut self, executor: Arc<dyn Executor>) -> Self {
+        self.executor = Some(executor);
+        self
+    }
+
+    /// The audit log (default: `tracing` events only).
+    pub fn audit(mut self, audit: AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Metrics shared with other sandboxes (default: a fresh set).
+    pub fn metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Who approves commands the policy asks about. Without one, such
+    /// commands fail with [`Error::ApprovalRequired`].
+    pub fn approver(mut self, approver: impl Approver + 'static) -> Self {
+        self.approver = Some(Arc::new(approver));
+        self
+    }
+
+    /// The sandbox.
+    pub fn build(self) -> Result<Sandbox> {
+        Ok(Sandbox {
+            policy: Arc::new(self.policy.unwrap_or_default()),
+            executor: self.executor,
+            audit: Arc::new(self.audit.unwrap_or_default()),
+            metrics: self.metrics.unwrap_or_default(),
+            approver: self.approver,
+        })
+    }
+}
+
+impl Sandbox {
+    /// Starts building a sandbox.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The metrics (`sandbox.metrics().encode()` gives the text exposition).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The configured executor's name, if any.
+    pub fn backend(&self) -> Option<&str> {
+        self.executor.as_deref().map(|e| e.name())
+    }
+
+    /// Decides on a command, auditing and counting the decision.
+    pub fn check(&self, command: &str) -> Decision {
+        let decision = self.policy.check(command);
+        self.metrics.record_decision(decision.verdict);
+        // A failing audit file is reported through `tracing` by the log.
+        let _ = self
+            .audit
+            .record(&AuditRecord::decision(command, &decision));
+        decision
+    }
+
+    /// Checks the command, asks for approval when the policy says so, and
+    /// runs it on the executor. A denied command returns [`Error::Denied`]
+    /// with the decision; the command's own failure is not an error (see
+    /// [`ExecOutcome::exit_code`]).
+    pub async fn run(&self, command: &str, options: RunOptions) -> Result<ExecOutcome> {
+        let decision = self.check(command);
+        match decision.verdict {
+            Verdict::Allow | Verdict::Warn => {}
+            Verdict::Deny => return Err(Error::Denied(Box::new(decision))),
+            Verdict::Ask => match &self.approver {
+                None => return Err(Error::ApprovalRequired(Box::new(decision))),
+                Some(a) => {
+                    if !a.approve(&decision).await {
+                        return Err(Error::ApprovalRefused(Box::new(decision)));
+                    }
+                }
+            },
+        }
+        let Some(plan) = decision.plan.clone() else {
+            return Err(Error::NotRunnable(Box::new(decision)));
+        };
+        let executor = self.executor.as_ref().ok_or(Error::NoExecutor)?;
+        let request = ExecRequest {
+            plan,
+            cwd: options.cwd,
+            env: options.env,
+            stdin: options.stdin,
+            limits: options.limits.unwrap_or_default(),
+            network: options.network,
+            labels: options.labels,
+        };
+        let mut guard = RunGuard {
+            sandbox: self,
+            command,
+            decision: &decision,
+            labels: request.labels.clone(),
+            started: Instant::now(),
+            done: false,
+        };
+        let result = executor.execute(request).await;
+        guard.finish(result.as_ref());
+        result
+    }
+}
+
+/// Audits and counts an execution when it ends, and as `cancelled` when
+/// the future running it is dropped first.
+struct RunGuard<'a> {
+    sandbox: &'a Sandbox,
+    command: &'a str,
+    decision: &'a Decision,
+    labels: BTreeMap<String, String>,
+    started: Instant,
+    done: bool,
+}
+
+impl RunGuard<'_> {
+    fn finish(&mut self, result: std::result::Result<&ExecOutcome, &Error>) {
+        self.done = true;
+        let duration = self.started.elapsed();
+        let status = match result {
+            Ok(o) => o.status(),
+            Err(_) => "error",
+        };
+        self.record(result, status, duration);
+    }
+
+    fn record(
+        &self,
+        result: std::result::Result<&ExecOutcome, &Error>,
+        status: &str,
+        duration: Duration,
+    ) {
+        let backend = self.sandbox.backend().unwrap_or("none");
+        self.sandbox
+            .metrics
+            .record_execution(backend, status, duration);
+        let mut record = AuditRecord::execution(
+            self.command,
+            self.decision,
+            backend,
+            result,
+            duration,
+            &self.labels,
+        );
+        record.status = Some(status.to_string());
+        let _ = self.sandbox.audit.record(&record);
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let cancelled = Error::Executor {
+                backend: self.sandbox.backend().unwrap_or("none").to_string(),
+                message: "the run was cancelled".into(),
+            };
+            self.record(Err(&cancelled), "cancelled", self.started.elapsed());
+        }
+    }
+}
