@@ -1,5 +1,6 @@
 //! The README's demo: classifies a handful of real agent commands and shows
-//! the verdicts. `cargo run --example classify_demo`
+//! the verdicts of two deployment modes' policies. `cargo run --example classify_demo`
+use sandboxcore::policy::{DeploymentMode, Policy};
 use sandboxcore::{classify, Risk};
 
 const COMMANDS: &[&str] = &[
@@ -16,12 +17,16 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
+    let selfhosted = Policy::for_mode(DeploymentMode::Selfhosted);
+    let saas = Policy::for_mode(DeploymentMode::SaasUnsandboxed);
     println!(
-        "{:<52} {:<10} {:<9} {:<9} why",
-        "command", "shell?", "read-only", "risk"
+        "{:<52} {:<6} {:<9} {:<9} {:<10} {:<10} why",
+        "command", "shell?", "read-only", "risk", "selfhosted", "saas_unsb"
     );
     for cmd in COMMANDS {
         let c = classify(cmd);
+        let verdict_selfhosted = selfhosted.check(cmd).verdict.to_string();
+        let verdict_saas = saas.check(cmd).verdict.to_string();
         let shell = if c.needs_shell { "shell" } else { "argv" };
         let why: Vec<String> = if c.reasons.is_empty() {
             let names: Vec<_> = c.programs.iter().filter_map(|p| p.name.clone()).collect();
@@ -31,11 +36,13 @@ fn main() {
         };
         let marker = if c.risk >= Risk::High { "!!" } else { "  " };
         println!(
-            "{marker}{:<50} {:<10} {:<9} {:<9} {}",
+            "{marker}{:<50} {:<6} {:<9} {:<9} {:<10} {:<10} {}",
             shorten(cmd, 50),
             shell,
             c.read_only,
             c.risk.to_string(),
+            verdict_selfhosted,
+            verdict_saas,
             why.join("; ")
         );
     }

@@ -5,7 +5,10 @@ use clap::{Parser, Subcommand};
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
+mod check_cmd;
 mod classify_cmd;
+mod policy_cmd;
+mod policy_source;
 
 /// Decide whether shell commands an AI agent wants to run are safe.
 #[derive(Parser)]
@@ -36,20 +39,44 @@ enum Commands {
     ///   parse_error  why bash would reject the line, else null.
     #[command(verbatim_doc_comment)]
     Classify(classify_cmd::ClassifyArgs),
+    /// Check a command against the policy and print the decision as JSON.
+    ///
+    /// Exit status: 0 allow or warn, 3 ask (needs approval), 4 deny,
+    /// 2 usage or policy errors.
+    ///
+    /// Output fields (besides `command`):
+    ///   verdict         allow | warn | ask | deny.
+    ///   reasons         [{rule, effect, message}], strongest first; effect
+    ///                   is what the rule does under enforce (deny, ask,
+    ///                   warn, note).
+    ///   matched_rule    the rule behind the verdict, or null.
+    ///   plan            {"direct": [argv]} (no shell), {"shell": "script"},
+    ///                   or null when the command must not run.
+    ///   classification  the output of `sandboxcore classify`.
+    #[command(verbatim_doc_comment)]
+    Check(check_cmd::CheckArgs),
+    /// Validate or show policies.
+    Policy(policy_cmd::PolicyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Commands::Classify(args) => classify_cmd::run(args),
+        Commands::Check(args) => check_cmd::run(args),
+        Commands::Policy(args) => policy_cmd::run(args),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             // A closed stdout (`| head`) is not an error worth a message.
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-            {
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .map(io::Error::kind)
+                    .or_else(|| c.downcast_ref::<serde_json::Error>()?.io_error_kind())
+                    == Some(io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
                 return ExitCode::SUCCESS;
             }
             eprintln!("sandboxcore: {e:#}");

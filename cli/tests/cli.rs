@@ -88,3 +88,104 @@ fn missing_command_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give a command"));
 }
+
+fn policy_file(name: &str) -> String {
+    format!("{}/../examples/policies/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn check_exit_status_follows_the_verdict() {
+    let status = |args: &[&str]| {
+        let out = bin()
+            .arg("check")
+            .args(args)
+            .env_remove("SANDBOXCORE_POLICY")
+            .output()
+            .unwrap();
+        (out.status.code(), json(&out.stdout))
+    };
+    let (code, v) = status(&["--", "pytest tests/"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["verdict"], "allow");
+    assert_eq!(v["plan"]["direct"], serde_json::json!(["pytest", "tests/"]));
+    let (code, v) = status(&["--", "npm run build && npm test"]);
+    assert_eq!((code, v["verdict"].as_str()), (Some(0), Some("warn")));
+    assert_eq!(v["plan"]["shell"], "npm run build && npm test");
+    let (code, v) = status(&[
+        "--mode",
+        "saas_unsandboxed",
+        "--",
+        "npm run build && npm test",
+    ]);
+    assert_eq!((code, v["verdict"].as_str()), (Some(4), Some("deny")));
+    assert_eq!(v["plan"], serde_json::Value::Null);
+    let policy = std::env::temp_dir().join(format!("sbc-ask-{}.yml", std::process::id()));
+    std::fs::write(
+        &policy,
+        "enforcement: enforce\nrequire_approval: ['*://external-domain.com/*']\n",
+    )
+    .unwrap();
+    let (code, v) = status(&[
+        "--policy",
+        policy.to_str().unwrap(),
+        "--",
+        "curl https://external-domain.com/x",
+    ]);
+    std::fs::remove_file(&policy).unwrap();
+    assert_eq!((code, v["verdict"].as_str()), (Some(3), Some("ask")));
+}
+
+#[test]
+fn policy_validate_reports_place_and_suggestion() {
+    let out = bin()
+        .args(["policy", "validate", &policy_file("codeframe-security.yml")])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CodeFRAME config/security.yml"));
+
+    let bad = std::env::temp_dir().join(format!("sbc-bad-{}.yml", std::process::id()));
+    std::fs::write(&bad, "security:\n  enforcment_level: warn\n").unwrap();
+    let out = bin()
+        .args(["policy", "validate", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bad).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":2:3: "), "{err}");
+    assert!(err.contains("did you mean `enforcement_level`?"), "{err}");
+}
+
+#[test]
+fn policy_show_applies_environment_overrides() {
+    let out = bin()
+        .args([
+            "policy",
+            "show",
+            "--policy",
+            &policy_file("codeframe-security.yml"),
+        ])
+        .env("CODEFRAME_SECURITY_ENFORCEMENT", "strict")
+        .env("CODEFRAME_ALLOW_SHELL_OPERATORS", "false")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    assert_eq!(v["mode"], "selfhosted");
+    assert_eq!(v["enforcement"], "enforce");
+    assert_eq!(v["allow_shell_operators"], false);
+    assert_eq!(v["max_command_length"], 1000);
+
+    let out = bin()
+        .args(["policy", "show"])
+        .env("CODEFRAME_DEPLOYMENT_MODE", "nowhere")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CODEFRAME_DEPLOYMENT_MODE"));
+}
