@@ -1,13 +1,13 @@
 //! `sandboxcore check`.
 
 use crate::policy_source::PolicySource;
-use crate::print_json;
+use crate::print_json_flush;
 use anyhow::{bail, Result};
 use clap::Args;
 use sandboxcore::audit::{AuditLog, AuditRecord};
 use sandboxcore::Verdict;
 use serde::Serialize;
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,13 +56,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         command: &command,
         decision: &decision,
     };
-    if args.pretty {
-        serde_json::to_writer_pretty(&mut out, &output)?;
-        out.write_all(b"\n")?;
-    } else {
-        print_json(&mut out, &output)?;
-    }
-    out.flush()?;
+    print_json_flush(&mut out, &output, args.pretty)?;
     Ok(match decision.verdict {
         Verdict::Allow | Verdict::Warn => ExitCode::SUCCESS,
         Verdict::Ask => ExitCode::from(EXIT_ASK),

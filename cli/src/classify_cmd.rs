@@ -1,6 +1,6 @@
 //! `sandboxcore classify`.
 
-use crate::{print_json, stdin_lines};
+use crate::{print_json, print_json_flush, stdin_lines};
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -81,12 +81,6 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
         command: &command,
         classification: sandboxcore::classify(&command),
     };
-    if args.pretty {
-        serde_json::to_writer_pretty(&mut out, &response)?;
-        out.write_all(b"\n")?;
-    } else {
-        print_json(&mut out, &response)?;
-    }
-    out.flush()?;
+    print_json_flush(&mut out, &response, args.pretty)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -85,10 +85,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes one JSON value and a newline to stdout.
+/// Writes one JSON value and a newline.
 pub(crate) fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()> {
     serde_json::to_writer(&mut *out, value)?;
     out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Writes one JSON value, pretty-printed or on one line, and flushes.
+pub(crate) fn print_json_flush(
+    out: &mut impl Write,
+    value: &impl serde::Serialize,
+    pretty: bool,
+) -> Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        out.write_all(b"\n")?;
+    } else {
+        print_json(out, value)?;
+    }
+    out.flush()?;
     Ok(())
 }
 

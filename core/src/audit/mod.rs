@@ -68,6 +68,7 @@ fn emit(r: &AuditRecord) {
                 target: TARGET,
                 $level,
                 event = ?r.event,
+                time = %r.time,
                 command = %r.command,
                 verdict = %r.verdict,
                 risk = %r.risk,

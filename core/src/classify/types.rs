@@ -119,6 +119,41 @@ pub enum ConstructKind {
 }
 
 impl ConstructKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ConstructKind; 28] = {
+        use ConstructKind::*;
+        [
+            Pipe,
+            PipeStderr,
+            And,
+            Or,
+            Sequence,
+            Background,
+            Negation,
+            Redirection,
+            HereDoc,
+            HereString,
+            CommandSubstitution,
+            ProcessSubstitution,
+            Arithmetic,
+            ParameterExpansion,
+            Glob,
+            BraceExpansion,
+            Tilde,
+            Assignment,
+            Subshell,
+            Group,
+            If,
+            Loop,
+            Case,
+            Conditional,
+            FunctionDefinition,
+            BashQuoting,
+            Time,
+            Builtin,
+        ]
+    };
+
     /// The stable snake_case name used in JSON and policies.
     pub fn as_str(self) -> &'static str {
         match self {
