@@ -3,7 +3,7 @@
 //! because `tracing`'s per-callsite interest cache is process-wide.
 
 use sandboxcore::audit::AuditLog;
-use sandboxcore::exec::{BoxFuture, Capabilities, ExecOutcome, ExecRequest, Executor};
+use sandboxcore::exec::{BoxFuture, Capabilities, EventSender, ExecOutcome, ExecRequest, Executor};
 use sandboxcore::policy::{DeploymentMode, Policy};
 use sandboxcore::{RunOptions, Sandbox};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,11 @@ impl Executor for OkExecutor {
         Capabilities::default()
     }
 
-    fn execute(&self, _: ExecRequest) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
+    fn execute_streaming(
+        &self,
+        _: ExecRequest,
+        _: EventSender,
+    ) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
         Box::pin(async {
             Ok(ExecOutcome {
                 exit_code: Some(0),

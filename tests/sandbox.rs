@@ -1,7 +1,7 @@
 //! The `Sandbox` facade with a test executor: decisions gate execution,
 //! approvals are honoured, and decisions and executions are counted.
 
-use sandboxcore::exec::{BoxFuture, Capabilities, ExecOutcome, ExecRequest, Executor};
+use sandboxcore::exec::{BoxFuture, Capabilities, EventSender, ExecOutcome, ExecRequest, Executor};
 use sandboxcore::policy::{DeploymentMode, Policy};
 use sandboxcore::{Decision, Error, Plan, RunOptions, Sandbox, Verdict};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,11 @@ impl Executor for TestExecutor {
         Capabilities::default()
     }
 
-    fn execute(&self, request: ExecRequest) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
+    fn execute_streaming(
+        &self,
+        request: ExecRequest,
+        _: EventSender,
+    ) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
         Box::pin(async move {
             let hang = matches!(&request.plan, Plan::Direct(a) if a[0] == "sleep");
             self.requests.lock().unwrap().push(request);

@@ -1,5 +1,14 @@
 //! The executor contract: what a backend is asked to run ([`ExecRequest`])
-//! and what it reports ([`ExecOutcome`]). Backends implement [`Executor`].
+//! and what it reports ([`ExecOutcome`], and [`ExecEvent`]s while it runs).
+//! Backends implement [`Executor`]; [`ProcessExecutor`] runs local processes.
+
+mod env;
+mod output;
+pub mod process;
+
+pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_PATTERNS};
+pub use output::{marker as truncation_marker, BoundedOutput};
+pub use process::{NetworkIsolation, ProcessConfig, ProcessExecutor, RunAs};
 
 use crate::policy::Plan;
 use crate::Result;
@@ -182,6 +191,26 @@ pub struct Capabilities {
     pub kills_descendants: bool,
 }
 
+/// What happens during a run, in order, for streaming consumers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecEvent {
+    /// The command started (with its process id where there is one).
+    Started {
+        /// The process id (process backend).
+        pid: Option<u32>,
+    },
+    /// A chunk of standard output, as it arrived.
+    Stdout(bytes::Bytes),
+    /// A chunk of standard error, as it arrived.
+    Stderr(bytes::Bytes),
+    /// The run ended; the same outcome the future resolves to.
+    Exited(Box<ExecOutcome>),
+}
+
+/// The sending side of an event stream (bounded: a slow consumer slows the
+/// command down rather than growing memory).
+pub type EventSender = tokio::sync::mpsc::Sender<ExecEvent>;
+
 /// A backend that runs commands.
 pub trait Executor: Send + Sync {
     /// The backend's name (`process`, `docker`, `kubernetes`).
@@ -190,7 +219,18 @@ pub trait Executor: Send + Sync {
     /// What this backend enforces.
     fn capabilities(&self) -> Capabilities;
 
-    /// Runs the request to completion. Dropping the future must stop the
+    /// Runs the request to completion, sending events to `events` as they
+    /// happen (a closed receiver is fine). Dropping the future must stop the
     /// command and release everything it holds.
-    fn execute(&self, request: ExecRequest) -> BoxFuture<'_, Result<ExecOutcome>>;
+    fn execute_streaming(
+        &self,
+        request: ExecRequest,
+        events: EventSender,
+    ) -> BoxFuture<'_, Result<ExecOutcome>>;
+
+    /// Runs the request to completion.
+    fn execute(&self, request: ExecRequest) -> BoxFuture<'_, Result<ExecOutcome>> {
+        let (events, _) = tokio::sync::mpsc::channel(1);
+        self.execute_streaming(request, events)
+    }
 }

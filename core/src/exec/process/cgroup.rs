@@ -1,0 +1,360 @@
+//! Per-run cgroups beneath the calling process's own cgroups: cgroup v1
+//! `memory` and `pids` hierarchies and the v2 unified hierarchy (where only
+//! membership and `cgroup.kill` are needed, so it works with no controllers
+//! enabled). Nothing is created or moved outside our own cgroups.
+
+use std::ffi::CString;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The prefix of the cgroups this crate creates.
+const PREFIX: &str = "sandboxcore-";
+
+/// Our own cgroup directories, found from `/proc/self/cgroup` and
+/// `/proc/self/mountinfo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupRoots {
+    /// v1 `memory` hierarchy.
+    pub memory_v1: Option<PathBuf>,
+    /// v1 `pids` hierarchy.
+    pub pids_v1: Option<PathBuf>,
+    /// The v2 unified hierarchy.
+    pub unified: Option<PathBuf>,
+}
+
+impl CgroupRoots {
+    /// Detects this process's cgroups.
+    pub fn detect() -> CgroupRoots {
+        let (Ok(cgroup), Ok(mountinfo)) = (
+            fs::read_to_string("/proc/self/cgroup"),
+            fs::read_to_string("/proc/self/mountinfo"),
+        ) else {
+            return CgroupRoots::default();
+        };
+        CgroupRoots::from_proc(&cgroup, &mountinfo)
+    }
+
+    /// Parses the two proc files (separated for tests).
+    pub fn from_proc(cgroup: &str, mountinfo: &str) -> CgroupRoots {
+        let mut roots = CgroupRoots::default();
+        for line in cgroup.lines() {
+            let mut f = line.splitn(3, ':');
+            let (Some(_), Some(controllers), Some(path)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let want_v2 = controllers.is_empty();
+            let Some(dir) = mount_path(mountinfo, controllers, want_v2, path) else {
+                continue;
+            };
+            if want_v2 {
+                roots.unified = Some(dir);
+            } else if controllers.split(',').any(|c| c == "memory") {
+                roots.memory_v1 = Some(dir);
+            } else if controllers.split(',').any(|c| c == "pids") {
+                roots.pids_v1 = Some(dir);
+            }
+        }
+        roots
+    }
+}
+
+/// The directory of cgroup `path` in the hierarchy mounted with
+/// `controllers` (or the v2 one).
+fn mount_path(mountinfo: &str, controllers: &str, v2: bool, path: &str) -> Option<PathBuf> {
+    for line in mountinfo.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let pre: Vec<&str> = pre.split(' ').collect();
+        let post: Vec<&str> = post.split(' ').collect();
+        let (Some(root), Some(mount)) = (pre.get(3), pre.get(4)) else {
+            continue;
+        };
+        let fstype = post.first().copied().unwrap_or("");
+        let matches = if v2 {
+            fstype == "cgroup2"
+        } else {
+            fstype == "cgroup" && {
+                let opts: Vec<&str> = post.get(2).copied().unwrap_or("").split(',').collect();
+                controllers.split(',').all(|c| opts.contains(&c))
+            }
+        };
+        if !matches {
+            continue;
+        }
+        let rel = if *root == "/" {
+            path
+        } else {
+            path.strip_prefix(root)?
+        };
+        return Some(Path::new(mount).join(rel.trim_start_matches('/')));
+    }
+    None
+}
+
+/// The cgroups of one run.
+#[derive(Debug)]
+pub struct RunCgroup {
+    memory: Option<PathBuf>,
+    pids: Option<PathBuf>,
+    unified: Option<PathBuf>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl RunCgroup {
+    /// Creates the run's cgroups beneath `roots` with the given limits.
+    /// Fails if none can be created.
+    pub fn create(
+        roots: &CgroupRoots,
+        memory: Option<u64>,
+        pids: Option<u64>,
+    ) -> io::Result<RunCgroup> {
+        let name = format!(
+            "{PREFIX}{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let make = |root: &Option<PathBuf>| -> Option<PathBuf> {
+            let dir = root.as_ref()?.join(&name);
+            fs::create_dir(&dir).ok()?;
+            Some(dir)
+        };
+        let cg = RunCgroup {
+            memory: make(&roots.memory_v1),
+            pids: make(&roots.pids_v1),
+            unified: make(&roots.unified),
+        };
+        if cg.memory.is_none() && cg.pids.is_none() && cg.unified.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "no cgroup could be created beneath this process's cgroups",
+            ));
+        }
+        if let (Some(dir), Some(bytes)) = (&cg.memory, memory) {
+            fs::write(dir.join("memory.limit_in_bytes"), bytes.to_string())?;
+            // Swap would let the command exceed the limit unnoticed.
+            let _ = fs::write(dir.join("memory.memsw.limit_in_bytes"), bytes.to_string());
+        }
+        if let (Some(dir), Some(n)) = (&cg.pids, pids) {
+            fs::write(dir.join("pids.max"), n.to_string())?;
+        }
+        if let Some(dir) = &cg.unified {
+            // Controllers are used only where already delegated to us.
+            let available = fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+            if cg.memory.is_none() && available.split_whitespace().any(|c| c == "memory") {
+                if let Some(bytes) = memory {
+                    fs::write(dir.join("memory.max"), bytes.to_string())?;
+                    let _ = fs::write(dir.join("memory.swap.max"), "0");
+                }
+            }
+            if cg.pids.is_none() && available.split_whitespace().any(|c| c == "pids") {
+                if let Some(n) = pids {
+                    fs::write(dir.join("pids.max"), n.to_string())?;
+                }
+            }
+        }
+        Ok(cg)
+    }
+
+    fn dirs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.memory.iter().chain(&self.pids).chain(&self.unified)
+    }
+
+    /// The `cgroup.procs` files the child writes itself into before exec.
+    pub fn procs_files(&self) -> Vec<CString> {
+        self.dirs()
+            .filter_map(|d| {
+                CString::new(d.join("cgroup.procs").into_os_string().into_encoded_bytes()).ok()
+            })
+            .collect()
+    }
+
+    /// Whether the memory limit is enforced (v1 memory, or v2 with the
+    /// memory controller).
+    pub fn limits_memory(&self) -> bool {
+        self.memory.is_some()
+            || self
+                .unified
+                .as_ref()
+                .is_some_and(|d| d.join("memory.max").exists())
+    }
+
+    /// Whether the process limit is enforced.
+    pub fn limits_pids(&self) -> bool {
+        self.pids.is_some()
+            || self
+                .unified
+                .as_ref()
+                .is_some_and(|d| d.join("pids.max").exists())
+    }
+
+    /// The processes in the run's cgroups.
+    pub fn pids(&self) -> Vec<i32> {
+        let mut pids: Vec<i32> = self
+            .dirs()
+            .filter_map(|d| fs::read_to_string(d.join("cgroup.procs")).ok())
+            .flat_map(|s| {
+                s.lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<i32>>()
+            })
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+
+    /// Sends `signal` to every process in the run's cgroups.
+    pub fn signal_all(&self, signal: i32) {
+        for pid in self.pids() {
+            // SAFETY: kill(2) has no memory-safety preconditions.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Kills every process in the run's cgroups and waits (up to `wait`)
+    /// until they are gone. New forks are refused first, so a fork bomb
+    /// cannot outrun the loop.
+    pub fn kill_all(&self, wait: Duration) -> bool {
+        if let Some(dir) = &self.pids {
+            let _ = fs::write(dir.join("pids.max"), "0");
+        }
+        if let Some(dir) = &self.unified {
+            let _ = fs::write(dir.join("cgroup.kill"), "1");
+        }
+        let deadline = Instant::now() + wait;
+        loop {
+            let pids = self.pids();
+            if pids.is_empty() {
+                return true;
+            }
+            for pid in pids {
+                // SAFETY: kill(2) has no memory-safety preconditions.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// How many times the kernel's OOM killer killed a process of the run.
+    pub fn oom_kills(&self) -> u64 {
+        let read = |file: PathBuf| {
+            fs::read_to_string(file).ok().and_then(|s| {
+                s.lines().find_map(|l| {
+                    l.strip_prefix("oom_kill ")
+                        .and_then(|n| n.trim().parse().ok())
+                })
+            })
+        };
+        self.memory
+            .as_ref()
+            .and_then(|d| read(d.join("memory.oom_control")))
+            .or_else(|| {
+                self.unified
+                    .as_ref()
+                    .and_then(|d| read(d.join("memory.events")))
+            })
+            .unwrap_or(0)
+    }
+
+    /// Peak memory use of the run, in bytes, where the kernel reports it.
+    pub fn peak_memory(&self) -> Option<u64> {
+        let read = |p: PathBuf| fs::read_to_string(p).ok()?.trim().parse().ok();
+        self.memory
+            .as_ref()
+            .and_then(|d| read(d.join("memory.max_usage_in_bytes")))
+            .or_else(|| {
+                self.unified
+                    .as_ref()
+                    .and_then(|d| read(d.join("memory.peak")))
+            })
+    }
+
+    /// Kills what is left and removes the cgroups (retrying while the
+    /// kernel still counts exiting processes).
+    pub fn remove(&self) {
+        self.kill_all(Duration::from_secs(5));
+        for dir in self.dirs() {
+            for _ in 0..500 {
+                match fs::remove_dir(dir) {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        }
+    }
+}
+
+/// Removes cgroups left by processes that died without cleaning up (a
+/// crash): `sandboxcore-PID-N` beneath our roots whose PID is gone.
+pub fn sweep_stale(roots: &CgroupRoots) {
+    for root in [&roots.memory_v1, &roots.pids_v1, &roots.unified]
+        .into_iter()
+        .flatten()
+    {
+        let Ok(entries) = fs::read_dir(root) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(owner) = name
+                .strip_prefix(PREFIX)
+                .and_then(|r| r.split('-').next())
+                .and_then(|p| p.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            if Path::new(&format!("/proc/{owner}")).exists() {
+                continue;
+            }
+            let stale = RunCgroup {
+                memory: None,
+                pids: None,
+                unified: Some(e.path()),
+            };
+            stale.remove();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CGROUP: &str = "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/abc\n1:cpu:/\n0::/\n";
+    const MOUNTINFO: &str = "\
+30 25 0:26 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+33 30 0:29 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+38 30 0:34 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+39 30 0:35 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+40 30 0:36 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    #[test]
+    fn finds_our_cgroups_in_each_hierarchy() {
+        let r = CgroupRoots::from_proc(CGROUP, MOUNTINFO);
+        assert_eq!(
+            r.memory_v1.unwrap(),
+            Path::new("/sys/fs/cgroup/memory/process_api/abc")
+        );
+        assert_eq!(r.pids_v1.unwrap(), Path::new("/sys/fs/cgroup/pids"));
+        assert_eq!(r.unified.unwrap(), Path::new("/sys/fs/cgroup/unified"));
+    }
+
+    #[test]
+    fn a_namespaced_mount_root_is_stripped() {
+        let mi = "40 30 0:36 /user.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        let r = CgroupRoots::from_proc("0::/user.slice/app\n", mi);
+        assert_eq!(r.unified.unwrap(), Path::new("/sys/fs/cgroup/app"));
+        let r = CgroupRoots::from_proc("0::/elsewhere\n", mi);
+        assert_eq!(r.unified, None, "a cgroup outside the mount is unusable");
+    }
+}

@@ -1,0 +1,148 @@
+//! Setting up the child between `fork` and `exec` (new session, cgroups,
+//! network namespace, rlimits, unprivileged user, parent-death signal), and
+//! the long-lived thread that spawns children so that the parent-death
+//! signal is tied to the process, not to a short-lived thread.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::sync::mpsc;
+use std::sync::{LazyLock, Mutex};
+
+/// The type of `setrlimit`'s resource argument on this C library.
+#[cfg(target_env = "gnu")]
+pub type Resource = libc::__rlimit_resource_t;
+/// The type of `setrlimit`'s resource argument on this C library.
+#[cfg(not(target_env = "gnu"))]
+pub type Resource = libc::c_int;
+
+/// Everything the child does before `exec`, prepared in the parent so the
+/// child only makes system calls (no allocation after `fork`).
+#[derive(Debug, Clone, Default)]
+pub struct ChildSetup {
+    /// `cgroup.procs` files to join.
+    pub cgroup_procs: Vec<CString>,
+    /// Enter a new, empty network namespace.
+    pub new_network_namespace: bool,
+    /// Resource limits: `(resource, soft, hard)`.
+    pub rlimits: Vec<(Resource, libc::rlim_t, libc::rlim_t)>,
+    /// Switch to this uid and gid (dropping supplementary groups).
+    pub run_as: Option<(u32, u32)>,
+}
+
+impl ChildSetup {
+    /// Installs the setup on `cmd`.
+    pub fn install(self, cmd: &mut Command) {
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: the closure only calls async-signal-safe system calls on
+        // data prepared before the fork; it allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || self.apply(parent));
+        }
+    }
+
+    fn apply(&self, parent: libc::pid_t) -> io::Result<()> {
+        fn check(r: libc::c_int) -> io::Result<()> {
+            if r == -1 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        }
+        // SAFETY (whole block): plain system calls with valid arguments; the
+        // paths are NUL-terminated CStrings owned by `self`.
+        unsafe {
+            check(libc::setsid())?;
+            for path in &self.cgroup_procs {
+                let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                check(fd)?;
+                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+                let saved = io::Error::last_os_error();
+                libc::close(fd);
+                if written != 1 {
+                    return Err(saved);
+                }
+            }
+            if self.new_network_namespace {
+                check(libc::unshare(libc::CLONE_NEWNET))?;
+            }
+            for &(resource, soft, hard) in &self.rlimits {
+                let lim = libc::rlimit {
+                    rlim_cur: soft,
+                    rlim_max: hard,
+                };
+                check(libc::setrlimit(resource, &lim))?;
+            }
+            if let Some((uid, gid)) = self.run_as {
+                check(libc::setgroups(0, std::ptr::null()))?;
+                check(libc::setgid(gid))?;
+                check(libc::setuid(uid))?;
+            }
+            // After the uid change, which clears it.
+            check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL))?;
+            if libc::getppid() != parent {
+                // The parent died before the signal was armed.
+                libc::_exit(137);
+            }
+        }
+        Ok(())
+    }
+}
+
+type Job = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// The spawner thread's queue. The thread lives as long as the process, so
+/// `PR_SET_PDEATHSIG` (which fires when the *thread* that forked exits)
+/// fires only when the process dies.
+static SPAWNER: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("sandboxcore-spawner".into())
+        .spawn(move || {
+            for (mut cmd, reply) in rx {
+                let _ = reply.send(cmd.spawn());
+            }
+        })
+        .expect("cannot start the sandboxcore spawner thread");
+    Mutex::new(tx)
+});
+
+/// Spawns `cmd` on the spawner thread.
+pub fn spawn(cmd: Command) -> io::Result<Child> {
+    let (reply_tx, reply_rx) = mpsc::channel();
+    SPAWNER
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((cmd, reply_tx))
+        .map_err(|_| io::Error::other("the sandboxcore spawner thread is gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| io::Error::other("the sandboxcore spawner thread is gone"))?
+}
+
+/// Waits for `pid` and returns its wait status and resource usage.
+pub fn wait4(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers to locals.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return Ok((status, usage));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Sends `signal` to the process group `pgid` (ignoring a group that is
+/// already gone).
+pub fn kill_group(pgid: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: kill(2) has no memory-safety preconditions; a negative pid
+    // addresses the group.
+    unsafe { libc::kill(-pgid, signal) };
+}

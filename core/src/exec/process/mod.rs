@@ -1,0 +1,564 @@
+//! The process backend: runs commands as local processes, each in its own
+//! session and process group and (where this process may create them) in
+//! its own cgroups, with rlimits, a scrubbed environment, its own `HOME`,
+//! an empty network namespace when run as root, and as an unprivileged user
+//! when the caller is root. See `docs/executors.md`.
+//!
+//! Descendants are tracked with cgroups: a process cannot leave its cgroup,
+//! so `setsid`, double forks and `nohup … &` are all found and killed at the
+//! end of the run. (A child subreaper would make the host process — a
+//! Python or Node interpreter — the parent of orphans it does not expect,
+//! and a pid namespace needs privileges a library cannot assume.) Without
+//! cgroups the process group is killed, which misses descendants that
+//! start their own session; [`Capabilities::kills_descendants`] says which.
+
+mod cgroup;
+mod child;
+
+use self::cgroup::{CgroupRoots, RunCgroup};
+use self::child::ChildSetup;
+use super::{
+    BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent, ExecOutcome,
+    ExecRequest, Executor, Network, ResourceUsage,
+};
+use crate::policy::Plan;
+use crate::{Error, Result};
+use bytes::Bytes;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::pipe;
+
+/// Which user the command runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunAs {
+    /// `nobody` (65534:65534) when the caller is root, else the caller.
+    #[default]
+    Auto,
+    /// The caller's own user, even when it is root.
+    Current,
+    /// This uid and gid (the caller must be root).
+    User {
+        /// The user id.
+        uid: u32,
+        /// The group id.
+        gid: u32,
+    },
+}
+
+/// Whether cgroups are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CgroupMode {
+    /// Use them when they can be created; otherwise run without.
+    #[default]
+    Auto,
+    /// Fail the run when they cannot be created.
+    Required,
+    /// Never use them.
+    Off,
+}
+
+/// Whether `Network::None` is enforced with a network namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NetworkIsolation {
+    /// When the caller may create one (root); otherwise the command has the
+    /// host's network (and [`Capabilities::network_isolation`] is false).
+    #[default]
+    Auto,
+    /// Fail runs that ask for no network when it cannot be enforced.
+    Required,
+    /// Never isolate.
+    Off,
+}
+
+/// Settings of the process backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessConfig {
+    /// The user the command runs as.
+    pub run_as: RunAs,
+    /// Cgroup use.
+    pub cgroups: CgroupMode,
+    /// Network isolation.
+    pub network: NetworkIsolation,
+    /// Which variables are inherited from this process.
+    pub env: EnvConfig,
+    /// Time between SIGTERM and SIGKILL when a run times out.
+    pub kill_grace: Duration,
+    /// The shell for `Plan::Shell`.
+    pub shell: PathBuf,
+    /// Where per-run home directories are created (default: the temp dir).
+    pub home_parent: Option<PathBuf>,
+}
+
+impl Default for ProcessConfig {
+    fn default() -> Self {
+        ProcessConfig {
+            run_as: RunAs::Auto,
+            cgroups: CgroupMode::Auto,
+            network: NetworkIsolation::Auto,
+            env: EnvConfig::default(),
+            kill_grace: Duration::from_secs(2),
+            shell: PathBuf::from("/bin/sh"),
+            home_parent: None,
+        }
+    }
+}
+
+/// Runs commands as local processes.
+#[derive(Debug, Clone)]
+pub struct ProcessExecutor {
+    config: ProcessConfig,
+    roots: Arc<CgroupRoots>,
+    is_root: bool,
+    capabilities: Capabilities,
+}
+
+/// The uid/gid `nobody` has on Debian and most distributions.
+const NOBODY: (u32, u32) = (65534, 65534);
+/// How long output is still read after every process of the run is gone.
+const DRAIN: Duration = Duration::from_secs(2);
+
+impl ProcessExecutor {
+    /// A backend with these settings. Detects this process's cgroups (and
+    /// removes cgroups left by crashed processes).
+    pub fn new(config: ProcessConfig) -> Result<ProcessExecutor> {
+        // SAFETY: geteuid has no preconditions.
+        let is_root = unsafe { libc::geteuid() } == 0;
+        let roots = if config.cgroups == CgroupMode::Off {
+            CgroupRoots::default()
+        } else {
+            CgroupRoots::detect()
+        };
+        cgroup::sweep_stale(&roots);
+        // One probe tells which limits the cgroups can enforce here.
+        let probe = RunCgroup::create(&roots, Some(u64::MAX >> 2), Some(1 << 20)).ok();
+        if config.cgroups == CgroupMode::Required && probe.is_none() {
+            return Err(Error::Executor {
+                backend: "process".into(),
+                message:
+                    "cgroups are required but none can be created beneath this process's cgroups"
+                        .into(),
+            });
+        }
+        let (memory, pids) = probe
+            .as_ref()
+            .map_or((false, false), |p| (p.limits_memory(), p.limits_pids()));
+        if let Some(p) = &probe {
+            p.remove();
+        }
+        let capabilities = Capabilities {
+            network_isolation: is_root && config.network != NetworkIsolation::Off,
+            memory_limit: memory,
+            process_limit: pids,
+            cpu_limit: true,
+            filesystem_isolation: false,
+            kills_descendants: probe.is_some(),
+        };
+        Ok(ProcessExecutor {
+            config,
+            roots: Arc::new(roots),
+            is_root,
+            capabilities,
+        })
+    }
+
+    /// The uid and gid commands run as, when they differ from the caller's.
+    fn run_as(&self) -> Option<(u32, u32)> {
+        match self.config.run_as {
+            RunAs::Auto if self.is_root => Some(NOBODY),
+            RunAs::User { uid, gid } => Some((uid, gid)),
+            _ => None,
+        }
+    }
+
+    async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
+        let started = Instant::now();
+        let fail = |message: String| Error::Executor {
+            backend: "process".into(),
+            message,
+        };
+        let run_as = self.run_as();
+        let home = Home::create(self.config.home_parent.as_deref(), run_as)
+            .map_err(|e| fail(format!("cannot create the run's home directory: {e}")))?;
+        let env = self
+            .config
+            .env
+            .build(std::env::vars(), &home.path.to_string_lossy(), &req.env);
+        let cwd = req.cwd.clone().unwrap_or_else(|| home.path.clone());
+        let (program, args): (PathBuf, Vec<String>) = match &req.plan {
+            Plan::Direct(argv) => match argv.split_first() {
+                Some((p, rest)) => (PathBuf::from(p), rest.to_vec()),
+                None => return Err(Error::InvalidInput("an empty argv cannot run".into())),
+            },
+            Plan::Shell(script) => (self.config.shell.clone(), vec!["-c".into(), script.clone()]),
+        };
+        if resolve(&program, env.get("PATH").map_or("", String::as_str), &cwd).is_none() {
+            let outcome = not_found(&program, started);
+            let _ = events
+                .send(ExecEvent::Exited(Box::new(outcome.clone())))
+                .await;
+            return Ok(outcome);
+        }
+        let no_network =
+            req.network == Network::None && self.config.network != NetworkIsolation::Off;
+        if no_network && !self.is_root && self.config.network == NetworkIsolation::Required {
+            return Err(fail("network isolation is required but needs root".into()));
+        }
+        let limits = &req.limits;
+        let cgroup = match self.config.cgroups {
+            CgroupMode::Off => None,
+            mode => match RunCgroup::create(&self.roots, limits.memory, limits.processes) {
+                Ok(c) => Some(Arc::new(c)),
+                Err(e) if mode == CgroupMode::Required => {
+                    return Err(fail(format!("cannot create the run's cgroups: {e}")))
+                }
+                Err(_) => None,
+            },
+        };
+        let setup = ChildSetup {
+            cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+            new_network_namespace: no_network && self.is_root,
+            rlimits: rlimits(limits, cgroup.as_deref()),
+            run_as,
+        };
+        let mut cmd = Command::new(&program);
+        cmd.args(&args)
+            .env_clear()
+            .envs(&env)
+            .current_dir(&cwd)
+            .stdin(if req.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        setup.install(&mut cmd);
+        let mut child = child::spawn(cmd).map_err(|e| {
+            fail(format!(
+                "cannot start `{}` in {}: {e}",
+                program.display(),
+                cwd.display()
+            ))
+        })?;
+        let pid = child.id() as libc::pid_t;
+        let mut guard = Cleanup {
+            pid,
+            cgroup,
+            home: Some(home),
+            finished: false,
+        };
+        let stdout = pipe_reader(child.stdout.take().map(OwnedFd::from))?;
+        let stderr = pipe_reader(child.stderr.take().map(OwnedFd::from))?;
+        let stdin_task = match (child.stdin.take(), req.stdin) {
+            (Some(w), Some(bytes)) => {
+                let mut w = pipe::Sender::from_owned_fd(OwnedFd::from(w))
+                    .map_err(|e| fail(e.to_string()))?;
+                Some(tokio::spawn(async move {
+                    // A command that does not read its input is not an error.
+                    let _ = w.write_all(&bytes).await;
+                }))
+            }
+            _ => None,
+        };
+        drop(child);
+        let _ = events
+            .send(ExecEvent::Started {
+                pid: Some(pid as u32),
+            })
+            .await;
+        let waiter = tokio::task::spawn_blocking(move || child::wait4(pid));
+        let mut out = BoundedOutput::new(limits.output_bytes);
+        let mut err = BoundedOutput::new(limits.output_bytes);
+        let (wait, timed_out) = {
+            let reading = read_both(stdout, stderr, &mut out, &mut err, &events);
+            tokio::pin!(reading);
+            let supervising = supervise(waiter, limits.timeout, self.config.kill_grace, &guard);
+            tokio::pin!(supervising);
+            let mut read_done = false;
+            let result = loop {
+                tokio::select! {
+                    _ = &mut reading, if !read_done => read_done = true,
+                    r = &mut supervising => break r,
+                }
+            };
+            // The main process is gone: nothing it started may outlive it.
+            guard.kill_everything().await;
+            if !read_done {
+                let _ = tokio::time::timeout(DRAIN, &mut reading).await;
+            }
+            result
+        };
+        if let Some(t) = stdin_task {
+            t.abort();
+        }
+        let (status, usage) =
+            wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
+        let oom_killed = guard.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0);
+        let peak = guard.cgroup.as_ref().and_then(|c| c.peak_memory());
+        guard.finish().await;
+        let (stdout, stdout_truncated) = out.finish();
+        let (stderr, stderr_truncated) = err.finish();
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        let rss = (usage.ru_maxrss as u64) * 1024;
+        let outcome = ExecOutcome {
+            exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+            signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+            timed_out,
+            oom_killed,
+            stdout,
+            stderr,
+            stdout_truncated,
+            stderr_truncated,
+            duration: started.elapsed(),
+            usage: Some(ResourceUsage {
+                user_cpu: tv(usage.ru_utime),
+                system_cpu: tv(usage.ru_stime),
+                max_rss: peak.map_or(rss, |p| p.max(rss)),
+            }),
+        };
+        let _ = events
+            .send(ExecEvent::Exited(Box::new(outcome.clone())))
+            .await;
+        Ok(outcome)
+    }
+}
+
+impl Executor for ProcessExecutor {
+    fn name(&self) -> &str {
+        "process"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    fn execute_streaming(
+        &self,
+        request: ExecRequest,
+        events: EventSender,
+    ) -> BoxFuture<'_, Result<ExecOutcome>> {
+        Box::pin(self.run(request, events))
+    }
+}
+
+/// The rlimits for a run. The address-space limit is used only without a
+/// memory cgroup: it counts reserved, not used, memory (Go, Java and
+/// sanitizers reserve far more than they use) and a cgroup both limits
+/// and reports OOM kills.
+fn rlimits(l: &super::Limits, cgroup: Option<&RunCgroup>) -> Vec<(child::Resource, u64, u64)> {
+    let mut v = vec![(libc::RLIMIT_CORE, 0, 0)];
+    if let Some(t) = l.cpu_time {
+        let s = t.as_secs().max(1);
+        v.push((libc::RLIMIT_CPU, s, s + 1));
+    }
+    if let Some(m) = l.memory {
+        if !cgroup.is_some_and(RunCgroup::limits_memory) {
+            v.push((libc::RLIMIT_AS, m, m));
+        }
+    }
+    if let Some(n) = l.processes {
+        v.push((libc::RLIMIT_NPROC, n, n));
+    }
+    if let Some(f) = l.file_size {
+        v.push((libc::RLIMIT_FSIZE, f, f));
+    }
+    if let Some(n) = l.open_files {
+        v.push((libc::RLIMIT_NOFILE, n, n));
+    }
+    v
+}
+
+/// Waits for the main process, enforcing the timeout: SIGTERM to
+/// everything, then SIGKILL after the grace period.
+async fn supervise(
+    mut waiter: tokio::task::JoinHandle<io::Result<(libc::c_int, libc::rusage)>>,
+    timeout: Option<Duration>,
+    grace: Duration,
+    guard: &Cleanup,
+) -> (io::Result<(libc::c_int, libc::rusage)>, bool) {
+    let joined = |r: std::result::Result<io::Result<_>, tokio::task::JoinError>| {
+        r.unwrap_or_else(|e| Err(io::Error::other(e)))
+    };
+    let Some(limit) = timeout else {
+        return (joined((&mut waiter).await), false);
+    };
+    if let Ok(r) = tokio::time::timeout(limit, &mut waiter).await {
+        return (joined(r), false);
+    }
+    guard.signal_all(libc::SIGTERM);
+    if let Ok(r) = tokio::time::timeout(grace, &mut waiter).await {
+        return (joined(r), true);
+    }
+    guard.kill_everything().await;
+    (joined(waiter.await), true)
+}
+
+/// Reads both streams to their end into the captures, forwarding chunks.
+async fn read_both(
+    stdout: pipe::Receiver,
+    stderr: pipe::Receiver,
+    out: &mut BoundedOutput,
+    err: &mut BoundedOutput,
+    events: &EventSender,
+) {
+    tokio::join!(
+        pump(stdout, out, events, ExecEvent::Stdout),
+        pump(stderr, err, events, ExecEvent::Stderr)
+    );
+}
+
+async fn pump(
+    mut rx: pipe::Receiver,
+    capture: &mut BoundedOutput,
+    events: &EventSender,
+    event: fn(Bytes) -> ExecEvent,
+) {
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match rx.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => {
+                capture.push(&buf[..n]);
+                if !events.is_closed() {
+                    let _ = events.send(event(Bytes::copy_from_slice(&buf[..n]))).await;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+}
+
+fn pipe_reader(fd: Option<OwnedFd>) -> Result<pipe::Receiver> {
+    let fd = fd.ok_or_else(|| Error::Executor {
+        backend: "process".into(),
+        message: "the child's output pipe is missing".into(),
+    })?;
+    // A larger pipe means fewer wake-ups for chatty commands (best effort).
+    // SAFETY: fcntl on a valid descriptor we own.
+    unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
+    pipe::Receiver::from_owned_fd(fd).map_err(|e| Error::Executor {
+        backend: "process".into(),
+        message: format!("cannot read the child's output: {e}"),
+    })
+}
+
+/// Finds the program as `execvp` would (with the child's `PATH`).
+fn resolve(program: &Path, path_var: &str, cwd: &Path) -> Option<PathBuf> {
+    let executable = |p: &Path| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.as_os_str().to_string_lossy().contains('/') {
+        let p = cwd.join(program);
+        return executable(&p).then_some(p);
+    }
+    path_var
+        .split(':')
+        .map(|d| {
+            if d.is_empty() {
+                cwd.to_path_buf()
+            } else {
+                cwd.join(d)
+            }
+        })
+        .map(|d| d.join(program))
+        .find(|p| executable(p))
+}
+
+/// What a shell reports for a program it cannot find.
+fn not_found(program: &Path, started: Instant) -> ExecOutcome {
+    ExecOutcome {
+        exit_code: Some(127),
+        stderr: format!("sandboxcore: {}: command not found\n", program.display()).into_bytes(),
+        duration: started.elapsed(),
+        ..ExecOutcome::default()
+    }
+}
+
+/// The run's own home directory, owned by the user the command runs as.
+struct Home {
+    path: PathBuf,
+}
+
+impl Home {
+    fn create(parent: Option<&Path>, owner: Option<(u32, u32)>) -> io::Result<Home> {
+        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let path = tempfile::Builder::new()
+            .prefix("sandboxcore-home-")
+            .tempdir_in(parent)?
+            .keep();
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+        Ok(Home { path })
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Kills and cleans up after a run, also when its future is dropped.
+struct Cleanup {
+    pid: libc::pid_t,
+    cgroup: Option<Arc<RunCgroup>>,
+    home: Option<Home>,
+    finished: bool,
+}
+
+impl Cleanup {
+    fn signal_all(&self, signal: libc::c_int) {
+        child::kill_group(self.pid, signal);
+        if let Some(c) = &self.cgroup {
+            c.signal_all(signal);
+        }
+    }
+
+    async fn kill_everything(&self) {
+        child::kill_group(self.pid, libc::SIGKILL);
+        if let Some(c) = self.cgroup.clone() {
+            let _ = tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
+        }
+    }
+
+    async fn finish(&mut self) {
+        self.finished = true;
+        let cgroup = self.cgroup.take();
+        let home = self.home.take();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(c) = cgroup {
+                c.remove();
+            }
+            drop(home);
+        })
+        .await;
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // Cancelled: kill now, tidy up off the async thread.
+        child::kill_group(self.pid, libc::SIGKILL);
+        let cgroup = self.cgroup.take();
+        let home = self.home.take();
+        std::thread::spawn(move || {
+            if let Some(c) = cgroup {
+                c.remove();
+            }
+            drop(home);
+        });
+    }
+}

@@ -1,0 +1,313 @@
+//! Containment tests of the process backend with real processes: limits,
+//! no surviving descendants, bounded output, timeouts, environment scrub,
+//! exact exit codes and signals, streaming and cancellation.
+//!
+//! Tests that need a capability this machine lacks (cgroups, root) are
+//! skipped on a developer's machine but fail under CI (`CI` set), where
+//! `.ci/run` runs them as root.
+
+use sandboxcore::exec::{
+    Capabilities, ExecEvent, ExecOutcome, ExecRequest, Executor, Limits, ProcessConfig,
+    ProcessExecutor,
+};
+use sandboxcore::Plan;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn executor() -> &'static ProcessExecutor {
+    static EXEC: OnceLock<ProcessExecutor> = OnceLock::new();
+    EXEC.get_or_init(|| {
+        ProcessExecutor::new(ProcessConfig {
+            kill_grace: Duration::from_millis(500),
+            ..ProcessConfig::default()
+        })
+        .unwrap()
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn shell(script: &str) -> ExecRequest {
+    ExecRequest::new(Plan::Shell(script.into()))
+}
+
+fn run(req: ExecRequest) -> ExecOutcome {
+    runtime().block_on(executor().execute(req)).unwrap()
+}
+
+/// Whether the capability is there; outside CI a missing one skips the test.
+fn require(what: &str, has: impl Fn(&Capabilities) -> bool) -> bool {
+    if has(&executor().capabilities()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must provide {what} (run as root with writable cgroups)"
+    );
+    eprintln!("skipped: this machine does not provide {what}");
+    false
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if text.contains(marker) {
+                found.push(format!("{}: {text}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+fn wait_until_gone(marker: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = processes_with(marker);
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn exit_codes_and_signals_are_exact() {
+    let o = run(shell("exit 3"));
+    assert_eq!((o.exit_code, o.signal), (Some(3), None));
+    let o = run(shell("kill -9 $$"));
+    assert_eq!((o.exit_code, o.signal), (None, Some(9)));
+    assert_eq!(o.status(), "signal");
+    let o = run(ExecRequest::new(Plan::Direct(vec!["false".into()])));
+    assert_eq!(o.exit_code, Some(1));
+    let o = run(ExecRequest::new(Plan::Direct(vec![
+        "no-such-program-x".into()
+    ])));
+    assert_eq!(o.exit_code, Some(127));
+    assert!(o.stderr_text().contains("command not found"));
+}
+
+#[test]
+fn direct_plans_get_their_argv_exactly_without_a_shell() {
+    let argv = ["printf", "%s|", "a b", "$HOME", "*", "'q'"];
+    let o = run(ExecRequest::new(Plan::Direct(
+        argv.iter().map(|s| s.to_string()).collect(),
+    )));
+    assert_eq!(o.stdout_text(), "a b|$HOME|*|'q'|");
+}
+
+#[test]
+fn secrets_are_not_inherited_and_home_is_private() {
+    // Set before any run; the values are fake.
+    for (k, v) in [
+        ("ANTHROPIC_API_KEY", "sk-ant-test"),
+        ("OPENAI_API_KEY", "sk-test"),
+        ("GITHUB_TOKEN", "ghp_test"),
+        ("DATABASE_URL", "postgres://u:p@h/db"),
+    ] {
+        std::env::set_var(k, v);
+    }
+    let o = run(shell(
+        r#"echo "[$ANTHROPIC_API_KEY][$OPENAI_API_KEY][$GITHUB_TOKEN][$DATABASE_URL]""#,
+    ));
+    assert_eq!(o.stdout_text(), "[][][][]\n");
+    let o = run(shell("echo $HOME; pwd; test -w \"$HOME\" && echo writable"));
+    let text = o.stdout_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], lines[1], "starts in its own home");
+    assert_eq!(lines[2], "writable");
+    assert!(
+        !std::path::Path::new(lines[0]).exists(),
+        "the home is removed after the run"
+    );
+}
+
+#[test]
+fn runs_unprivileged_and_without_network_when_root() {
+    if !require("root (network isolation)", |c| c.network_isolation) {
+        return;
+    }
+    let o = run(shell(
+        "id -u; id -g; tail -n +3 /proc/net/dev | cut -d: -f1",
+    ));
+    let text = o.stdout_text();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    assert_eq!(&lines[..2], ["65534", "65534"]);
+    assert_eq!(&lines[2..], ["lo"], "only a loopback device: {text}");
+}
+
+#[test]
+fn timeout_is_honoured_within_a_second() {
+    let mut req = shell("sleep 30");
+    req.limits.timeout = Some(Duration::from_secs(1));
+    let t = Instant::now();
+    let o = run(req);
+    assert!(o.timed_out);
+    assert_eq!(o.status(), "timeout");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+
+    // A command that ignores SIGTERM is killed after the grace period.
+    let mut req = shell("trap '' TERM; sleep 30; echo survived");
+    req.limits.timeout = Some(Duration::from_secs(1));
+    let t = Instant::now();
+    let o = run(req);
+    assert!(o.timed_out);
+    assert!(!o.stdout_text().contains("survived"));
+    assert!(
+        t.elapsed() < Duration::from_millis(2600),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn no_descendant_survives_the_run() {
+    if !require("cgroups (descendant tracking)", |c| c.kills_descendants) {
+        return;
+    }
+    let o = run(shell(
+        "setsid sleep 1000.101 & \
+         nohup sleep 1000.102 >/dev/null 2>&1 & \
+         (setsid sh -c 'sleep 1000.103' &) & \
+         (sh -c '(sleep 1000.104 &) &' &); \
+         sleep 0.2; echo started",
+    ));
+    assert_eq!(o.stdout_text(), "started\n");
+    assert_eq!(wait_until_gone("sleep 1000.10"), Vec::<String>::new());
+}
+
+#[test]
+fn dropping_the_future_kills_everything() {
+    if !require("cgroups (descendant tracking)", |c| c.kills_descendants) {
+        return;
+    }
+    let rt = runtime();
+    let r = rt.block_on(async {
+        tokio::time::timeout(
+            Duration::from_millis(300),
+            executor().execute(shell("setsid sleep 1000.201 & sleep 1000.202")),
+        )
+        .await
+    });
+    assert!(r.is_err(), "still running when dropped");
+    assert_eq!(wait_until_gone("sleep 1000.20"), Vec::<String>::new());
+}
+
+#[test]
+fn fork_bomb_is_contained_by_the_process_limit() {
+    if !require("a pids cgroup", |c| c.process_limit) {
+        return;
+    }
+    let mut req = shell("bomb_5e1f() { bomb_5e1f | bomb_5e1f & }; bomb_5e1f; sleep 2; echo done");
+    req.limits.processes = Some(64);
+    req.limits.timeout = Some(Duration::from_secs(4));
+    let t = Instant::now();
+    let o = run(req);
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    assert_eq!(wait_until_gone("bomb_5e1f"), Vec::<String>::new());
+    // The host can still start processes.
+    assert_eq!(run(shell("echo ok")).stdout_text(), "ok\n");
+    drop(o);
+}
+
+#[test]
+fn memory_hog_is_stopped_by_the_memory_limit() {
+    let mut req = ExecRequest::new(Plan::Direct(vec![
+        "python3".into(),
+        "-c".into(),
+        "x = b'x' * (600 << 20); print(len(x))".into(),
+    ]));
+    req.limits.memory = Some(128 << 20);
+    let o = run(req);
+    assert_ne!(o.exit_code, Some(0), "{o:?}");
+    assert!(!o.stdout_text().contains("629145600"));
+    if require("a memory cgroup", |c| c.memory_limit) {
+        assert!(o.oom_killed, "{o:?}");
+        assert_eq!(o.signal, Some(9));
+        assert_eq!(o.status(), "oom");
+    }
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn ten_gigabytes_of_output_are_truncated_with_bounded_memory() {
+    let before = peak_rss_kib();
+    let mut req = shell("head -c 10G /dev/zero; echo tail-marker");
+    req.limits.output_bytes = 1 << 20;
+    req.limits.timeout = Some(Duration::from_secs(120));
+    let o = run(req);
+    assert_eq!(o.exit_code, Some(0));
+    assert!(o.stdout_truncated);
+    assert!(o.stdout.len() < (1 << 20) + 100, "{}", o.stdout.len());
+    let text = String::from_utf8_lossy(&o.stdout[(1 << 19) - 10..]).into_owned();
+    assert!(
+        text.contains(&format!(
+            "[sandboxcore: {} bytes of output dropped]",
+            (10u64 << 30) + 12 - (1 << 20)
+        )),
+        "{}",
+        &text[..100]
+    );
+    assert!(o.stdout.ends_with(b"tail-marker\n"));
+    let grew = peak_rss_kib().saturating_sub(before);
+    assert!(grew < 64 * 1024, "peak RSS grew by {grew} KiB");
+}
+
+#[test]
+fn output_streams_while_the_command_runs() {
+    let rt = runtime();
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let run = executor().execute_streaming(shell("echo first; sleep 1; echo second >&2"), tx);
+        let collect = async {
+            let start = Instant::now();
+            let mut seen = Vec::new();
+            while let Some(e) = rx.recv().await {
+                seen.push((start.elapsed(), e));
+            }
+            seen
+        };
+        let (outcome, seen) = tokio::join!(run, collect);
+        let outcome = outcome.unwrap();
+        assert!(matches!(seen[0].1, ExecEvent::Started { pid: Some(_) }));
+        let (t, first) = &seen[1];
+        assert_eq!(first, &ExecEvent::Stdout("first\n".into()));
+        assert!(*t < Duration::from_millis(900), "first chunk came at {t:?}");
+        assert_eq!(seen[2].1, ExecEvent::Stderr("second\n".into()));
+        assert_eq!(seen.last().unwrap().1, ExecEvent::Exited(Box::new(outcome)));
+    });
+}
+
+#[test]
+fn stdin_is_given_and_defaults_to_dev_null() {
+    let mut req = ExecRequest::new(Plan::Direct(vec!["cat".into()]));
+    req.stdin = Some(b"hello\n".to_vec());
+    assert_eq!(run(req).stdout_text(), "hello\n");
+    let o = run(ExecRequest::new(Plan::Direct(vec!["cat".into()])));
+    assert_eq!((o.exit_code, o.stdout.len()), (Some(0), 0));
+}
+
+#[test]
+fn default_limits_are_reported_in_usage() {
+    let o = run(shell("echo hi"));
+    let usage = o.usage.unwrap();
+    assert!(usage.max_rss > 0);
+    assert!(o.duration > Duration::ZERO);
+    let _ = Limits::default();
+}
