@@ -37,7 +37,7 @@ pub const SECRET_PATTERNS: &[&str] = &[
 
 /// Whether a variable name looks like it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
+    let upper = name.to_uppercase();
     SECRET_PATTERNS.iter().any(|p| glob_match(p, &upper))
 }
 
@@ -86,7 +86,7 @@ impl EnvConfig {
         if self.allow_secrets.iter().any(|a| a == name) {
             return true;
         }
-        !is_secret_name(name) && self.inherit.iter().any(|p| glob_match(p, name))
+        self.inherit.iter().any(|p| glob_match(p, name)) && !is_secret_name(name)
     }
 }
 

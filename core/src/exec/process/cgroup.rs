@@ -277,6 +277,13 @@ impl RunCgroup {
             })
     }
 
+    /// Removes the (empty) cgroups without waiting; false if any is still
+    /// busy.
+    pub fn try_remove(&self) -> bool {
+        self.dirs()
+            .all(|d| matches!(fs::remove_dir(d), Ok(())) || !d.exists())
+    }
+
     /// Kills what is left and removes the cgroups (retrying while the
     /// kernel still counts exiting processes).
     pub fn remove(&self) {

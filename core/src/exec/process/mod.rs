@@ -220,9 +220,20 @@ impl ProcessExecutor {
                 Err(_) => None,
             },
         };
+        let network_namespace = if no_network && self.is_root {
+            match child::empty_network_namespace() {
+                Ok(fd) => Some(fd),
+                Err(e) if self.config.network == NetworkIsolation::Required => {
+                    return Err(fail(e.to_string()))
+                }
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
         let setup = ChildSetup {
             cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
-            new_network_namespace: no_network && self.is_root,
+            network_namespace,
             rlimits: rlimits(limits, cgroup.as_deref()),
             run_as,
         };
@@ -301,7 +312,7 @@ impl ProcessExecutor {
             wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
         let oom_killed = guard.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0);
         let peak = guard.cgroup.as_ref().and_then(|c| c.peak_memory());
-        guard.finish().await;
+        guard.finish();
         let (stdout, stdout_truncated) = out.finish();
         let (stderr, stderr_truncated) = err.finish();
         let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
@@ -527,21 +538,25 @@ impl Cleanup {
     async fn kill_everything(&self) {
         child::kill_group(self.pid, libc::SIGKILL);
         if let Some(c) = self.cgroup.clone() {
-            let _ = tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
+            // Usually nothing is left; the waiting loop runs off the async
+            // thread only when something is.
+            if !c.pids().is_empty() {
+                let _ = tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
+            }
         }
     }
 
-    async fn finish(&mut self) {
+    /// Removes the run's cgroups and home. Every process is gone by now, so
+    /// this is a few system calls; a cgroup the kernel still counts as busy
+    /// is removed by a background thread.
+    fn finish(&mut self) {
         self.finished = true;
-        let cgroup = self.cgroup.take();
-        let home = self.home.take();
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Some(c) = cgroup {
-                c.remove();
+        if let Some(c) = self.cgroup.take() {
+            if !c.try_remove() {
+                std::thread::spawn(move || c.remove());
             }
-            drop(home);
-        })
-        .await;
+        }
+        self.home.take();
     }
 }
 

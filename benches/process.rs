@@ -1,0 +1,161 @@
+//! Process backend benchmarks (`make bench`):
+//!
+//! - spawning and waiting for `/bin/true` through the backend (with its
+//!   cgroups, home directory and isolation) against `std::process::Command`
+//!   in the same run, and Python's `subprocess.run(["/bin/true"])` for
+//!   reference (goal: at most 1.2x `std::process::Command`);
+//! - streaming `head -c 1G /dev/zero` through the backend (goal: at least
+//!   1 GB/s, with peak memory under the output cap plus a fixed buffer).
+//!
+//! The summary goes to stdout and `target/criterion/process_ratio.txt`.
+
+use criterion::{criterion_group, Criterion};
+use sandboxcore::exec::{
+    CgroupMode, ExecRequest, Executor, NetworkIsolation, ProcessConfig, ProcessExecutor,
+};
+use sandboxcore::Plan;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn backends() -> Vec<(&'static str, ProcessExecutor)> {
+    let full = ProcessExecutor::new(ProcessConfig::default()).unwrap();
+    let bare = ProcessExecutor::new(ProcessConfig {
+        cgroups: CgroupMode::Off,
+        network: NetworkIsolation::Off,
+        ..ProcessConfig::default()
+    })
+    .unwrap();
+    vec![("backend", full), ("backend_no_cgroups_no_netns", bare)]
+}
+
+fn true_request() -> ExecRequest {
+    ExecRequest::new(Plan::Direct(vec!["/bin/true".into()]))
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = runtime();
+    let mut g = c.benchmark_group("spawn_true");
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function("std_process_command", |b| {
+        b.iter(|| Command::new("/bin/true").status().unwrap())
+    });
+    for (name, exec) in backends() {
+        g.bench_function(name, |b| {
+            b.iter(|| rt.block_on(exec.execute(true_request())).unwrap())
+        });
+    }
+    g.finish();
+}
+
+/// Median of `rounds` timings of `f`, in microseconds.
+fn median_us(rounds: usize, mut f: impl FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn python_subprocess_us() -> Option<f64> {
+    let script = "import subprocess, time\n\
+        ts = []\n\
+        for _ in range(301):\n\
+        \x20   t = time.perf_counter(); subprocess.run(['/bin/true']); ts.append(time.perf_counter() - t)\n\
+        ts.sort(); print(ts[len(ts)//2] * 1e6)\n";
+    let out = Command::new("python3").arg("-c").arg(script).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn summary() {
+    let rt = runtime();
+    let mut report = String::new();
+    let std_us = median_us(501, || {
+        Command::new("/bin/true").status().unwrap();
+    });
+    report.push_str(&format!("spawn /bin/true: std::process::Command {std_us:.0} us (median of 501)\n"));
+    for (name, exec) in backends() {
+        let us = median_us(501, || {
+            rt.block_on(exec.execute(true_request())).unwrap();
+        });
+        report.push_str(&format!(
+            "spawn /bin/true: {name} {us:.0} us, ratio {:.2}x std::process::Command\n",
+            us / std_us
+        ));
+    }
+    match python_subprocess_us() {
+        Some(py) => report.push_str(&format!(
+            "spawn /bin/true: python subprocess.run {py:.0} us (reference), {:.2}x std::process::Command\n",
+            py / std_us
+        )),
+        None => report.push_str("spawn /bin/true: python3 not available\n"),
+    }
+    let exec = ProcessExecutor::new(ProcessConfig::default()).unwrap();
+    let cap = 1usize << 20;
+    let before = peak_rss_kib();
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let mut req = ExecRequest::new(Plan::Direct(vec![
+            "head".into(),
+            "-c".into(),
+            "1G".into(),
+            "/dev/zero".into(),
+        ]));
+        req.limits.output_bytes = cap;
+        let t = Instant::now();
+        let o = rt.block_on(exec.execute(req)).unwrap();
+        assert!(o.stdout_truncated && o.exit_code == Some(0));
+        rates.push((1u64 << 30) as f64 / t.elapsed().as_secs_f64() / 1e9);
+    }
+    rates.sort_by(f64::total_cmp);
+    let grew = peak_rss_kib().saturating_sub(before);
+    report.push_str(&format!(
+        "stream head -c 1G /dev/zero: median {:.2} GB/s (min {:.2}, max {:.2}, 5 runs); peak RSS grew {} KiB with a {} KiB output cap\n",
+        rates[2],
+        rates[0],
+        rates[4],
+        grew,
+        cap / 1024
+    ));
+    print!("{report}");
+    let dir = root().join("target/criterion");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("process_ratio.txt"), report).unwrap();
+}
+
+criterion_group!(process_benches, benches);
+
+fn main() {
+    process_benches();
+    Criterion::default().configure_from_args().final_summary();
+    if std::env::args().any(|a| a == "--bench") {
+        summary();
+    }
+}
