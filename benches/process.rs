@@ -79,7 +79,11 @@ fn python_subprocess_us() -> Option<f64> {
         for _ in range(301):\n\
         \x20   t = time.perf_counter(); subprocess.run(['/bin/true']); ts.append(time.perf_counter() - t)\n\
         ts.sort(); print(ts[len(ts)//2] * 1e6)\n";
-    let out = Command::new("python3").arg("-c").arg(script).output().ok()?;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .ok()?;
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
@@ -100,7 +104,9 @@ fn summary() {
     let std_us = median_us(501, || {
         Command::new("/bin/true").status().unwrap();
     });
-    report.push_str(&format!("spawn /bin/true: std::process::Command {std_us:.0} us (median of 501)\n"));
+    report.push_str(&format!(
+        "spawn /bin/true: std::process::Command {std_us:.0} us (median of 501)\n"
+    ));
     for (name, exec) in backends() {
         let us = median_us(501, || {
             rt.block_on(exec.execute(true_request())).unwrap();

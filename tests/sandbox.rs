@@ -192,3 +192,30 @@ fn metrics_count_decisions_and_executions_including_cancelled_runs() {
         "{dev_text}"
     );
 }
+
+#[test]
+fn the_facade_runs_on_the_process_backend() {
+    let exec = sandboxcore::exec::ProcessExecutor::new(Default::default()).unwrap();
+    let sb = Sandbox::builder()
+        .policy(Policy::for_mode(DeploymentMode::Selfhosted))
+        .executor(exec)
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = rt
+        .block_on(sb.run(r#"python3 -c 'print("a; b")'"#, RunOptions::default()))
+        .unwrap();
+    assert_eq!(out.stdout_text(), "a; b\n");
+    let out = rt
+        .block_on(sb.run("echo one && echo two | tr a-z A-Z", RunOptions::default()))
+        .unwrap();
+    assert_eq!(out.stdout_text(), "one\nTWO\n");
+    let text = sb.metrics().encode();
+    assert!(
+        text.contains("sandboxcore_executions_total{backend=\"process\",status=\"ok\"} 2"),
+        "{text}"
+    );
+}

@@ -9,6 +9,7 @@ mod check_cmd;
 mod classify_cmd;
 mod policy_cmd;
 mod policy_source;
+mod run_cmd;
 
 /// Decide whether shell commands an AI agent wants to run are safe.
 #[derive(Parser)]
@@ -57,6 +58,14 @@ enum Commands {
     Check(check_cmd::CheckArgs),
     /// Validate or show policies.
     Policy(policy_cmd::PolicyArgs),
+    /// Check a command against the policy and run it in a sandbox backend,
+    /// streaming its output live.
+    ///
+    /// Exit status: the command's own, 128+N when it was killed by signal N
+    /// (timeouts and memory limits kill), 3 when it needs approval (see
+    /// --yes), 4 when the policy denies it, 2 for usage or setup errors.
+    #[command(verbatim_doc_comment)]
+    Run(run_cmd::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +74,7 @@ fn main() -> ExitCode {
         Commands::Classify(args) => classify_cmd::run(args),
         Commands::Check(args) => check_cmd::run(args),
         Commands::Policy(args) => policy_cmd::run(args),
+        Commands::Run(args) => run_cmd::run(args),
     };
     match result {
         Ok(code) => code,

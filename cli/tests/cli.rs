@@ -189,3 +189,30 @@ fn policy_show_applies_environment_overrides() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CODEFRAME_DEPLOYMENT_MODE"));
 }
+
+#[test]
+fn run_streams_output_and_exits_with_the_command_status() {
+    let run = |args: &[&str]| {
+        bin()
+            .arg("run")
+            .args(args)
+            .env_remove("SANDBOXCORE_POLICY")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--", "echo out; echo err >&2; exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("err\n") && err.contains("warning"), "{err}");
+    let out = run(&["--", "kill -9 $$"]);
+    assert_eq!(out.status.code(), Some(137));
+    let out = run(&["--timeout", "1s", "--", "sleep 30"]);
+    assert_eq!(out.status.code(), Some(128 + 15));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+    let out = run(&["--mode", "saas_unsandboxed", "--", "ls | wc -l"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("denied by policy"));
+    let out = run(&["--", "printf '%s' \"$HOME\""]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sandboxcore-home-"));
+}

@@ -3,7 +3,7 @@
 //! both.
 
 use crate::audit::{AuditLog, AuditRecord};
-use crate::exec::{BoxFuture, ExecOutcome, ExecRequest, Executor, Limits, Network};
+use crate::exec::{BoxFuture, EventSender, ExecOutcome, ExecRequest, Executor, Limits, Network};
 use crate::metrics::Metrics;
 use crate::policy::{Decision, Policy, Verdict};
 use crate::{Error, Result};
@@ -168,6 +168,25 @@ impl Sandbox {
     /// with the decision; the command's own failure is not an error (see
     /// [`ExecOutcome::exit_code`]).
     pub async fn run(&self, command: &str, options: RunOptions) -> Result<ExecOutcome> {
+        self.run_inner(command, options, None).await
+    }
+
+    /// Like [`Sandbox::run`], sending output to `events` as it arrives.
+    pub async fn run_streaming(
+        &self,
+        command: &str,
+        options: RunOptions,
+        events: EventSender,
+    ) -> Result<ExecOutcome> {
+        self.run_inner(command, options, Some(events)).await
+    }
+
+    async fn run_inner(
+        &self,
+        command: &str,
+        options: RunOptions,
+        events: Option<EventSender>,
+    ) -> Result<ExecOutcome> {
         let decision = self.check(command);
         match decision.verdict {
             Verdict::Allow | Verdict::Warn => {}
@@ -202,7 +221,10 @@ impl Sandbox {
             started: Instant::now(),
             done: false,
         };
-        let result = executor.execute(request).await;
+        let result = match events {
+            Some(events) => executor.execute_streaming(request, events).await,
+            None => executor.execute(request).await,
+        };
         guard.finish(result.as_ref());
         result
     }

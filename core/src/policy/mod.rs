@@ -172,6 +172,9 @@ impl Policy {
         self.shell_rules(&classification, &mut reasons);
         self.risk_rules(&classification, &mut reasons);
         reasons.sort_by_key(|r| effect_rank(r.effect));
+        // The same program twice (`echo a; echo b`) gives the same reason once.
+        let mut seen = std::collections::HashSet::new();
+        reasons.retain(|r| seen.insert((r.rule.clone(), r.message.clone())));
         let verdict = self.verdict(&reasons);
         let plan = match verdict {
             Verdict::Deny => None,

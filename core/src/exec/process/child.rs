@@ -6,10 +6,10 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::OnceLock;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::sync::mpsc;
+use std::sync::OnceLock;
 use std::sync::{LazyLock, Mutex};
 
 /// The type of `setrlimit`'s resource argument on this C library.
@@ -122,7 +122,9 @@ pub fn empty_network_namespace() -> io::Result<RawFd> {
     });
     match ns {
         Ok(fd) => Ok(fd.as_raw_fd()),
-        Err(e) => Err(io::Error::other(format!("cannot create an empty network namespace: {e}"))),
+        Err(e) => Err(io::Error::other(format!(
+            "cannot create an empty network namespace: {e}"
+        ))),
     }
 }
 

@@ -541,7 +541,8 @@ impl Cleanup {
             // Usually nothing is left; the waiting loop runs off the async
             // thread only when something is.
             if !c.pids().is_empty() {
-                let _ = tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
+                let _ =
+                    tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
             }
         }
     }

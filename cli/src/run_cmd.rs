@@ -1,0 +1,216 @@
+//! `sandboxcore run`: check the policy, run on a backend, stream the
+//! output live and exit with the command's status.
+
+use crate::policy_source::PolicySource;
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use sandboxcore::audit::AuditLog;
+use sandboxcore::exec::{ExecEvent, Limits, Network, ProcessConfig, ProcessExecutor};
+use sandboxcore::{Decision, Error, RunOptions, Sandbox, Verdict};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The backends `run` can use.
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    /// Local processes (see docs/executors.md).
+    Process,
+}
+
+/// Arguments of `sandboxcore run`.
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    source: PolicySource,
+    /// Where the command runs.
+    #[arg(long, value_enum, default_value = "process")]
+    backend: Backend,
+    /// Wall-clock limit (`30s`, `500ms`, `2m`); 0 for none.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Memory limit (`512M`, `2G`, bytes); 0 for none.
+    #[arg(long, value_name = "SIZE", default_value = "512M", value_parser = parse_size)]
+    memory: u64,
+    /// Process limit; 0 for none.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    processes: u64,
+    /// Output kept per stream in the result (the live stream is complete).
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size)]
+    output_limit: u64,
+    /// Working directory (default: the run's own home directory).
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Give the command network access (default: none where enforceable).
+    #[arg(long)]
+    network: bool,
+    /// Approve commands the policy asks about (verdict `ask`).
+    #[arg(long)]
+    yes: bool,
+    /// Append decisions and executions to this JSON-lines audit file.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// The command line (quote it, or put it after `--`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30s, 500ms, 2m)"))
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 512M, 2G)"))?;
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown unit in `{s}` (use K, M, G or T)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+fn nonzero<T: PartialEq + Default>(v: T) -> Option<T> {
+    (v != T::default()).then_some(v)
+}
+
+/// The decision's reasons, one per line (notes left out).
+fn explain(decision: &Decision) -> String {
+    decision
+        .reasons
+        .iter()
+        .filter(|r| r.effect != sandboxcore::policy::Effect::Note)
+        .map(|r| format!("  - {} ({})", r.message, r.rule))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the subcommand.
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    if args.command.is_empty() {
+        bail!("give a command to run, e.g. sandboxcore run -- 'pytest -q'");
+    }
+    let command = args.command.join(" ");
+    let policy = args.source.load()?;
+    let executor = match args.backend {
+        Backend::Process => ProcessExecutor::new(ProcessConfig::default())?,
+    };
+    let mut builder = Sandbox::builder().policy(policy).executor(executor);
+    if let Some(path) = &args.audit_log {
+        builder = builder.audit(
+            AuditLog::with_jsonl(path)
+                .with_context(|| format!("cannot open the audit log {}", path.display()))?,
+        );
+    }
+    let approve = args.yes;
+    builder = builder.approver(move |_: &Decision| approve);
+    let sandbox = builder.build()?;
+    let options = RunOptions {
+        cwd: args.cwd.clone(),
+        limits: Some(Limits {
+            timeout: nonzero(args.timeout),
+            memory: nonzero(args.memory),
+            processes: nonzero(args.processes),
+            output_bytes: args.output_limit as usize,
+            ..Limits::default()
+        }),
+        network: if args.network {
+            Network::Allowed
+        } else {
+            Network::None
+        },
+        ..RunOptions::default()
+    };
+    let decision = sandbox.policy().check(&command);
+    if decision.verdict == Verdict::Warn {
+        eprintln!("sandboxcore: warning:\n{}", explain(&decision));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let printer = async {
+            let mut out = std::io::stdout();
+            let mut err = std::io::stderr();
+            while let Some(event) = rx.recv().await {
+                // A closed terminal or pipe must not stop the command.
+                let _ = match event {
+                    ExecEvent::Stdout(b) => out.write_all(&b).and_then(|_| out.flush()),
+                    ExecEvent::Stderr(b) => err.write_all(&b).and_then(|_| err.flush()),
+                    _ => Ok(()),
+                };
+            }
+        };
+        let (result, ()) = tokio::join!(sandbox.run_streaming(&command, options, tx), printer);
+        result
+    });
+    match result {
+        Ok(outcome) => {
+            if outcome.timed_out {
+                eprintln!("sandboxcore: timed out after {:?}", args.timeout);
+            }
+            if outcome.oom_killed {
+                eprintln!("sandboxcore: killed for exceeding the memory limit");
+            }
+            let code = match (outcome.exit_code, outcome.signal) {
+                (Some(c), _) => c,
+                (None, Some(s)) => 128 + s,
+                (None, None) => 1,
+            };
+            Ok(ExitCode::from(code.clamp(0, 255) as u8))
+        }
+        Err(e) => {
+            let code = match &e {
+                Error::Denied(_) | Error::NotRunnable(_) => crate::check_cmd::EXIT_DENY,
+                Error::ApprovalRequired(_) | Error::ApprovalRefused(_) => {
+                    crate::check_cmd::EXIT_ASK
+                }
+                _ => return Err(e.into()),
+            };
+            eprintln!("sandboxcore: {e}");
+            if let Some(d) = e.decision() {
+                eprintln!("{}", explain(d));
+                if code == crate::check_cmd::EXIT_ASK {
+                    eprintln!("sandboxcore: re-run with --yes to approve");
+                }
+            }
+            Ok(ExitCode::from(code))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("99999999999T").is_err());
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+    }
+}
