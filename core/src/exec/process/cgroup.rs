@@ -95,8 +95,8 @@ fn mount_path(mountinfo: &str, controllers: &str, v2: bool, path: &str) -> Optio
     None
 }
 
-/// The cgroups of one run.
-#[derive(Debug)]
+/// The cgroups of one run (a clone names the same cgroups).
+#[derive(Debug, Clone)]
 pub struct RunCgroup {
     memory: Option<PathBuf>,
     pids: Option<PathBuf>,
@@ -106,13 +106,9 @@ pub struct RunCgroup {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl RunCgroup {
-    /// Creates the run's cgroups beneath `roots` with the given limits.
-    /// Fails if none can be created.
-    pub fn create(
-        roots: &CgroupRoots,
-        memory: Option<u64>,
-        pids: Option<u64>,
-    ) -> io::Result<RunCgroup> {
+    /// Creates a run's cgroups beneath `roots` (no limits yet). Fails if
+    /// none can be created.
+    pub fn create(roots: &CgroupRoots) -> io::Result<RunCgroup> {
         let name = format!(
             "{PREFIX}{}-{}",
             std::process::id(),
@@ -134,30 +130,41 @@ impl RunCgroup {
                 "no cgroup could be created beneath this process's cgroups",
             ));
         }
-        if let (Some(dir), Some(bytes)) = (&cg.memory, memory) {
-            fs::write(dir.join("memory.limit_in_bytes"), bytes.to_string())?;
+        Ok(cg)
+    }
+
+    /// Sets the memory and process limits (`None`: unlimited).
+    pub fn set_limits(&self, memory: Option<u64>, pids: Option<u64>) -> io::Result<()> {
+        let value = |v: Option<u64>| v.map_or("max".to_string(), |n| n.to_string());
+        if let Some(dir) = &self.memory {
+            let bytes = memory.map_or("-1".to_string(), |n| n.to_string());
+            // memsw must stay >= the memory limit, so order the writes.
+            let memsw = dir.join("memory.memsw.limit_in_bytes");
+            if memsw.exists() && memory.is_none() {
+                fs::write(&memsw, "-1")?;
+            }
+            fs::write(dir.join("memory.limit_in_bytes"), &bytes)?;
             // Swap would let the command exceed the limit unnoticed.
-            let _ = fs::write(dir.join("memory.memsw.limit_in_bytes"), bytes.to_string());
+            if memsw.exists() && memory.is_some() {
+                fs::write(&memsw, &bytes)?;
+            }
         }
-        if let (Some(dir), Some(n)) = (&cg.pids, pids) {
-            fs::write(dir.join("pids.max"), n.to_string())?;
+        if let Some(dir) = &self.pids {
+            fs::write(dir.join("pids.max"), value(pids))?;
         }
-        if let Some(dir) = &cg.unified {
+        if let Some(dir) = &self.unified {
             // Controllers are used only where already delegated to us.
             let available = fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
-            if cg.memory.is_none() && available.split_whitespace().any(|c| c == "memory") {
-                if let Some(bytes) = memory {
-                    fs::write(dir.join("memory.max"), bytes.to_string())?;
-                    let _ = fs::write(dir.join("memory.swap.max"), "0");
-                }
+            let has = |c: &str| available.split_whitespace().any(|a| a == c);
+            if self.memory.is_none() && has("memory") {
+                fs::write(dir.join("memory.max"), value(memory))?;
+                let _ = fs::write(dir.join("memory.swap.max"), "0");
             }
-            if cg.pids.is_none() && available.split_whitespace().any(|c| c == "pids") {
-                if let Some(n) = pids {
-                    fs::write(dir.join("pids.max"), n.to_string())?;
-                }
+            if self.pids.is_none() && has("pids") {
+                fs::write(dir.join("pids.max"), value(pids))?;
             }
         }
-        Ok(cg)
+        Ok(())
     }
 
     fn dirs(&self) -> impl Iterator<Item = &PathBuf> {
@@ -275,13 +282,6 @@ impl RunCgroup {
                     .as_ref()
                     .and_then(|d| read(d.join("memory.peak")))
             })
-    }
-
-    /// Removes the (empty) cgroups without waiting; false if any is still
-    /// busy.
-    pub fn try_remove(&self) -> bool {
-        self.dirs()
-            .all(|d| matches!(fs::remove_dir(d), Ok(())) || !d.exists())
     }
 
     /// Kills what is left and removes the cgroups (retrying while the

@@ -184,3 +184,44 @@ pub fn kill_group(pgid: libc::pid_t, signal: libc::c_int) {
     // addresses the group.
     unsafe { libc::kill(-pgid, signal) };
 }
+
+/// Reaps `pid` if it has exited.
+fn try_wait4(pid: libc::pid_t) -> io::Result<Option<(libc::c_int, libc::rusage)>> {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointers to locals.
+    match unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) } {
+        r if r == pid => Ok(Some((status, usage))),
+        0 => Ok(None),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
+/// Waits for `pid` to exit and reaps it: through a pidfd on the runtime's
+/// event loop, or on a blocking thread where pidfds are not available
+/// (Linux before 5.3).
+pub async fn wait_exit(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)> {
+    // SAFETY: pidfd_open has no memory-safety preconditions.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return tokio::task::spawn_blocking(move || wait4(pid))
+            .await
+            .map_err(io::Error::other)?;
+    }
+    // SAFETY: the kernel just returned this descriptor to us.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    // SAFETY: the OwnedFd is moved into the AsyncFd, which owns it until it
+    // is dropped; nothing else closes or replaces it.
+    let fd = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    }
+    .map_err(io::Error::from)?;
+    loop {
+        let mut ready = fd.readable().await?;
+        if let Some(done) = try_wait4(pid)? {
+            return Ok(done);
+        }
+        ready.clear_ready();
+    }
+}

@@ -14,9 +14,11 @@
 
 mod cgroup;
 mod child;
+mod slot;
 
 use self::cgroup::{CgroupRoots, RunCgroup};
 use self::child::ChildSetup;
+use self::slot::{Slot, SlotPool, SlotSpec};
 use super::{
     BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent, ExecOutcome,
     ExecRequest, Executor, Network, ResourceUsage,
@@ -113,9 +115,18 @@ impl Default for ProcessConfig {
 #[derive(Debug, Clone)]
 pub struct ProcessExecutor {
     config: ProcessConfig,
-    roots: Arc<CgroupRoots>,
+    slots: Arc<SlotPool>,
     is_root: bool,
     capabilities: Capabilities,
+}
+
+/// The uid and gid commands run as, when they differ from the caller's.
+fn run_as(setting: RunAs, is_root: bool) -> Option<(u32, u32)> {
+    match setting {
+        RunAs::Auto if is_root => Some(NOBODY),
+        RunAs::User { uid, gid } => Some((uid, gid)),
+        _ => None,
+    }
 }
 
 /// The uid/gid `nobody` has on Debian and most distributions.
@@ -135,14 +146,20 @@ impl ProcessExecutor {
             CgroupRoots::detect()
         };
         cgroup::sweep_stale(&roots);
+        let home_parent = config
+            .home_parent
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        slot::sweep_stale_homes(&home_parent);
         // One probe tells which limits the cgroups can enforce here.
-        let probe = RunCgroup::create(&roots, Some(u64::MAX >> 2), Some(1 << 20)).ok();
+        let probe = RunCgroup::create(&roots)
+            .ok()
+            .filter(|p| p.set_limits(Some(u64::MAX >> 2), Some(1 << 20)).is_ok());
         if config.cgroups == CgroupMode::Required && probe.is_none() {
             return Err(Error::Executor {
                 backend: "process".into(),
-                message:
-                    "cgroups are required but none can be created beneath this process's cgroups"
-                        .into(),
+                message: "cgroups are required but none can be created beneath this process's cgroups"
+                    .into(),
             });
         }
         let (memory, pids) = probe
@@ -159,21 +176,21 @@ impl ProcessExecutor {
             filesystem_isolation: false,
             kills_descendants: probe.is_some(),
         };
+        let owner = run_as(config.run_as, is_root);
+        let slots = SlotPool::new(
+            SlotSpec {
+                roots: Arc::new(roots),
+                home_parent,
+                owner,
+            },
+            probe.is_some(),
+        );
         Ok(ProcessExecutor {
             config,
-            roots: Arc::new(roots),
+            slots,
             is_root,
             capabilities,
         })
-    }
-
-    /// The uid and gid commands run as, when they differ from the caller's.
-    fn run_as(&self) -> Option<(u32, u32)> {
-        match self.config.run_as {
-            RunAs::Auto if self.is_root => Some(NOBODY),
-            RunAs::User { uid, gid } => Some((uid, gid)),
-            _ => None,
-        }
     }
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
@@ -182,14 +199,26 @@ impl ProcessExecutor {
             backend: "process".into(),
             message,
         };
-        let run_as = self.run_as();
-        let home = Home::create(self.config.home_parent.as_deref(), run_as)
+        let run_as = run_as(self.config.run_as, self.is_root);
+        let (slot, cgroup_error) = self
+            .slots
+            .take()
             .map_err(|e| fail(format!("cannot create the run's home directory: {e}")))?;
+        if let (CgroupMode::Required, Some(e)) = (self.config.cgroups, &cgroup_error) {
+            return Err(fail(format!("cannot create the run's cgroups: {e}")));
+        }
+        let mut guard = Cleanup {
+            pid: None,
+            slot: Some(slot),
+            pool: self.slots.clone(),
+            finished: false,
+        };
+        let home = guard.home().to_path_buf();
         let env = self
             .config
             .env
-            .build(std::env::vars(), &home.path.to_string_lossy(), &req.env);
-        let cwd = req.cwd.clone().unwrap_or_else(|| home.path.clone());
+            .build(std::env::vars(), &home.to_string_lossy(), &req.env);
+        let cwd = req.cwd.clone().unwrap_or_else(|| home.clone());
         let (program, args): (PathBuf, Vec<String>) = match &req.plan {
             Plan::Direct(argv) => match argv.split_first() {
                 Some((p, rest)) => (PathBuf::from(p), rest.to_vec()),
@@ -210,16 +239,10 @@ impl ProcessExecutor {
             return Err(fail("network isolation is required but needs root".into()));
         }
         let limits = &req.limits;
-        let cgroup = match self.config.cgroups {
-            CgroupMode::Off => None,
-            mode => match RunCgroup::create(&self.roots, limits.memory, limits.processes) {
-                Ok(c) => Some(Arc::new(c)),
-                Err(e) if mode == CgroupMode::Required => {
-                    return Err(fail(format!("cannot create the run's cgroups: {e}")))
-                }
-                Err(_) => None,
-            },
-        };
+        if let Some(c) = guard.cgroup() {
+            c.set_limits(limits.memory, limits.processes)
+                .map_err(|e| fail(format!("cannot set the run's cgroup limits: {e}")))?;
+        }
         let network_namespace = if no_network && self.is_root {
             match child::empty_network_namespace() {
                 Ok(fd) => Some(fd),
@@ -232,9 +255,9 @@ impl ProcessExecutor {
             None
         };
         let setup = ChildSetup {
-            cgroup_procs: cgroup.as_ref().map(|c| c.procs_files()).unwrap_or_default(),
+            cgroup_procs: guard.cgroup().map(|c| c.procs_files()).unwrap_or_default(),
             network_namespace,
-            rlimits: rlimits(limits, cgroup.as_deref()),
+            rlimits: rlimits(limits, guard.cgroup()),
             run_as,
         };
         let mut cmd = Command::new(&program);
@@ -258,12 +281,7 @@ impl ProcessExecutor {
             ))
         })?;
         let pid = child.id() as libc::pid_t;
-        let mut guard = Cleanup {
-            pid,
-            cgroup,
-            home: Some(home),
-            finished: false,
-        };
+        guard.pid = Some(pid);
         let stdout = pipe_reader(child.stdout.take().map(OwnedFd::from))?;
         let stderr = pipe_reader(child.stderr.take().map(OwnedFd::from))?;
         let stdin_task = match (child.stdin.take(), req.stdin) {
@@ -283,7 +301,7 @@ impl ProcessExecutor {
                 pid: Some(pid as u32),
             })
             .await;
-        let waiter = tokio::task::spawn_blocking(move || child::wait4(pid));
+        let waiter = child::wait_exit(pid);
         let mut out = BoundedOutput::new(limits.output_bytes);
         let mut err = BoundedOutput::new(limits.output_bytes);
         let (wait, timed_out) = {
@@ -310,8 +328,8 @@ impl ProcessExecutor {
         }
         let (status, usage) =
             wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
-        let oom_killed = guard.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0);
-        let peak = guard.cgroup.as_ref().and_then(|c| c.peak_memory());
+        let oom_killed = guard.cgroup().is_some_and(|c| c.oom_kills() > 0);
+        let peak = guard.cgroup().and_then(|c| c.peak_memory());
         guard.finish();
         let (stdout, stdout_truncated) = out.finish();
         let (stderr, stderr_truncated) = err.finish();
@@ -388,26 +406,24 @@ fn rlimits(l: &super::Limits, cgroup: Option<&RunCgroup>) -> Vec<(child::Resourc
 /// Waits for the main process, enforcing the timeout: SIGTERM to
 /// everything, then SIGKILL after the grace period.
 async fn supervise(
-    mut waiter: tokio::task::JoinHandle<io::Result<(libc::c_int, libc::rusage)>>,
+    waiter: impl std::future::Future<Output = io::Result<(libc::c_int, libc::rusage)>>,
     timeout: Option<Duration>,
     grace: Duration,
     guard: &Cleanup,
 ) -> (io::Result<(libc::c_int, libc::rusage)>, bool) {
-    let joined = |r: std::result::Result<io::Result<_>, tokio::task::JoinError>| {
-        r.unwrap_or_else(|e| Err(io::Error::other(e)))
-    };
+    tokio::pin!(waiter);
     let Some(limit) = timeout else {
-        return (joined((&mut waiter).await), false);
+        return (waiter.await, false);
     };
     if let Ok(r) = tokio::time::timeout(limit, &mut waiter).await {
-        return (joined(r), false);
+        return (r, false);
     }
     guard.signal_all(libc::SIGTERM);
     if let Ok(r) = tokio::time::timeout(grace, &mut waiter).await {
-        return (joined(r), true);
+        return (r, true);
     }
     guard.kill_everything().await;
-    (joined(waiter.await), true)
+    (waiter.await, true)
 }
 
 /// Reads both streams to their end into the captures, forwarding chunks.
@@ -493,71 +509,50 @@ fn not_found(program: &Path, started: Instant) -> ExecOutcome {
     }
 }
 
-/// The run's own home directory, owned by the user the command runs as.
-struct Home {
-    path: PathBuf,
-}
-
-impl Home {
-    fn create(parent: Option<&Path>, owner: Option<(u32, u32)>) -> io::Result<Home> {
-        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        let path = tempfile::Builder::new()
-            .prefix("sandboxcore-home-")
-            .tempdir_in(parent)?
-            .keep();
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
-        }
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
-        Ok(Home { path })
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
 /// Kills and cleans up after a run, also when its future is dropped.
 struct Cleanup {
-    pid: libc::pid_t,
-    cgroup: Option<Arc<RunCgroup>>,
-    home: Option<Home>,
+    pid: Option<libc::pid_t>,
+    slot: Option<Slot>,
+    pool: Arc<SlotPool>,
     finished: bool,
 }
 
 impl Cleanup {
+    fn home(&self) -> &Path {
+        &self.slot.as_ref().expect("the slot is held until the end").home.path
+    }
+
+    fn cgroup(&self) -> Option<&RunCgroup> {
+        self.slot.as_ref().and_then(|s| s.cgroup.as_ref())
+    }
+
     fn signal_all(&self, signal: libc::c_int) {
-        child::kill_group(self.pid, signal);
-        if let Some(c) = &self.cgroup {
+        if let Some(pid) = self.pid {
+            child::kill_group(pid, signal);
+        }
+        if let Some(c) = self.cgroup() {
             c.signal_all(signal);
         }
     }
 
     async fn kill_everything(&self) {
-        child::kill_group(self.pid, libc::SIGKILL);
-        if let Some(c) = self.cgroup.clone() {
-            // Usually nothing is left; the waiting loop runs off the async
-            // thread only when something is.
-            if !c.pids().is_empty() {
-                let _ =
-                    tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
-            }
+        if let Some(pid) = self.pid {
+            child::kill_group(pid, libc::SIGKILL);
+        }
+        // Usually nothing is left; the waiting loop runs off the async
+        // thread only when something is.
+        if let Some(c) = self.cgroup().filter(|c| !c.pids().is_empty()).cloned() {
+            let _ = tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
         }
     }
 
-    /// Removes the run's cgroups and home. Every process is gone by now, so
-    /// this is a few system calls; a cgroup the kernel still counts as busy
-    /// is removed by a background thread.
+    /// Hands the slot back: its cgroups and home are removed in the
+    /// background (every process of the run is gone by now).
     fn finish(&mut self) {
         self.finished = true;
-        if let Some(c) = self.cgroup.take() {
-            if !c.try_remove() {
-                std::thread::spawn(move || c.remove());
-            }
+        if let Some(slot) = self.slot.take() {
+            self.pool.give_back(slot);
         }
-        self.home.take();
     }
 }
 
@@ -566,15 +561,24 @@ impl Drop for Cleanup {
         if self.finished {
             return;
         }
-        // Cancelled: kill now, tidy up off the async thread.
-        child::kill_group(self.pid, libc::SIGKILL);
-        let cgroup = self.cgroup.take();
-        let home = self.home.take();
+        // Cancelled: kill now; reap and tidy up off the async thread (the
+        // slot's removal kills whatever is left in its cgroups first).
+        let pid = self.pid;
+        if let Some(pid) = pid {
+            child::kill_group(pid, libc::SIGKILL);
+        }
+        let slot = self.slot.take();
+        let pool = self.pool.clone();
         std::thread::spawn(move || {
-            if let Some(c) = cgroup {
-                c.remove();
+            if let Some(slot) = slot {
+                if let Some(c) = &slot.cgroup {
+                    c.kill_all(Duration::from_secs(5));
+                }
+                pool.give_back(slot);
             }
-            drop(home);
+            if let Some(pid) = pid {
+                let _ = child::wait4(pid);
+            }
         });
     }
 }

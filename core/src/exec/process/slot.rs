@@ -1,0 +1,192 @@
+//! Run slots: a run's cgroups and private home directory. Creating and
+//! removing them costs a few hundred microseconds, so a background thread
+//! keeps a couple ready and removes used ones off the run's critical path.
+
+use super::cgroup::{CgroupRoots, RunCgroup};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Duration;
+
+/// The prefix of run home directories (followed by the owner's pid).
+const HOME_PREFIX: &str = "sandboxcore-home-";
+/// How many slots are kept ready.
+const READY: usize = 2;
+
+/// A run's private home directory, owned by the user the command runs as
+/// and removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct Home {
+    /// The directory.
+    pub path: PathBuf,
+}
+
+impl Home {
+    fn create(parent: &Path, owner: Option<(u32, u32)>) -> io::Result<Home> {
+        let path = tempfile::Builder::new()
+            .prefix(&format!("{HOME_PREFIX}{}-", std::process::id()))
+            .tempdir_in(parent)?
+            .keep();
+        let home = Home { path };
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&home.path, Some(uid), Some(gid))?;
+        }
+        std::fs::set_permissions(&home.path, std::fs::Permissions::from_mode(0o700))?;
+        Ok(home)
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// What one run needs besides its processes.
+#[derive(Debug)]
+pub struct Slot {
+    /// The run's cgroups, when cgroups are used and could be created.
+    pub cgroup: Option<RunCgroup>,
+    /// The run's home directory.
+    pub home: Home,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(c) = &self.cgroup {
+            c.remove();
+        }
+    }
+}
+
+/// How slots are made.
+#[derive(Debug, Clone)]
+pub struct SlotSpec {
+    /// Cgroup roots (empty when cgroups are off).
+    pub roots: Arc<CgroupRoots>,
+    /// Where homes are created.
+    pub home_parent: PathBuf,
+    /// The owner of homes.
+    pub owner: Option<(u32, u32)>,
+}
+
+impl SlotSpec {
+    /// Makes a slot now. A cgroup that cannot be created is left out; the
+    /// error says why (for callers that require cgroups).
+    pub fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
+        let home = Home::create(&self.home_parent, self.owner)?;
+        let (cgroup, error) = match RunCgroup::create(&self.roots) {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e)),
+        };
+        Ok((Slot { cgroup, home }, error))
+    }
+}
+
+#[derive(Default)]
+struct State {
+    ready: Vec<Slot>,
+    used: Vec<Slot>,
+}
+
+/// Ready and used slots, tended by a background thread that lives as long
+/// as the pool.
+pub struct SlotPool {
+    spec: SlotSpec,
+    use_cgroups: bool,
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl std::fmt::Debug for SlotPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlotPool").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl SlotPool {
+    /// A pool making slots to `spec` (with cgroups when `use_cgroups`).
+    pub fn new(spec: SlotSpec, use_cgroups: bool) -> Arc<SlotPool> {
+        let pool = Arc::new(SlotPool {
+            spec,
+            use_cgroups,
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let weak = Arc::downgrade(&pool);
+        let _ = std::thread::Builder::new()
+            .name("sandboxcore-slots".into())
+            .spawn(move || tend(weak));
+        pool
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A slot for a run: a ready one, else one made now.
+    pub fn take(&self) -> io::Result<(Slot, Option<io::Error>)> {
+        let ready = self.lock().ready.pop();
+        self.wake.notify_one();
+        match ready {
+            Some(slot) => Ok((slot, None)),
+            None => self.make(),
+        }
+    }
+
+    fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
+        if self.use_cgroups {
+            self.spec.make()
+        } else {
+            let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
+            Ok((Slot { cgroup: None, home }, None))
+        }
+    }
+
+    /// Hands a used slot back for removal in the background.
+    pub fn give_back(&self, slot: Slot) {
+        self.lock().used.push(slot);
+        self.wake.notify_one();
+    }
+}
+
+/// The background thread: removes used slots and keeps `READY` ready.
+fn tend(pool: Weak<SlotPool>) {
+    loop {
+        let Some(pool) = pool.upgrade() else { return };
+        let used = std::mem::take(&mut pool.lock().used);
+        drop(used);
+        let missing = READY.saturating_sub(pool.lock().ready.len());
+        for _ in 0..missing {
+            match pool.make() {
+                Ok((slot, None)) => pool.lock().ready.push(slot),
+                // Cgroups that cannot be made now are made per run.
+                _ => break,
+            }
+        }
+        let state = pool.lock();
+        if state.used.is_empty() && state.ready.len() >= READY {
+            // Wake up now and then to notice the pool is gone.
+            let _ = pool.wake.wait_timeout(state, Duration::from_millis(500));
+        }
+    }
+}
+
+/// Removes homes left by processes that died without cleaning up.
+pub fn sweep_stale_homes(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(owner) = name
+            .strip_prefix(HOME_PREFIX)
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{owner}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
