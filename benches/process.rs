@@ -22,7 +22,17 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// One command at a time: a current-thread runtime (the event loop runs on
+/// the thread waiting for the command, as `std::process::Command` waits).
 fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A multi-threaded runtime, as a server would use.
+fn multi_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -107,14 +117,17 @@ fn summary() {
     report.push_str(&format!(
         "spawn /bin/true: std::process::Command {std_us:.0} us (median of 501)\n"
     ));
+    let mt = multi_thread_runtime();
     for (name, exec) in backends() {
-        let us = median_us(501, || {
-            rt.block_on(exec.execute(true_request())).unwrap();
-        });
-        report.push_str(&format!(
-            "spawn /bin/true: {name} {us:.0} us, ratio {:.2}x std::process::Command\n",
-            us / std_us
-        ));
+        for (rt_name, runtime) in [("current-thread", &rt), ("multi-thread", &mt)] {
+            let us = median_us(501, || {
+                runtime.block_on(exec.execute(true_request())).unwrap();
+            });
+            report.push_str(&format!(
+                "spawn /bin/true: {name} ({rt_name} runtime) {us:.0} us, ratio {:.2}x std::process::Command\n",
+                us / std_us
+            ));
+        }
     }
     match python_subprocess_us() {
         Some(py) => report.push_str(&format!(

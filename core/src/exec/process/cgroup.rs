@@ -101,6 +101,8 @@ pub struct RunCgroup {
     memory: Option<PathBuf>,
     pids: Option<PathBuf>,
     unified: Option<PathBuf>,
+    /// OOM kills counted before this run (the counter cannot be reset).
+    oom_baseline: u64,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -119,10 +121,17 @@ impl RunCgroup {
             fs::create_dir(&dir).ok()?;
             Some(dir)
         };
+        // The v1 pids hierarchy tracks every descendant as well as the v2
+        // one does; joining both would only cost time.
         let cg = RunCgroup {
             memory: make(&roots.memory_v1),
             pids: make(&roots.pids_v1),
-            unified: make(&roots.unified),
+            unified: if roots.pids_v1.is_some() {
+                None
+            } else {
+                make(&roots.unified)
+            },
+            oom_baseline: 0,
         };
         if cg.memory.is_none() && cg.pids.is_none() && cg.unified.is_none() {
             return Err(io::Error::new(
@@ -138,14 +147,16 @@ impl RunCgroup {
         let value = |v: Option<u64>| v.map_or("max".to_string(), |n| n.to_string());
         if let Some(dir) = &self.memory {
             let bytes = memory.map_or("-1".to_string(), |n| n.to_string());
-            // memsw must stay >= the memory limit, so order the writes.
+            // memsw must stay >= the memory limit at every step (the cgroup
+            // may be reused with a different limit): lift it, set the
+            // limit, then make swap count against it.
             let memsw = dir.join("memory.memsw.limit_in_bytes");
-            if memsw.exists() && memory.is_none() {
+            let has_memsw = memsw.exists();
+            if has_memsw {
                 fs::write(&memsw, "-1")?;
             }
             fs::write(dir.join("memory.limit_in_bytes"), &bytes)?;
-            // Swap would let the command exceed the limit unnoticed.
-            if memsw.exists() && memory.is_some() {
+            if has_memsw && memory.is_some() {
                 fs::write(&memsw, &bytes)?;
             }
         }
@@ -250,8 +261,25 @@ impl RunCgroup {
         }
     }
 
+    /// Makes an empty cgroup ready for another run: resets the peak memory
+    /// and remembers the OOM kill count so far. False if it is not empty.
+    pub fn recycle(&mut self) -> bool {
+        if !self.pids().is_empty() {
+            return false;
+        }
+        if let Some(dir) = &self.memory {
+            let _ = fs::write(dir.join("memory.max_usage_in_bytes"), "0");
+        }
+        self.oom_baseline = self.oom_kill_counter();
+        true
+    }
+
     /// How many times the kernel's OOM killer killed a process of the run.
     pub fn oom_kills(&self) -> u64 {
+        self.oom_kill_counter().saturating_sub(self.oom_baseline)
+    }
+
+    fn oom_kill_counter(&self) -> u64 {
         let read = |file: PathBuf| {
             fs::read_to_string(file).ok().and_then(|s| {
                 s.lines().find_map(|l| {
@@ -326,6 +354,7 @@ pub fn sweep_stale(roots: &CgroupRoots) {
                 memory: None,
                 pids: None,
                 unified: Some(e.path()),
+                oom_baseline: 0,
             };
             stale.remove();
         }

@@ -26,11 +26,11 @@ use super::{
 use crate::policy::Plan;
 use crate::{Error, Result};
 use bytes::Bytes;
+use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -158,8 +158,9 @@ impl ProcessExecutor {
         if config.cgroups == CgroupMode::Required && probe.is_none() {
             return Err(Error::Executor {
                 backend: "process".into(),
-                message: "cgroups are required but none can be created beneath this process's cgroups"
-                    .into(),
+                message:
+                    "cgroups are required but none can be created beneath this process's cgroups"
+                        .into(),
             });
         }
         let (memory, pids) = probe
@@ -226,7 +227,8 @@ impl ProcessExecutor {
             },
             Plan::Shell(script) => (self.config.shell.clone(), vec!["-c".into(), script.clone()]),
         };
-        if resolve(&program, env.get("PATH").map_or("", String::as_str), &cwd).is_none() {
+        let candidates = resolve(&program, env.get("PATH").map_or("", String::as_str), &cwd);
+        if candidates.is_empty() {
             let outcome = not_found(&program, started);
             let _ = events
                 .send(ExecEvent::Exited(Box::new(outcome.clone())))
@@ -260,34 +262,43 @@ impl ProcessExecutor {
             rlimits: rlimits(limits, guard.cgroup()),
             run_as,
         };
-        let mut cmd = Command::new(&program);
-        cmd.args(&args)
-            .env_clear()
-            .envs(&env)
-            .current_dir(&cwd)
-            .stdin(if req.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        setup.install(&mut cmd);
-        let mut child = child::spawn(cmd).map_err(|e| {
+        let c_string = |what: &str, s: Vec<u8>| {
+            CString::new(s).map_err(|_| Error::InvalidInput(format!("{what} contains a NUL byte")))
+        };
+        let spec = child::SpawnSpec {
+            programs: candidates
+                .into_iter()
+                .map(|p| c_string("the program path", p.into_os_string().into_encoded_bytes()))
+                .collect::<Result<_>>()?,
+            argv: std::iter::once(program.clone().into_os_string().into_encoded_bytes())
+                .chain(args.iter().map(|a| a.clone().into_bytes()))
+                .map(|a| c_string("an argument", a))
+                .collect::<Result<_>>()?,
+            envp: env
+                .iter()
+                .map(|(k, v)| c_string("an environment variable", format!("{k}={v}").into_bytes()))
+                .collect::<Result<_>>()?,
+            cwd: c_string(
+                "the working directory",
+                cwd.clone().into_os_string().into_encoded_bytes(),
+            )?,
+            stdin_pipe: req.stdin.is_some(),
+            setup,
+        };
+        let mut child = child::spawn(spec).map_err(|e| {
             fail(format!(
                 "cannot start `{}` in {}: {e}",
                 program.display(),
                 cwd.display()
             ))
         })?;
-        let pid = child.id() as libc::pid_t;
+        let pid = child.pid;
         guard.pid = Some(pid);
-        let stdout = pipe_reader(child.stdout.take().map(OwnedFd::from))?;
-        let stderr = pipe_reader(child.stderr.take().map(OwnedFd::from))?;
+        let stdout = pipe_reader(child.stdout)?;
+        let stderr = pipe_reader(child.stderr)?;
         let stdin_task = match (child.stdin.take(), req.stdin) {
             (Some(w), Some(bytes)) => {
-                let mut w = pipe::Sender::from_owned_fd(OwnedFd::from(w))
-                    .map_err(|e| fail(e.to_string()))?;
+                let mut w = pipe::Sender::from_owned_fd(w).map_err(|e| fail(e.to_string()))?;
                 Some(tokio::spawn(async move {
                     // A command that does not read its input is not an error.
                     let _ = w.write_all(&bytes).await;
@@ -295,7 +306,6 @@ impl ProcessExecutor {
             }
             _ => None,
         };
-        drop(child);
         let _ = events
             .send(ExecEvent::Started {
                 pid: Some(pid as u32),
@@ -462,11 +472,7 @@ async fn pump(
     }
 }
 
-fn pipe_reader(fd: Option<OwnedFd>) -> Result<pipe::Receiver> {
-    let fd = fd.ok_or_else(|| Error::Executor {
-        backend: "process".into(),
-        message: "the child's output pipe is missing".into(),
-    })?;
+fn pipe_reader(fd: OwnedFd) -> Result<pipe::Receiver> {
     // A larger pipe means fewer wake-ups for chatty commands (best effort).
     // SAFETY: fcntl on a valid descriptor we own.
     unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
@@ -476,15 +482,16 @@ fn pipe_reader(fd: Option<OwnedFd>) -> Result<pipe::Receiver> {
     })
 }
 
-/// Finds the program as `execvp` would (with the child's `PATH`).
-fn resolve(program: &Path, path_var: &str, cwd: &Path) -> Option<PathBuf> {
+/// The paths `execvp` would try for the program (with the child's
+/// `PATH`), in order: executable files only.
+fn resolve(program: &Path, path_var: &str, cwd: &Path) -> Vec<PathBuf> {
     let executable = |p: &Path| {
         p.metadata()
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
     if program.as_os_str().to_string_lossy().contains('/') {
         let p = cwd.join(program);
-        return executable(&p).then_some(p);
+        return if executable(&p) { vec![p] } else { Vec::new() };
     }
     path_var
         .split(':')
@@ -496,7 +503,8 @@ fn resolve(program: &Path, path_var: &str, cwd: &Path) -> Option<PathBuf> {
             }
         })
         .map(|d| d.join(program))
-        .find(|p| executable(p))
+        .filter(|p| executable(p))
+        .collect()
 }
 
 /// What a shell reports for a program it cannot find.
@@ -519,7 +527,10 @@ struct Cleanup {
 
 impl Cleanup {
     fn home(&self) -> &Path {
-        &self.slot.as_ref().expect("the slot is held until the end").home.path
+        self.slot
+            .as_ref()
+            .and_then(|s| s.home.as_ref())
+            .map_or(Path::new("/"), |h| h.path.as_path())
     }
 
     fn cgroup(&self) -> Option<&RunCgroup> {
@@ -546,8 +557,9 @@ impl Cleanup {
         }
     }
 
-    /// Hands the slot back: its cgroups and home are removed in the
-    /// background (every process of the run is gone by now).
+    /// Hands the slot back: the background thread removes its home at
+    /// once and reuses or removes its cgroups (every process of the run is
+    /// gone by now).
     fn finish(&mut self) {
         self.finished = true;
         if let Some(slot) = self.slot.take() {

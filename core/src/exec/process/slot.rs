@@ -1,6 +1,9 @@
 //! Run slots: a run's cgroups and private home directory. Creating and
 //! removing them costs a few hundred microseconds, so a background thread
 //! keeps a couple ready and removes used ones off the run's critical path.
+//! A used slot's home directory is removed at once; its cgroups, once
+//! empty, are reset and reused. Nothing that can block for long runs on
+//! this thread.
 
 use super::cgroup::{CgroupRoots, RunCgroup};
 use std::io;
@@ -48,8 +51,8 @@ impl Drop for Home {
 pub struct Slot {
     /// The run's cgroups, when cgroups are used and could be created.
     pub cgroup: Option<RunCgroup>,
-    /// The run's home directory.
-    pub home: Home,
+    /// The run's home directory (taken out and removed when the run ends).
+    pub home: Option<Home>,
 }
 
 impl Drop for Slot {
@@ -80,7 +83,13 @@ impl SlotSpec {
             Ok(c) => (Some(c), None),
             Err(e) => (None, Some(e)),
         };
-        Ok((Slot { cgroup, home }, error))
+        Ok((
+            Slot {
+                cgroup,
+                home: Some(home),
+            },
+            error,
+        ))
     }
 }
 
@@ -88,6 +97,16 @@ impl SlotSpec {
 struct State {
     ready: Vec<Slot>,
     used: Vec<Slot>,
+    recycled: Vec<RunCgroup>,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // Ready and used slots remove their own cgroups when dropped.
+        for c in &self.recycled {
+            c.remove();
+        }
+    }
 }
 
 /// Ready and used slots, tended by a background thread that lives as long
@@ -101,7 +120,9 @@ pub struct SlotPool {
 
 impl std::fmt::Debug for SlotPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlotPool").field("spec", &self.spec).finish_non_exhaustive()
+        f.debug_struct("SlotPool")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -137,10 +158,27 @@ impl SlotPool {
 
     fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
         if self.use_cgroups {
+            let recycled = self.lock().recycled.pop();
+            if let Some(cgroup) = recycled {
+                let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
+                return Ok((
+                    Slot {
+                        cgroup: Some(cgroup),
+                        home: Some(home),
+                    },
+                    None,
+                ));
+            }
             self.spec.make()
         } else {
             let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
-            Ok((Slot { cgroup: None, home }, None))
+            Ok((
+                Slot {
+                    cgroup: None,
+                    home: Some(home),
+                },
+                None,
+            ))
         }
     }
 
@@ -156,7 +194,20 @@ fn tend(pool: Weak<SlotPool>) {
     loop {
         let Some(pool) = pool.upgrade() else { return };
         let used = std::mem::take(&mut pool.lock().used);
-        drop(used);
+        // Homes first (quick), then cgroups (a busy one can take seconds).
+        let cgroups: Vec<RunCgroup> = used
+            .into_iter()
+            .filter_map(|mut slot| slot.cgroup.take())
+            .collect();
+        for mut cgroup in cgroups {
+            if cgroup.recycle() && pool.lock().recycled.len() < READY {
+                pool.lock().recycled.push(cgroup);
+            } else {
+                // Still busy (a cancelled run) or not needed: kill and
+                // remove it on its own thread (this can take seconds).
+                std::thread::spawn(move || cgroup.remove());
+            }
+        }
         let missing = READY.saturating_sub(pool.lock().ready.len());
         for _ in 0..missing {
             match pool.make() {
@@ -175,7 +226,9 @@ fn tend(pool: Weak<SlotPool>) {
 
 /// Removes homes left by processes that died without cleaning up.
 pub fn sweep_stale_homes(parent: &Path) {
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(owner) = name
