@@ -36,3 +36,4 @@ build-release:
 
 bench:
 	$(CARGO) bench --bench classify
+	$(CARGO) bench --bench process

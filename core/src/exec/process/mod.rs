@@ -218,7 +218,7 @@ impl ProcessExecutor {
         let env = self
             .config
             .env
-            .build(std::env::vars(), &home.to_string_lossy(), &req.env);
+            .build(utf8_environment(), &home.to_string_lossy(), &req.env);
         let cwd = req.cwd.clone().unwrap_or_else(|| home.clone());
         let (program, args): (PathBuf, Vec<String>) = match &req.plan {
             Plan::Direct(argv) => match argv.split_first() {
@@ -505,6 +505,12 @@ fn resolve(program: &Path, path_var: &str, cwd: &Path) -> Vec<PathBuf> {
         .map(|d| d.join(program))
         .filter(|p| executable(p))
         .collect()
+}
+
+/// This process's environment; variables whose name or value is not UTF-8
+/// are left out (`std::env::vars` would panic on them).
+fn utf8_environment() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
 }
 
 /// What a shell reports for a program it cannot find.
