@@ -1,9 +1,13 @@
 # The two commands of the README:
 #   make demo   installs what is needed and runs the classifier demo
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit bench build-release
+.PHONY: demo test deps fmt lint unit bench bench-python build-release python python-test
 
 CARGO ?= cargo
+VENV ?= .venv
+# The Python extension links against libpython only when loaded by Python;
+# tell pyo3 so for every cargo build of the workspace.
+export PYO3_BUILD_EXTENSION_MODULE = 1
 
 deps:
 	./scripts/install-deps
@@ -29,11 +33,24 @@ unit:
 	  CI=true $(CARGO) test --workspace --all-targets; \
 	fi
 
-test: deps fmt lint build-release unit
+# The Python bindings: a venv with maturin, pytest and mypy, and the
+# extension built and installed into it (editable).
+python: deps
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=7' 'mypy>=1.8'
+	cd bindings-python && VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop --release --quiet
+
+python-test: python
+	$(VENV)/bin/python -m pytest -q bindings-python/tests
+
+test: deps fmt lint build-release unit python-test
 
 build-release:
 	$(CARGO) build --release --examples --benches
 
-bench:
+bench: bench-python
 	$(CARGO) bench --bench classify
 	$(CARGO) bench --bench process
+
+bench-python: python
+	$(VENV)/bin/python benches/python_bindings.py

@@ -124,6 +124,11 @@ fn secrets_are_not_inherited_and_home_is_private() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], lines[1], "starts in its own home");
     assert_eq!(lines[2], "writable");
+    // Removed right after the run by the backend's background thread.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(lines[0]).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(
         !std::path::Path::new(lines[0]).exists(),
         "the home is removed after the run"

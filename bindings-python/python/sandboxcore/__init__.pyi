@@ -1,0 +1,266 @@
+"""Type stubs for sandboxcore (implemented in Rust)."""
+
+import os
+from types import TracebackType
+from typing import (
+    Any,
+    AsyncIterator,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypedDict,
+    Union,
+)
+
+__version__: str
+
+Risk = Literal["low", "medium", "high", "critical"]
+Verdict = Literal["allow", "warn", "ask", "deny"]
+Mode = Literal["saas_sandboxed", "saas_unsandboxed", "selfhosted", "development"]
+Command = Union[str, Sequence[str]]
+StrPath = Union[str, "os.PathLike[str]"]
+
+class ProgramDict(TypedDict):
+    name: Optional[str]
+    argv: Optional[List[str]]
+    words: List[str]
+    via: List[str]
+
+class _ConstructBase(TypedDict):
+    kind: str
+
+class ConstructDict(_ConstructBase, total=False):
+    detail: str
+
+class ReasonDict(TypedDict):
+    code: str
+    risk: Risk
+    message: str
+
+class DecisionReasonDict(TypedDict):
+    rule: str
+    effect: Literal["deny", "ask", "warn", "note"]
+    message: str
+
+class SandboxError(Exception):
+    """Base class of every sandboxcore error."""
+
+class PolicyDenied(SandboxError):
+    """The policy denied the command."""
+
+    decision: Decision
+
+class ApprovalRequired(SandboxError):
+    """The command needs approval (or the approver refused)."""
+
+    decision: Decision
+
+class PolicyError(SandboxError):
+    """A policy could not be loaded (the message gives file:line:column)."""
+
+class BackendUnavailable(SandboxError):
+    """The requested backend cannot be used here."""
+
+class ExecutionError(SandboxError):
+    """The backend failed, or ``check_returncode()`` found a failure."""
+
+    result: RunResult
+
+def classify(command: str) -> Classification:
+    """Classify a command line as bash and dash would parse it."""
+
+class Classification:
+    """What the classifier found out about a command line."""
+
+    @property
+    def needs_shell(self) -> bool:
+        """False promises that bash and dash would run exactly ``argv``."""
+    @property
+    def argv(self) -> Optional[List[str]]:
+        """The exact argv when no shell is needed."""
+    @property
+    def programs(self) -> List[ProgramDict]:
+        """Every program the line runs, through wrappers and nesting."""
+    @property
+    def constructs(self) -> List[ConstructDict]:
+        """The shell features used."""
+    @property
+    def read_only(self) -> bool:
+        """True only when nothing is modified."""
+    @property
+    def risk(self) -> Risk:
+        """The highest risk among ``reasons``."""
+    @property
+    def reasons(self) -> List[ReasonDict]:
+        """Why the risk is what it is."""
+    @property
+    def parse_error(self) -> Optional[str]:
+        """Why bash would reject the line."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Everything as plain Python objects."""
+
+class Decision:
+    """A policy's decision on one command."""
+
+    @property
+    def verdict(self) -> Verdict:
+        """allow, warn, ask or deny."""
+    @property
+    def reasons(self) -> List[DecisionReasonDict]:
+        """Every reason, strongest first."""
+    @property
+    def matched_rule(self) -> Optional[str]:
+        """The rule behind the verdict."""
+    @property
+    def classification(self) -> Classification:
+        """The classification the decision was made on."""
+    @property
+    def plan(self) -> Optional[Dict[str, Any]]:
+        """``{"direct": argv}``, ``{"shell": script}`` or None (must not run)."""
+    @property
+    def allowed(self) -> bool:
+        """Whether it may run without approval (allow or warn)."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Everything as plain Python objects."""
+
+class Policy:
+    """A validated policy."""
+
+    @staticmethod
+    def from_file(path: StrPath, *, env: bool = True) -> Policy:
+        """Load a YAML/JSON policy file, with environment overrides unless ``env=False``."""
+    @staticmethod
+    def from_yaml(text: str) -> Policy:
+        """A policy from YAML text."""
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> Policy:
+        """A policy from a dict with a file's keys."""
+    @staticmethod
+    def for_mode(name: Mode) -> Policy:
+        """A deployment mode's defaults."""
+    def check(self, command: str) -> Decision:
+        """Decide on a command."""
+    @property
+    def settings(self) -> Dict[str, Any]:
+        """The effective settings."""
+
+class RunResult:
+    """The result of a run, shaped like ``subprocess.CompletedProcess``."""
+
+    @property
+    def exit_code(self) -> Optional[int]: ...
+    @property
+    def returncode(self) -> int:
+        """The exit status, or -N when killed by signal N."""
+    @property
+    def signal(self) -> Optional[int]: ...
+    @property
+    def timed_out(self) -> bool: ...
+    @property
+    def oom_killed(self) -> bool: ...
+    @property
+    def stdout(self) -> str: ...
+    @property
+    def stderr(self) -> str: ...
+    @property
+    def stdout_bytes(self) -> bytes: ...
+    @property
+    def stderr_bytes(self) -> bytes: ...
+    @property
+    def stdout_truncated(self) -> bool: ...
+    @property
+    def stderr_truncated(self) -> bool: ...
+    @property
+    def duration(self) -> float:
+        """Seconds."""
+    @property
+    def status(self) -> Literal["ok", "failed", "signal", "timeout", "oom"]: ...
+    @property
+    def ok(self) -> bool:
+        """Exit status 0 and not killed."""
+    def check_returncode(self) -> None:
+        """Raise ExecutionError unless ``ok``."""
+
+Event = Union[
+    Tuple[Literal["started"], Optional[int]],
+    Tuple[Literal["stdout"], bytes],
+    Tuple[Literal["stderr"], bytes],
+    Tuple[Literal["exit"], RunResult],
+]
+
+class EventStream:
+    """Events of a streamed run."""
+
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+    async def __anext__(self) -> Event: ...
+
+class Sandbox:
+    """Checks and runs commands under a policy on a backend."""
+
+    def __init__(
+        self,
+        policy: Optional[Policy] = None,
+        backend: Literal["process", "docker", "kubernetes"] = "process",
+        *,
+        audit_log: Optional[StrPath] = None,
+        **backend_options: Any,
+    ) -> None: ...
+    @property
+    def policy(self) -> Policy: ...
+    def check(self, command: Command) -> Decision: ...
+    def run(
+        self,
+        command: Command,
+        *,
+        timeout: Optional[float] = None,
+        cwd: Optional[StrPath] = None,
+        env: Optional[Mapping[str, str]] = None,
+        stdin: Union[bytes, str, None] = None,
+        memory: Optional[int] = None,
+        processes: Optional[int] = None,
+        output_limit: Optional[int] = None,
+        network: bool = False,
+        labels: Optional[Mapping[str, str]] = None,
+    ) -> RunResult: ...
+    async def run_async(
+        self,
+        command: Command,
+        *,
+        timeout: Optional[float] = None,
+        cwd: Optional[StrPath] = None,
+        env: Optional[Mapping[str, str]] = None,
+        stdin: Union[bytes, str, None] = None,
+        memory: Optional[int] = None,
+        processes: Optional[int] = None,
+        output_limit: Optional[int] = None,
+        network: bool = False,
+        labels: Optional[Mapping[str, str]] = None,
+    ) -> RunResult: ...
+    def stream(
+        self,
+        command: Command,
+        *,
+        timeout: Optional[float] = None,
+        cwd: Optional[StrPath] = None,
+        env: Optional[Mapping[str, str]] = None,
+        stdin: Union[bytes, str, None] = None,
+        memory: Optional[int] = None,
+        processes: Optional[int] = None,
+        output_limit: Optional[int] = None,
+        network: bool = False,
+        labels: Optional[Mapping[str, str]] = None,
+    ) -> EventStream: ...
+    def metrics(self) -> str: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Sandbox: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...

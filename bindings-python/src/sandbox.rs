@@ -1,0 +1,610 @@
+//! `Sandbox`, `RunResult` and the event stream.
+
+use crate::errors::{to_py, BackendUnavailable, ExecutionError, SandboxError};
+use crate::policy::{Decision, Policy};
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use sandboxcore::audit::AuditLog;
+use sandboxcore::exec::{
+    CgroupMode, EnvConfig, ExecEvent, ExecOutcome, Limits, Network, NetworkIsolation,
+    ProcessConfig, ProcessExecutor, RunAs,
+};
+use sandboxcore::RunOptions;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The result of a run, shaped like `subprocess.CompletedProcess`.
+#[pyclass(frozen, module = "sandboxcore")]
+pub struct RunResult {
+    inner: ExecOutcome,
+}
+
+#[pymethods]
+impl RunResult {
+    /// The exit status, or None when the command was killed by a signal.
+    #[getter]
+    fn exit_code(&self) -> Option<i32> {
+        self.inner.exit_code
+    }
+
+    /// Like subprocess: the exit status, or -N when killed by signal N.
+    #[getter]
+    fn returncode(&self) -> i32 {
+        match (self.inner.exit_code, self.inner.signal) {
+            (Some(c), _) => c,
+            (None, Some(s)) => -s,
+            (None, None) => -1,
+        }
+    }
+
+    /// The signal that killed it, or None.
+    #[getter]
+    fn signal(&self) -> Option<i32> {
+        self.inner.signal
+    }
+
+    /// It was killed for exceeding the timeout.
+    #[getter]
+    fn timed_out(&self) -> bool {
+        self.inner.timed_out
+    }
+
+    /// It was killed for exceeding the memory limit.
+    #[getter]
+    fn oom_killed(&self) -> bool {
+        self.inner.oom_killed
+    }
+
+    /// Standard output as text (invalid UTF-8 replaced).
+    #[getter]
+    fn stdout(&self) -> String {
+        self.inner.stdout_text().into_owned()
+    }
+
+    /// Standard error as text (invalid UTF-8 replaced).
+    #[getter]
+    fn stderr(&self) -> String {
+        self.inner.stderr_text().into_owned()
+    }
+
+    /// Standard output, raw.
+    #[getter]
+    fn stdout_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.stdout)
+    }
+
+    /// Standard error, raw.
+    #[getter]
+    fn stderr_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.stderr)
+    }
+
+    /// Output was dropped from the middle of stdout (a marker says how much).
+    #[getter]
+    fn stdout_truncated(&self) -> bool {
+        self.inner.stdout_truncated
+    }
+
+    /// Output was dropped from the middle of stderr.
+    #[getter]
+    fn stderr_truncated(&self) -> bool {
+        self.inner.stderr_truncated
+    }
+
+    /// Wall-clock duration in seconds.
+    #[getter]
+    fn duration(&self) -> f64 {
+        self.inner.duration.as_secs_f64()
+    }
+
+    /// "ok", "failed", "signal", "timeout" or "oom".
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.inner.status()
+    }
+
+    /// Exit status 0, not killed.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.success() && !self.inner.timed_out && !self.inner.oom_killed
+    }
+
+    /// Raises ExecutionError (with `.result`) unless `ok`.
+    fn check_returncode(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let me = slf.get();
+        if me.ok() {
+            return Ok(());
+        }
+        let err = ExecutionError::new_err(format!(
+            "the command ended with status {} ({})",
+            me.returncode(),
+            me.inner.status()
+        ));
+        err.value(slf.py()).setattr("result", slf)?;
+        Err(err)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RunResult(returncode={}, status='{}', stdout={} bytes, stderr={} bytes, duration={:.3})",
+            self.returncode(),
+            self.inner.status(),
+            self.inner.stdout.len(),
+            self.inner.stderr.len(),
+            self.duration()
+        )
+    }
+}
+
+/// Events from `Sandbox.stream`: `("started", pid)`, `("stdout", bytes)`,
+/// `("stderr", bytes)`, then `("exit", RunResult)`.
+#[pyclass(module = "sandboxcore")]
+pub struct EventStream {
+    events: Arc<tokio::sync::Mutex<mpsc::Receiver<ExecEvent>>>,
+    error: Arc<Mutex<Option<sandboxcore::Error>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        // Stopping the iteration early stops the command.
+        self.task.abort();
+    }
+}
+
+#[pymethods]
+impl EventStream {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let events = self.events.clone();
+        let error = self.error.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let next = events.lock().await.recv().await;
+            Python::attach(|py| -> PyResult<Py<PyAny>> {
+                match next {
+                    Some(ExecEvent::Started { pid }) => {
+                        Ok(("started", pid).into_pyobject(py)?.into_any().unbind())
+                    }
+                    Some(ExecEvent::Stdout(b)) => Ok(("stdout", PyBytes::new(py, &b))
+                        .into_pyobject(py)?
+                        .into_any()
+                        .unbind()),
+                    Some(ExecEvent::Stderr(b)) => Ok(("stderr", PyBytes::new(py, &b))
+                        .into_pyobject(py)?
+                        .into_any()
+                        .unbind()),
+                    Some(ExecEvent::Exited(o)) => {
+                        let r = Py::new(py, RunResult { inner: *o })?;
+                        Ok(("exit", r).into_pyobject(py)?.into_any().unbind())
+                    }
+                    None => match error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                        Some(e) => Err(to_py(py, e)),
+                        None => Err(PyStopAsyncIteration::new_err(())),
+                    },
+                }
+            })
+        })
+    }
+}
+
+/// Checks and runs commands under a policy on a backend.
+#[pyclass(frozen, module = "sandboxcore")]
+pub struct Sandbox {
+    inner: RwLock<Option<sandboxcore::Sandbox>>,
+    policy: Policy,
+}
+
+fn process_config(options: Option<&Bound<'_, PyDict>>) -> PyResult<ProcessConfig> {
+    let mut c = ProcessConfig::default();
+    let Some(options) = options else {
+        return Ok(c);
+    };
+    let choice = |v: &Bound<'_, PyAny>, key: &str| -> PyResult<String> {
+        v.extract::<String>()
+            .map_err(|_| PyTypeError::new_err(format!("{key} must be a string")))
+    };
+    for (k, v) in options.iter() {
+        let key: String = k.extract()?;
+        match key.as_str() {
+            "run_as" => {
+                c.run_as = if let Ok((uid, gid)) = v.extract::<(u32, u32)>() {
+                    RunAs::User { uid, gid }
+                } else {
+                    match choice(&v, &key)?.as_str() {
+                        "auto" => RunAs::Auto,
+                        "current" => RunAs::Current,
+                        other => {
+                            return Err(PyValueError::new_err(format!(
+                                "run_as must be \"auto\", \"current\" or (uid, gid), not {other:?}"
+                            )))
+                        }
+                    }
+                }
+            }
+            "cgroups" => {
+                c.cgroups = match choice(&v, &key)?.as_str() {
+                    "auto" => CgroupMode::Auto,
+                    "required" => CgroupMode::Required,
+                    "off" => CgroupMode::Off,
+                    other => {
+                        return Err(PyValueError::new_err(format!(
+                            "cgroups must be \"auto\", \"required\" or \"off\", not {other:?}"
+                        )))
+                    }
+                }
+            }
+            "network_isolation" => {
+                c.network = match choice(&v, &key)?.as_str() {
+                    "auto" => NetworkIsolation::Auto,
+                    "required" => NetworkIsolation::Required,
+                    "off" => NetworkIsolation::Off,
+                    other => {
+                        return Err(PyValueError::new_err(format!(
+                    "network_isolation must be \"auto\", \"required\" or \"off\", not {other:?}"
+                )))
+                    }
+                }
+            }
+            "kill_grace" => c.kill_grace = Duration::from_secs_f64(v.extract::<f64>()?.max(0.0)),
+            "inherit_env" => {
+                c.env = EnvConfig {
+                    inherit: v.extract()?,
+                    ..c.env
+                }
+            }
+            "allow_secrets" => {
+                c.env = EnvConfig {
+                    allow_secrets: v.extract()?,
+                    ..c.env
+                }
+            }
+            "shell" => c.shell = v.extract()?,
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "unknown option {other:?} for the process backend (run_as, cgroups, \
+                     network_isolation, kill_grace, inherit_env, allow_secrets, shell)"
+                )))
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// The command line for a str, or the shell-quoted argv for a list (which
+/// the classifier then plans as exactly that argv).
+fn command_line(command: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = command.cast::<PyString>() {
+        return s.extract::<String>();
+    }
+    if let Ok(list) = command.cast::<PyList>() {
+        let argv: Vec<String> = list.extract()?;
+        if argv.is_empty() {
+            return Err(PyValueError::new_err("an empty argv cannot run"));
+        }
+        return Ok(shell_words::join(argv));
+    }
+    Err(PyTypeError::new_err(
+        "command must be a str or a list of str",
+    ))
+}
+
+/// Per-run keyword arguments.
+#[derive(Default)]
+struct RunArgs {
+    timeout: Option<f64>,
+    cwd: Option<PathBuf>,
+    env: Option<BTreeMap<String, String>>,
+    stdin: Option<Vec<u8>>,
+    memory: Option<u64>,
+    processes: Option<u64>,
+    output_limit: Option<usize>,
+    network: bool,
+    labels: Option<BTreeMap<String, String>>,
+}
+
+impl RunArgs {
+    fn options(self) -> PyResult<RunOptions> {
+        let mut limits = Limits::default();
+        if let Some(t) = self.timeout {
+            if t.is_nan() || t <= 0.0 {
+                return Err(PyValueError::new_err(
+                    "timeout must be a positive number of seconds (float('inf') for none)",
+                ));
+            }
+            limits.timeout = t.is_finite().then(|| Duration::from_secs_f64(t));
+        }
+        if let Some(m) = self.memory {
+            limits.memory = Some(m);
+        }
+        if let Some(p) = self.processes {
+            limits.processes = Some(p);
+        }
+        if let Some(o) = self.output_limit {
+            limits.output_bytes = o;
+        }
+        Ok(RunOptions {
+            cwd: self.cwd,
+            env: self.env.unwrap_or_default(),
+            stdin: self.stdin,
+            limits: Some(limits),
+            network: if self.network {
+                Network::Allowed
+            } else {
+                Network::None
+            },
+            labels: self.labels.unwrap_or_default(),
+        })
+    }
+}
+
+fn stdin_bytes(stdin: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
+    let Some(v) = stdin else { return Ok(None) };
+    if v.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(Some(s.extract::<String>()?.into_bytes()));
+    }
+    v.extract::<Vec<u8>>()
+        .map(Some)
+        .map_err(|_| PyTypeError::new_err("stdin must be bytes or str"))
+}
+
+impl Sandbox {
+    fn core(&self) -> PyResult<sandboxcore::Sandbox> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| SandboxError::new_err("this Sandbox is closed"))
+    }
+}
+
+#[pymethods]
+impl Sandbox {
+    /// A sandbox with `policy` (default: `Policy.for_mode("selfhosted")`
+    /// with environment overrides) on `backend`. Process backend options:
+    /// run_as ("auto", "current" or (uid, gid)), cgroups ("auto",
+    /// "required", "off"), network_isolation (same), kill_grace (seconds),
+    /// inherit_env and allow_secrets (lists of names), shell.
+    #[new]
+    #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, **backend_options))]
+    fn new(
+        policy: Option<PyRef<'_, Policy>>,
+        backend: &str,
+        audit_log: Option<PathBuf>,
+        backend_options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Sandbox> {
+        let policy = match policy {
+            Some(p) => p.clone(),
+            None => Policy {
+                inner: Arc::new(
+                    sandboxcore::Policy::load(None).map_err(crate::errors::policy_error)?,
+                ),
+            },
+        };
+        let executor = match backend {
+            "process" => ProcessExecutor::new(process_config(backend_options)?)
+                .map_err(|e| BackendUnavailable::new_err(e.to_string()))?,
+            "docker" | "kubernetes" => {
+                return Err(BackendUnavailable::new_err(format!(
+                    "the {backend} backend is not available in this build (not implemented yet)"
+                )))
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown backend {other:?}; expected \"process\", \"docker\" or \"kubernetes\""
+                )))
+            }
+        };
+        let mut builder = sandboxcore::Sandbox::builder()
+            .policy((*policy.inner).clone())
+            .executor(executor);
+        if let Some(path) = audit_log {
+            builder = builder.audit(AuditLog::with_jsonl(&path).map_err(|e| {
+                SandboxError::new_err(format!("cannot open {}: {e}", path.display()))
+            })?);
+        }
+        let inner = builder
+            .build()
+            .map_err(|e| Python::attach(|py| to_py(py, e)))?;
+        Ok(Sandbox {
+            inner: RwLock::new(Some(inner)),
+            policy,
+        })
+    }
+
+    /// The policy in force.
+    #[getter]
+    fn policy(&self) -> Policy {
+        self.policy.clone()
+    }
+
+    /// Decides on a command (audited and counted, not run).
+    fn check(&self, py: Python<'_>, command: &Bound<'_, PyAny>) -> PyResult<Decision> {
+        let sb = self.core()?;
+        let line = command_line(command)?;
+        Ok(Decision::from(py.detach(move || sb.check(&line))))
+    }
+
+    /// Checks and runs a command (str: a command line; list: an argv, no
+    /// shell), releasing the GIL while it runs. Ctrl-C stops the command.
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        py: Python<'_>,
+        command: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+        cwd: Option<PathBuf>,
+        env: Option<BTreeMap<String, String>>,
+        stdin: Option<&Bound<'_, PyAny>>,
+        memory: Option<u64>,
+        processes: Option<u64>,
+        output_limit: Option<usize>,
+        network: bool,
+        labels: Option<BTreeMap<String, String>>,
+    ) -> PyResult<RunResult> {
+        let sb = self.core()?;
+        let line = command_line(command)?;
+        let options = RunArgs {
+            timeout,
+            cwd,
+            env,
+            stdin: stdin_bytes(stdin)?,
+            memory,
+            processes,
+            output_limit,
+            network,
+            labels,
+        }
+        .options()?;
+        let rt = pyo3_async_runtimes::tokio::get_runtime();
+        let mut task = rt.spawn(async move { sb.run(&line, options).await });
+        loop {
+            let done = py.detach(|| {
+                rt.block_on(async {
+                    tokio::time::timeout(Duration::from_millis(100), &mut task).await
+                })
+            });
+            match done {
+                Ok(Ok(Ok(outcome))) => return Ok(RunResult { inner: outcome }),
+                Ok(Ok(Err(e))) => return Err(to_py(py, e)),
+                Ok(Err(join)) => {
+                    return Err(ExecutionError::new_err(format!("the run failed: {join}")))
+                }
+                Err(_) => {
+                    if let Err(interrupt) = py.check_signals() {
+                        task.abort();
+                        return Err(interrupt);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `await sandbox.run_async(...)`: like `run`, for asyncio. Cancelling
+    /// the task stops the command.
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run_async<'py>(
+        &self,
+        py: Python<'py>,
+        command: &Bound<'py, PyAny>,
+        timeout: Option<f64>,
+        cwd: Option<PathBuf>,
+        env: Option<BTreeMap<String, String>>,
+        stdin: Option<&Bound<'py, PyAny>>,
+        memory: Option<u64>,
+        processes: Option<u64>,
+        output_limit: Option<usize>,
+        network: bool,
+        labels: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let sb = self.core()?;
+        let line = command_line(command)?;
+        let options = RunArgs {
+            timeout,
+            cwd,
+            env,
+            stdin: stdin_bytes(stdin)?,
+            memory,
+            processes,
+            output_limit,
+            network,
+            labels,
+        }
+        .options()?;
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            match sb.run(&line, options).await {
+                Ok(outcome) => Ok(RunResult { inner: outcome }),
+                Err(e) => Err(Python::attach(|py| to_py(py, e))),
+            }
+        })
+    }
+
+    /// `async for kind, data in sandbox.stream(...)`: output as it comes.
+    /// Stopping the iteration early stops the command.
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &self,
+        command: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+        cwd: Option<PathBuf>,
+        env: Option<BTreeMap<String, String>>,
+        stdin: Option<&Bound<'_, PyAny>>,
+        memory: Option<u64>,
+        processes: Option<u64>,
+        output_limit: Option<usize>,
+        network: bool,
+        labels: Option<BTreeMap<String, String>>,
+    ) -> PyResult<EventStream> {
+        let sb = self.core()?;
+        let line = command_line(command)?;
+        let options = RunArgs {
+            timeout,
+            cwd,
+            env,
+            stdin: stdin_bytes(stdin)?,
+            memory,
+            processes,
+            output_limit,
+            network,
+            labels,
+        }
+        .options()?;
+        let (tx, rx) = mpsc::channel(64);
+        let error = Arc::new(Mutex::new(None));
+        let error_slot = error.clone();
+        let task = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+            if let Err(e) = sb.run_streaming(&line, options, tx).await {
+                *error_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            }
+        });
+        Ok(EventStream {
+            events: Arc::new(tokio::sync::Mutex::new(rx)),
+            error,
+            task,
+        })
+    }
+
+    /// The Prometheus text exposition of this sandbox's metrics.
+    fn metrics(&self) -> PyResult<String> {
+        Ok(self.core()?.metrics().encode())
+    }
+
+    /// Releases the backend's resources; the sandbox cannot run afterwards.
+    fn close(&self) {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        let backend = self
+            .inner
+            .read()
+            .ok()
+            .and_then(|g| g.as_ref().and_then(|s| s.backend().map(str::to_string)));
+        match backend {
+            Some(b) => format!("Sandbox(backend='{b}', policy={})", self.policy.__repr__()),
+            None => "Sandbox(closed)".to_string(),
+        }
+    }
+}
