@@ -46,7 +46,7 @@ pub fn parse_nested(src: &str, depth: usize) -> Result<Script, ParseError> {
             offset: i,
         });
     }
-    let mut p = Parser::new(src.as_bytes(), depth)?;
+    let mut p = Parser::new(src, depth)?;
     let body = p.parse_list()?;
     p.skip_blanks();
     if p.pos < p.s.len() {
@@ -78,6 +78,8 @@ struct PendingHereDoc {
 
 struct Parser<'a> {
     s: &'a [u8],
+    /// The same input as text (slicing it at ASCII positions is O(1)).
+    src: &'a str,
     pos: usize,
     depth: usize,
     heredocs: Vec<HereDoc>,
@@ -161,9 +163,10 @@ pub fn is_assignment(word: &Word) -> bool {
 }
 
 impl<'a> Parser<'a> {
-    fn new(s: &'a [u8], depth: usize) -> PResult<Self> {
+    fn new(src: &'a str, depth: usize) -> PResult<Self> {
         let p = Parser {
-            s,
+            s: src.as_bytes(),
+            src,
             pos: 0,
             depth,
             heredocs: Vec::new(),
@@ -173,6 +176,15 @@ impl<'a> Parser<'a> {
             return Err(p.too_deep());
         }
         Ok(p)
+    }
+
+    /// The input between two byte offsets as text: borrowed when both are
+    /// character boundaries (always, for offsets next to ASCII bytes).
+    fn slice(&self, start: usize, end: usize) -> std::borrow::Cow<'a, str> {
+        match self.src.get(start..end) {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => String::from_utf8_lossy(&self.s[start..end]),
+        }
     }
 
     fn too_deep(&self) -> ParseError {
@@ -320,7 +332,8 @@ impl<'a> Parser<'a> {
 
     /// Parses an unquoted here-document body: expansions apply, quotes do not.
     fn parse_heredoc_parts(&mut self, body: &[u8]) -> PResult<Vec<WordPart>> {
-        let mut sub = Parser::new(body, self.depth + 1)?;
+        let body = String::from_utf8_lossy(body);
+        let mut sub = Parser::new(&body, self.depth + 1)?;
         sub.heredocs = std::mem::take(&mut self.heredocs);
         let r = sub.parse_quoted_parts(None);
         self.heredocs = std::mem::take(&mut sub.heredocs);
@@ -709,7 +722,7 @@ impl<'a> Parser<'a> {
                         } else {
                             return Err(self.unexpected());
                         };
-                        let op = text(&self.s[self.pos..self.pos + n]).into_owned();
+                        let op = self.slice(self.pos, self.pos + n).into_owned();
                         self.pos += n;
                         words.push(Word {
                             parts: vec![WordPart::Lit {
@@ -888,7 +901,7 @@ impl<'a> Parser<'a> {
                         None => push_lit(&mut parts, "\\", true),
                         Some(c) => {
                             let n = utf8_len(c).min(self.s.len() - self.pos);
-                            push_lit(&mut parts, &text(&self.s[self.pos..self.pos + n]), true);
+                            push_lit(&mut parts, &self.slice(self.pos, self.pos + n), true);
                             self.pos += n;
                         }
                     }
@@ -906,7 +919,7 @@ impl<'a> Parser<'a> {
                         }
                         self.pos += 1;
                     }
-                    push_lit(&mut parts, &text(&self.s[start..self.pos]), false);
+                    push_lit(&mut parts, &self.slice(start, self.pos), false);
                 }
             }
         }
@@ -932,7 +945,7 @@ impl<'a> Parser<'a> {
             .position(|&c| c == b'\'')
             .ok_or_else(|| self.err("unterminated single quote"))?;
         self.pos = start + n + 1;
-        push_lit(parts, &text(&self.s[start..start + n]), true);
+        push_lit(parts, &self.slice(start, start + n), true);
         Ok(())
     }
 
@@ -982,7 +995,7 @@ impl<'a> Parser<'a> {
                         }
                         self.pos += 1;
                     }
-                    push_lit(&mut parts, &text(&self.s[start..self.pos]), true);
+                    push_lit(&mut parts, &self.slice(start, self.pos), true);
                 }
             }
         }
@@ -1029,7 +1042,7 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                 }
                 parts.push(WordPart::Param(Param {
-                    name: text(&self.s[start..self.pos]).into_owned(),
+                    name: self.slice(start, self.pos).into_owned(),
                     braced: false,
                     modifier: Vec::new(),
                 }));
@@ -1085,7 +1098,7 @@ impl<'a> Parser<'a> {
             Some(c) if b"@*#?$!-_".contains(&c) => self.pos += 1,
             _ => return Err(self.err("bad substitution")),
         }
-        let name = text(&self.s[start..self.pos]).into_owned();
+        let name = self.slice(start, self.pos).into_owned();
         let mut modifier = Vec::new();
         loop {
             self.skip_continuations();
@@ -1100,7 +1113,7 @@ impl<'a> Parser<'a> {
                 b'\'' | b'"' => self.parse_quoted(&mut modifier)?,
                 b'\\' => {
                     let n = if self.peek_at(1).is_some() { 2 } else { 1 };
-                    push_lit(&mut modifier, &text(&self.s[self.pos..self.pos + n]), true);
+                    push_lit(&mut modifier, &self.slice(self.pos, self.pos + n), true);
                     self.pos += n;
                 }
                 b'$' => self.parse_dollar(&mut modifier, false)?,
@@ -1110,7 +1123,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     let c = utf8_len(b).min(self.s.len() - self.pos);
-                    push_lit(&mut modifier, &text(&self.s[self.pos..self.pos + c]), false);
+                    push_lit(&mut modifier, &self.slice(self.pos, self.pos + c), false);
                     self.pos += c;
                 }
             }
@@ -1161,7 +1174,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     let c = utf8_len(b).min(self.s.len() - self.pos);
-                    push_lit(&mut parts, &text(&self.s[self.pos..self.pos + c]), false);
+                    push_lit(&mut parts, &self.slice(self.pos, self.pos + c), false);
                     self.pos += c;
                 }
             }
@@ -1205,6 +1218,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        let inner = String::from_utf8_lossy(&inner);
         let mut sub = Parser::new(&inner, self.depth + 1)?;
         sub.heredocs = std::mem::take(&mut self.heredocs);
         let result = sub.parse_list().and_then(|list| {
