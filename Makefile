@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   installs what is needed and runs the classifier demo
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit bench bench-python build-release python python-test
+.PHONY: demo test deps fmt lint unit bench bench-python build-release python python-test node node-test
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -43,7 +43,15 @@ python: deps
 python-test: python
 	$(VENV)/bin/python -m pytest -q bindings-python/tests
 
-test: deps fmt lint build-release unit python-test
+# The Node bindings: npm packages from the lockfile, the addon built with
+# cargo through @napi-rs/cli, then node --test and tsc.
+node: deps
+	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+
+node-test: node
+	cd bindings-node && npm test
+
+test: deps fmt lint build-release unit python-test node-test
 
 build-release:
 	$(CARGO) build --release --examples --benches

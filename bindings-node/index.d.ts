@@ -1,0 +1,162 @@
+/**
+ * sandboxcore for Node: decide whether a shell command an AI agent wants to
+ * run is safe, then run it in a sandbox. Implemented in Rust (napi-rs).
+ */
+
+export type Risk = 'low' | 'medium' | 'high' | 'critical'
+export type Verdict = 'allow' | 'warn' | 'ask' | 'deny'
+export type DeploymentMode = 'saas_sandboxed' | 'saas_unsandboxed' | 'selfhosted' | 'development'
+/** A command line (classified and planned) or an argv (no shell). */
+export type Command = string | string[]
+
+/** A program the command line would run. */
+export interface Program {
+  /** Last path component of the command word; null when known only at run time. */
+  name: string | null
+  /** The exact argv when every word is static. */
+  argv: string[] | null
+  /** The words as written (quotes removed, expansions kept). */
+  words: string[]
+  /** What runs it, outermost first (`sudo`, `bash -c`, `$(...)`). */
+  via: string[]
+}
+
+/** A shell feature used by the command line. */
+export interface Construct {
+  kind: string
+  detail?: string
+}
+
+/** One reason behind the risk level. */
+export interface Reason {
+  code: string
+  risk: Risk
+  message: string
+}
+
+/** What the classifier found out about a command line. */
+export interface Classification {
+  /** False promises that bash and dash would run exactly `argv`. */
+  needsShell: boolean
+  argv: string[] | null
+  programs: Program[]
+  constructs: Construct[]
+  readOnly: boolean
+  risk: Risk
+  reasons: Reason[]
+  parseError: string | null
+}
+
+/** One reason behind a decision. */
+export interface DecisionReason {
+  rule: string
+  effect: 'deny' | 'ask' | 'warn' | 'note'
+  message: string
+}
+
+/** A policy's decision on one command. */
+export interface Decision {
+  verdict: Verdict
+  reasons: DecisionReason[]
+  matchedRule: string | null
+  classification: Classification
+  /** How to run it: `{ direct: argv }`, `{ shell: script }`, or null (must not run). */
+  plan: { direct: string[] } | { shell: string } | null
+}
+
+/** Classifies a command line as bash and dash would parse it. */
+export declare function classify(command: string): Classification
+
+/** A validated policy. */
+export declare class Policy {
+  private constructor()
+  /** A policy file (YAML, or JSON for .json); environment overrides unless `{ env: false }`. */
+  static fromFile(path: string, options?: { env?: boolean }): Policy
+  static fromYaml(text: string): Policy
+  /** An object with a policy file's keys (snake_case, as in the files). */
+  static fromObject(object: Record<string, unknown>): Policy
+  static forMode(mode: DeploymentMode): Policy
+  check(command: string): Decision
+  readonly settings: Record<string, unknown>
+}
+
+/** Options of a sandbox (process backend). */
+export interface SandboxOptions {
+  policy?: Policy
+  backend?: 'process' | 'docker' | 'kubernetes'
+  cgroups?: 'auto' | 'required' | 'off'
+  networkIsolation?: 'auto' | 'required' | 'off'
+  killGraceMs?: number
+  /** Variables (globs) inherited from this process; secrets never are. */
+  inheritEnv?: string[]
+  /** Secret-looking variables that may still be inherited. */
+  allowSecrets?: string[]
+  /** Append audit events to this JSON-lines file. */
+  auditLog?: string
+}
+
+/** Per-run options. */
+export interface RunOptions {
+  /** Milliseconds (default 60000; Infinity for none). */
+  timeout?: number
+  cwd?: string
+  env?: Record<string, string>
+  stdin?: string
+  /** Bytes. */
+  memory?: number
+  processes?: number
+  /** Output bytes kept per stream. */
+  outputLimit?: number
+  network?: boolean
+  labels?: Record<string, string>
+  /** Aborting stops the command and rejects with AbortError. */
+  signal?: AbortSignal
+}
+
+/** How a run ended. */
+export interface Result {
+  exitCode: number | null
+  signal: number | null
+  timedOut: boolean
+  oomKilled: boolean
+  stdout: string
+  stderr: string
+  stdoutBytes: Buffer
+  stderrBytes: Buffer
+  stdoutTruncated: boolean
+  stderrTruncated: boolean
+  durationMs: number
+  status: 'ok' | 'failed' | 'signal' | 'timeout' | 'oom'
+  ok: boolean
+}
+
+/** Checks and runs commands under a policy. */
+export declare class Sandbox {
+  constructor(options?: SandboxOptions)
+  check(command: Command): Decision
+  run(command: Command, options?: RunOptions): Promise<Result>
+  /** The Prometheus text exposition. */
+  metrics(): string
+  close(): void
+}
+
+export type ErrorCode =
+  | 'POLICY_DENIED'
+  | 'APPROVAL_REQUIRED'
+  | 'POLICY_ERROR'
+  | 'BACKEND_UNAVAILABLE'
+  | 'EXECUTION_ERROR'
+  | 'ABORTED'
+  | 'INVALID_ARGUMENT'
+
+export declare class SandboxError extends Error {
+  readonly code: ErrorCode
+  /** The policy decision, for POLICY_DENIED and APPROVAL_REQUIRED. */
+  readonly decision?: Decision
+}
+export declare class PolicyDeniedError extends SandboxError {}
+export declare class ApprovalRequiredError extends SandboxError {}
+export declare class PolicyError extends SandboxError {}
+export declare class BackendUnavailableError extends SandboxError {}
+export declare class ExecutionError extends SandboxError {}
+export declare class AbortError extends SandboxError {}

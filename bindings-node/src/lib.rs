@@ -1,0 +1,401 @@
+//! Node bindings of sandboxcore: a thin napi-rs layer, no logic of its own.
+//! The native functions here are wrapped by `index.js`, which turns the
+//! tagged results into Promises, `Error` subclasses with stable codes and
+//! `AbortSignal` cancellation. Objects cross as JSON values with camelCase
+//! keys.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use sandboxcore::exec::{Limits, Network, ProcessConfig, ProcessExecutor};
+use sandboxcore::policy::{self as core_policy, DeploymentMode};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// `snake_case` → `camelCase`.
+fn camel_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A JSON value with every object key in camelCase.
+fn camel(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (camel_key(&k), camel(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(camel).collect()),
+        other => other,
+    }
+}
+
+fn to_js(value: &impl serde::Serialize) -> Value {
+    camel(serde_json::to_value(value).unwrap_or(Value::Null))
+}
+
+fn error(code: &str, message: impl ToString) -> Error {
+    Error::new(
+        Status::GenericFailure,
+        format!("[{code}] {}", message.to_string()),
+    )
+}
+
+/// Classifies a command line.
+#[napi(ts_return_type = "Classification")]
+pub fn classify(command: String) -> Value {
+    to_js(&sandboxcore::classify(&command))
+}
+
+/// A validated policy.
+#[napi]
+pub struct Policy {
+    inner: Arc<core_policy::Policy>,
+}
+
+fn policy_error(e: core_policy::PolicyError) -> Error {
+    error("POLICY_ERROR", e)
+}
+
+#[napi]
+impl Policy {
+    /// A policy file (YAML, or JSON for .json), with SANDBOXCORE_* and
+    /// CODEFRAME_* environment overrides unless `env` is false.
+    #[napi(factory)]
+    pub fn from_file(path: String, env: Option<bool>) -> Result<Policy> {
+        let (_, file) =
+            core_policy::Policy::read_layer(&PathBuf::from(path)).map_err(policy_error)?;
+        let env_layer = if env.unwrap_or(true) {
+            core_policy::Policy::env_layer().map_err(policy_error)?
+        } else {
+            core_policy::SettingsLayer::default()
+        };
+        let inner = core_policy::Policy::from_layers(&[&file, &env_layer]).map_err(policy_error)?;
+        Ok(Policy {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// A policy from YAML text.
+    #[napi(factory)]
+    pub fn from_yaml(text: String) -> Result<Policy> {
+        let inner = core_policy::Policy::from_yaml_str(&text).map_err(policy_error)?;
+        Ok(Policy {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// A policy from an object with a policy file's keys (snake_case).
+    #[napi(factory)]
+    pub fn from_object(object: Value) -> Result<Policy> {
+        let inner =
+            core_policy::Policy::from_json_str(&object.to_string()).map_err(policy_error)?;
+        Ok(Policy {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// A deployment mode's defaults.
+    #[napi(factory)]
+    pub fn for_mode(mode: String) -> Result<Policy> {
+        let m = DeploymentMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == mode)
+            .ok_or_else(|| error("POLICY_ERROR", format!("unknown deployment mode {mode:?}")))?;
+        Ok(Policy {
+            inner: Arc::new(core_policy::Policy::for_mode(m)),
+        })
+    }
+
+    /// Decides on a command.
+    #[napi(ts_return_type = "Decision")]
+    pub fn check(&self, command: String) -> Value {
+        to_js(&self.inner.check(&command))
+    }
+
+    /// The effective settings.
+    #[napi(getter, ts_return_type = "Record<string, unknown>")]
+    pub fn settings(&self) -> Value {
+        to_js(self.inner.settings())
+    }
+}
+
+/// The native sandbox; use `Sandbox` from `index.js`.
+#[napi]
+pub struct NativeSandbox {
+    inner: Arc<RwLock<Option<sandboxcore::Sandbox>>>,
+    running: Arc<Mutex<HashMap<u32, tokio::task::AbortHandle>>>,
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.get(key).filter(|x| !x.is_null())
+}
+
+#[napi]
+impl NativeSandbox {
+    /// `options`: `{ backend?: "process", cgroups?: "auto"|"required"|"off",
+    /// networkIsolation?: ..., killGraceMs?: number, inheritEnv?: string[],
+    /// allowSecrets?: string[], auditLog?: string }`.
+    #[napi(constructor)]
+    pub fn new(policy: Option<&Policy>, options: Option<Value>) -> Result<NativeSandbox> {
+        let options = options.unwrap_or(json!({}));
+        let backend = get(&options, "backend")
+            .and_then(Value::as_str)
+            .unwrap_or("process");
+        if backend != "process" {
+            return Err(error(
+                "BACKEND_UNAVAILABLE",
+                format!("the {backend} backend is not available in this build"),
+            ));
+        }
+        let mut config = ProcessConfig::default();
+        let choice = |key: &str| -> Result<Option<String>> {
+            match get(&options, key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(error("INVALID_ARGUMENT", format!("{key} must be a string"))),
+            }
+        };
+        if let Some(c) = choice("cgroups")? {
+            config.cgroups = match c.as_str() {
+                "auto" => sandboxcore::exec::CgroupMode::Auto,
+                "required" => sandboxcore::exec::CgroupMode::Required,
+                "off" => sandboxcore::exec::CgroupMode::Off,
+                _ => return Err(error("INVALID_ARGUMENT", "cgroups: auto, required or off")),
+            };
+        }
+        if let Some(c) = choice("networkIsolation")? {
+            config.network = match c.as_str() {
+                "auto" => sandboxcore::exec::NetworkIsolation::Auto,
+                "required" => sandboxcore::exec::NetworkIsolation::Required,
+                "off" => sandboxcore::exec::NetworkIsolation::Off,
+                _ => {
+                    return Err(error(
+                        "INVALID_ARGUMENT",
+                        "networkIsolation: auto, required or off",
+                    ))
+                }
+            };
+        }
+        if let Some(ms) = get(&options, "killGraceMs").and_then(Value::as_u64) {
+            config.kill_grace = Duration::from_millis(ms);
+        }
+        let strings = |key: &str| -> Option<Vec<String>> {
+            serde_json::from_value(get(&options, key)?.clone()).ok()
+        };
+        if let Some(v) = strings("inheritEnv") {
+            config.env.inherit = v;
+        }
+        if let Some(v) = strings("allowSecrets") {
+            config.env.allow_secrets = v;
+        }
+        let executor = ProcessExecutor::new(config).map_err(|e| error("BACKEND_UNAVAILABLE", e))?;
+        let policy = match policy {
+            Some(p) => (*p.inner).clone(),
+            None => sandboxcore::Policy::load(None).map_err(policy_error)?,
+        };
+        let mut builder = sandboxcore::Sandbox::builder()
+            .policy(policy)
+            .executor(executor);
+        if let Some(path) = get(&options, "auditLog").and_then(Value::as_str) {
+            builder = builder.audit(
+                sandboxcore::audit::AuditLog::with_jsonl(&PathBuf::from(path))
+                    .map_err(|e| error("INVALID_ARGUMENT", format!("cannot open {path}: {e}")))?,
+            );
+        }
+        let inner = builder.build().map_err(|e| error("EXECUTION_ERROR", e))?;
+        Ok(NativeSandbox {
+            inner: Arc::new(RwLock::new(Some(inner))),
+            running: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
+    fn core(&self) -> Result<sandboxcore::Sandbox> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| error("EXECUTION_ERROR", "this Sandbox is closed"))
+    }
+
+    /// Decides on a command (audited and counted, not run).
+    #[napi(ts_return_type = "Decision")]
+    pub fn check(&self, command: String) -> Result<Value> {
+        Ok(to_js(&self.core()?.check(&command)))
+    }
+
+    /// Runs a command; resolves to `{ outcome }` or `{ error: { code,
+    /// message, decision } }` (never rejects for policy outcomes).
+    /// `options`: `{ timeoutMs?, cwd?, env?, stdin? (string), memory?,
+    /// processes?, outputLimit?, network?, labels? }`.
+    #[napi(ts_return_type = "Promise<NativeRunResult>")]
+    pub async fn run_native(&self, id: u32, command: String, options: Value) -> Result<Value> {
+        let sb = self.core()?;
+        let opts = run_options(&options)?;
+        let task = tokio::spawn(async move { sb.run(&command, opts).await });
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, task.abort_handle());
+        let joined = task.await;
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        Ok(match joined {
+            Ok(Ok(o)) => json!({ "outcome": outcome(&o) }),
+            Ok(Err(e)) => json!({ "error": core_error(&e) }),
+            Err(j) if j.is_cancelled() => {
+                json!({ "error": { "code": "ABORTED", "message": "the run was aborted" } })
+            }
+            Err(j) => json!({ "error": { "code": "EXECUTION_ERROR", "message": j.to_string() } }),
+        })
+    }
+
+    /// Stops a run started with `id` (its processes are killed).
+    #[napi]
+    pub fn cancel(&self, id: u32) {
+        if let Some(h) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id)
+        {
+            h.abort();
+        }
+    }
+
+    /// The Prometheus text exposition.
+    #[napi]
+    pub fn metrics(&self) -> Result<String> {
+        Ok(self.core()?.metrics().encode())
+    }
+
+    /// Releases the backend; the sandbox cannot run afterwards.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {
+    let mut limits = Limits::default();
+    if let Some(ms) = get(v, "timeoutMs").and_then(Value::as_f64) {
+        if ms.is_nan() || ms <= 0.0 {
+            return Err(error("INVALID_ARGUMENT", "timeoutMs must be positive"));
+        }
+        limits.timeout = ms.is_finite().then(|| Duration::from_secs_f64(ms / 1000.0));
+    }
+    if let Some(m) = get(v, "memory").and_then(Value::as_u64) {
+        limits.memory = Some(m);
+    }
+    if let Some(p) = get(v, "processes").and_then(Value::as_u64) {
+        limits.processes = Some(p);
+    }
+    if let Some(o) = get(v, "outputLimit").and_then(Value::as_u64) {
+        limits.output_bytes = o as usize;
+    }
+    let map = |key: &str| -> Result<BTreeMap<String, String>> {
+        match get(v, key) {
+            None => Ok(BTreeMap::new()),
+            Some(x) => serde_json::from_value(x.clone()).map_err(|_| {
+                error(
+                    "INVALID_ARGUMENT",
+                    format!("{key} must map strings to strings"),
+                )
+            }),
+        }
+    };
+    Ok(sandboxcore::RunOptions {
+        cwd: get(v, "cwd").and_then(Value::as_str).map(PathBuf::from),
+        env: map("env")?,
+        stdin: get(v, "stdin")
+            .and_then(Value::as_str)
+            .map(|s| s.as_bytes().to_vec()),
+        limits: Some(limits),
+        network: if get(v, "network").and_then(Value::as_bool).unwrap_or(false) {
+            Network::Allowed
+        } else {
+            Network::None
+        },
+        labels: map("labels")?,
+    })
+}
+
+fn outcome(o: &sandboxcore::exec::ExecOutcome) -> Value {
+    json!({
+        "exitCode": o.exit_code,
+        "signal": o.signal,
+        "timedOut": o.timed_out,
+        "oomKilled": o.oom_killed,
+        "stdout": o.stdout_text(),
+        "stderr": o.stderr_text(),
+        "stdoutBase64": base64(&o.stdout),
+        "stderrBase64": base64(&o.stderr),
+        "stdoutTruncated": o.stdout_truncated,
+        "stderrTruncated": o.stderr_truncated,
+        "durationMs": o.duration.as_secs_f64() * 1000.0,
+        "status": o.status(),
+        "ok": o.success() && !o.timed_out && !o.oom_killed,
+    })
+}
+
+fn core_error(e: &sandboxcore::Error) -> Value {
+    use sandboxcore::Error as E;
+    let code = match e {
+        E::Denied(_) | E::NotRunnable(_) => "POLICY_DENIED",
+        E::ApprovalRequired(_) | E::ApprovalRefused(_) => "APPROVAL_REQUIRED",
+        E::Policy(_) => "POLICY_ERROR",
+        E::NoExecutor => "BACKEND_UNAVAILABLE",
+        E::InvalidInput(_) => "INVALID_ARGUMENT",
+        _ => "EXECUTION_ERROR",
+    };
+    json!({
+        "code": code,
+        "message": e.to_string(),
+        "decision": e.decision().map(to_js),
+    })
+}
+
+/// Standard base64 (the raw bytes cross as text; `index.js` decodes them
+/// into Buffers).
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Shell-quotes an argv into a command line (for argv arrays).
+#[napi]
+pub fn join_argv(argv: Vec<String>) -> String {
+    shell_words::join(argv)
+}
