@@ -111,7 +111,16 @@ export interface RunOptions {
   labels?: Record<string, string>
   /** Aborting stops the command and rejects with AbortError. */
   signal?: AbortSignal
+  /** Called with each chunk of standard output as it arrives. */
+  onStdout?: (data: Buffer) => void
+  /** Called with each chunk of standard error as it arrives. */
+  onStderr?: (data: Buffer) => void
 }
+
+/** An event of `Sandbox.stream`. */
+export type StreamEvent =
+  | { type: 'stdout' | 'stderr'; data: Buffer }
+  | { type: 'exit'; result: Result }
 
 /** How a run ended. */
 export interface Result {
@@ -135,6 +144,8 @@ export declare class Sandbox {
   constructor(options?: SandboxOptions)
   check(command: Command): Decision
   run(command: Command, options?: RunOptions): Promise<Result>
+  /** Output as it arrives, then the result; leaving the loop early stops the command. */
+  stream(command: Command, options?: Omit<RunOptions, 'onStdout' | 'onStderr'>): AsyncGenerator<StreamEvent, void, void>
   /** The Prometheus text exposition. */
   metrics(): string
   close(): void

@@ -118,14 +118,21 @@ class Sandbox {
    * loop is never blocked.
    */
   async run(cmd, opts = {}) {
-    const { signal, timeout, ...rest } = opts
+    const { signal, timeout, onStdout, onStderr, ...rest } = opts
     const line = commandLine(cmd)
     if (signal && signal.aborted) throw makeError('ABORTED', 'the run was aborted')
     const id = nextId++
     const onAbort = () => this._native.cancel(id)
     if (signal) signal.addEventListener('abort', onAbort, { once: true })
+    const onOutput =
+      onStdout || onStderr
+        ? (chunk) => {
+            const cb = chunk.kind === 'stdout' ? onStdout : onStderr
+            if (cb) cb(chunk.data)
+          }
+        : undefined
     try {
-      const r = await this._native.runNative(id, line, { ...rest, timeoutMs: timeout })
+      const r = await this._native.runNative(id, line, { ...rest, timeoutMs: timeout }, onOutput)
       if (r.error) throw makeError(r.error.code, r.error.message, r.error.decision)
       return toResult(r.outcome)
     } catch (e) {
@@ -133,6 +140,64 @@ class Sandbox {
       rethrow(e)
     } finally {
       if (signal) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /**
+   * `for await (const ev of sandbox.stream(cmd, opts))`: `{ type: 'stdout' |
+   * 'stderr', data: Buffer }` as output arrives, then `{ type: 'exit',
+   * result }`. Leaving the loop early stops the command.
+   */
+  async *stream(cmd, opts = {}) {
+    const stop = new AbortController()
+    const outer = opts.signal
+    const forward = () => stop.abort()
+    if (outer) outer.addEventListener('abort', forward, { once: true })
+    const queue = []
+    let wake = null
+    let finished = false
+    let result
+    let failure
+    const notify = () => {
+      if (wake) {
+        wake()
+        wake = null
+      }
+    }
+    const push = (type) => (data) => {
+      queue.push({ type, data })
+      notify()
+    }
+    this.run(cmd, { ...opts, signal: stop.signal, onStdout: push('stdout'), onStderr: push('stderr') })
+      .then(
+        (r) => {
+          result = r
+        },
+        (e) => {
+          failure = e
+        },
+      )
+      .finally(() => {
+        finished = true
+        notify()
+      })
+    try {
+      for (;;) {
+        if (queue.length > 0) {
+          yield queue.shift()
+        } else if (finished) {
+          break
+        } else {
+          await new Promise((resolve) => {
+            wake = resolve
+          })
+        }
+      }
+      if (failure) throw failure
+      yield { type: 'exit', result }
+    } finally {
+      if (!finished) stop.abort()
+      if (outer) outer.removeEventListener('abort', forward)
     }
   }
 

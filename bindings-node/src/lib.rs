@@ -5,6 +5,7 @@
 //! keys.
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use sandboxcore::exec::{Limits, Network, ProcessConfig, ProcessExecutor};
 use sandboxcore::policy::{self as core_policy, DeploymentMode};
@@ -134,6 +135,15 @@ impl Policy {
     }
 }
 
+/// A chunk of output, as it arrived.
+#[napi(object)]
+pub struct OutputChunk {
+    /// `stdout` or `stderr`.
+    pub kind: String,
+    /// The bytes.
+    pub data: Buffer,
+}
+
 /// The native sandbox; use `Sandbox` from `index.js`.
 #[napi]
 pub struct NativeSandbox {
@@ -242,11 +252,43 @@ impl NativeSandbox {
     /// message, decision } }` (never rejects for policy outcomes).
     /// `options`: `{ timeoutMs?, cwd?, env?, stdin? (string), memory?,
     /// processes?, outputLimit?, network?, labels? }`.
+    /// `on_output`, when given, receives each chunk of output as it arrives
+    /// (`{ kind: "stdout" | "stderr", data: Buffer }`); the command waits
+    /// while the callback runs, so a slow consumer cannot grow memory.
     #[napi(ts_return_type = "Promise<NativeRunResult>")]
-    pub async fn run_native(&self, id: u32, command: String, options: Value) -> Result<Value> {
+    pub async fn run_native(
+        &self,
+        id: u32,
+        command: String,
+        options: Value,
+        on_output: Option<ThreadsafeFunction<OutputChunk, (), OutputChunk, Status, false>>,
+    ) -> Result<Value> {
         let sb = self.core()?;
         let opts = run_options(&options)?;
-        let task = tokio::spawn(async move { sb.run(&command, opts).await });
+        let task = tokio::spawn(async move {
+            let Some(callback) = on_output else {
+                return sb.run(&command, opts).await;
+            };
+            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+            let forward = async move {
+                while let Some(event) = rx.recv().await {
+                    let chunk = match event {
+                        sandboxcore::exec::ExecEvent::Stdout(b) => ("stdout", b),
+                        sandboxcore::exec::ExecEvent::Stderr(b) => ("stderr", b),
+                        _ => continue,
+                    };
+                    // A callback that throws is reported by Node; the run goes on.
+                    let _ = callback
+                        .call_async_catch(OutputChunk {
+                            kind: chunk.0.to_string(),
+                            data: chunk.1.to_vec().into(),
+                        })
+                        .await;
+                }
+            };
+            let (result, ()) = tokio::join!(sb.run_streaming(&command, opts, tx), forward);
+            result
+        });
         self.running
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -137,3 +137,28 @@ test('ESM import gives the same API', async () => {
   assert.equal(esm.classify('ls').argv[0], 'ls')
   assert.equal(esm.Sandbox, sc.Sandbox)
 })
+
+test('output streams through callbacks and the async iterator', async () => {
+  const sb = selfhosted()
+  const seen = []
+  const started = Date.now()
+  const r = await sb.run('echo first; sleep 1; echo second >&2', {
+    onStdout: (d) => seen.push(['stdout', d.toString(), Date.now() - started]),
+    onStderr: (d) => seen.push(['stderr', d.toString(), Date.now() - started]),
+  })
+  assert.equal(r.stdout, 'first\n')
+  assert.deepEqual(seen.map((s) => s.slice(0, 2)), [['stdout', 'first\n'], ['stderr', 'second\n']])
+  assert.ok(seen[0][2] < 900, `first chunk after ${seen[0][2]} ms`)
+  const events = []
+  for await (const ev of sb.stream(['sh', '-c', 'echo a; echo b >&2'])) events.push(ev)
+  assert.equal(events.at(-1).type, 'exit')
+  assert.equal(events.at(-1).result.exitCode, 0)
+  assert.ok(events.some((e) => e.type === 'stdout' && e.data.toString() === 'a\n'))
+  for await (const ev of sb.stream('echo x; sleep 1000.501')) {
+    assert.equal(ev.type, 'stdout')
+    break
+  }
+  const deadline = Date.now() + 5000
+  while (Date.now() < deadline && running('sleep 1000.501')) await new Promise((r) => setTimeout(r, 50))
+  assert.equal(running('sleep 1000.501'), false)
+})

@@ -14,6 +14,16 @@ async function handle(command: string | string[], signal: AbortSignal): Promise<
   }
 }
 
+async function tail(sandbox: Sandbox): Promise<number | null> {
+  let last: number | null = null
+  for await (const ev of sandbox.stream('make test')) {
+    if (ev.type === 'exit') last = ev.result.exitCode
+    else process.stdout.write(ev.data)
+  }
+  return last
+}
+void tail
+
 const c = classify('ls -la')
 const argv: string[] | null = c.argv
 void argv
