@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   installs what is needed and runs the classifier demo
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit bench bench-python build-release python python-test node node-test
+.PHONY: demo test deps fmt lint unit bench bench-python bench-node build-release python python-test node node-test
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -56,9 +56,12 @@ test: deps fmt lint build-release unit python-test node-test
 build-release:
 	$(CARGO) build --release --examples --benches
 
-bench: bench-python
+bench: bench-python bench-node
 	$(CARGO) bench --bench classify
 	$(CARGO) bench --bench process
 
 bench-python: python
 	$(VENV)/bin/python benches/python_bindings.py
+
+bench-node: node
+	node benches/node_bindings.js
