@@ -57,7 +57,7 @@ fn error(code: &str, message: impl ToString) -> Error {
 }
 
 /// Classifies a command line.
-#[napi(ts_return_type = "Classification")]
+#[napi(catch_unwind, ts_return_type = "Classification")]
 pub fn classify(command: String) -> Value {
     to_js(&sandboxcore::classify(&command))
 }
@@ -76,7 +76,7 @@ fn policy_error(e: core_policy::PolicyError) -> Error {
 impl Policy {
     /// A policy file (YAML, or JSON for .json), with SANDBOXCORE_* and
     /// CODEFRAME_* environment overrides unless `env` is false.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn from_file(path: String, env: Option<bool>) -> Result<Policy> {
         let (_, file) =
             core_policy::Policy::read_layer(&PathBuf::from(path)).map_err(policy_error)?;
@@ -92,7 +92,7 @@ impl Policy {
     }
 
     /// A policy from YAML text.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn from_yaml(text: String) -> Result<Policy> {
         let inner = core_policy::Policy::from_yaml_str(&text).map_err(policy_error)?;
         Ok(Policy {
@@ -101,7 +101,7 @@ impl Policy {
     }
 
     /// A policy from an object with a policy file's keys (snake_case).
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn from_object(object: Value) -> Result<Policy> {
         let inner =
             core_policy::Policy::from_json_str(&object.to_string()).map_err(policy_error)?;
@@ -111,7 +111,7 @@ impl Policy {
     }
 
     /// A deployment mode's defaults.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn for_mode(mode: String) -> Result<Policy> {
         let m = DeploymentMode::ALL
             .into_iter()
@@ -123,13 +123,13 @@ impl Policy {
     }
 
     /// Decides on a command.
-    #[napi(ts_return_type = "Decision")]
+    #[napi(catch_unwind, ts_return_type = "Decision")]
     pub fn check(&self, command: String) -> Value {
         to_js(&self.inner.check(&command))
     }
 
     /// The effective settings.
-    #[napi(getter, ts_return_type = "Record<string, unknown>")]
+    #[napi(catch_unwind, getter, ts_return_type = "Record<string, unknown>")]
     pub fn settings(&self) -> Value {
         to_js(self.inner.settings())
     }
@@ -160,7 +160,7 @@ impl NativeSandbox {
     /// `options`: `{ backend?: "process", cgroups?: "auto"|"required"|"off",
     /// networkIsolation?: ..., killGraceMs?: number, inheritEnv?: string[],
     /// allowSecrets?: string[], auditLog?: string }`.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(policy: Option<&Policy>, options: Option<Value>) -> Result<NativeSandbox> {
         let options = options.unwrap_or(json!({}));
         let backend = get(&options, "backend")
@@ -243,7 +243,7 @@ impl NativeSandbox {
     }
 
     /// Decides on a command (audited and counted, not run).
-    #[napi(ts_return_type = "Decision")]
+    #[napi(catch_unwind, ts_return_type = "Decision")]
     pub fn check(&self, command: String) -> Result<Value> {
         Ok(to_js(&self.core()?.check(&command)))
     }
@@ -309,7 +309,7 @@ impl NativeSandbox {
     }
 
     /// Stops a run started with `id` (its processes are killed).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self, id: u32) {
         if let Some(h) = self
             .running
@@ -322,13 +322,13 @@ impl NativeSandbox {
     }
 
     /// The Prometheus text exposition.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn metrics(&self) -> Result<String> {
         Ok(self.core()?.metrics().encode())
     }
 
     /// Releases the backend; the sandbox cannot run afterwards.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
@@ -437,7 +437,7 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// Shell-quotes an argv into a command line (for argv arrays).
-#[napi]
+#[napi(catch_unwind)]
 pub fn join_argv(argv: Vec<String>) -> String {
     shell_words::join(argv)
 }
