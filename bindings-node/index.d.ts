@@ -72,11 +72,15 @@ export declare class Policy {
   private constructor()
   /** A policy file (YAML, or JSON for .json); environment overrides unless `{ env: false }`. */
   static fromFile(path: string, options?: { env?: boolean }): Policy
+  /** A policy from YAML text (no environment overrides). */
   static fromYaml(text: string): Policy
   /** An object with a policy file's keys (snake_case, as in the files). */
   static fromObject(object: Record<string, unknown>): Policy
+  /** A deployment mode's defaults. */
   static forMode(mode: DeploymentMode): Policy
+  /** Decides on a command. */
   check(command: string): Decision
+  /** The effective settings (after environment overrides). */
   readonly settings: Record<string, unknown>
 }
 
@@ -141,13 +145,17 @@ export interface Result {
 
 /** Checks and runs commands under a policy. */
 export declare class Sandbox {
+  /** A sandbox on the process backend; throws BackendUnavailableError for others. */
   constructor(options?: SandboxOptions)
+  /** Decides on a command without running it (audited and counted). */
   check(command: Command): Decision
+  /** Checks and runs a command; rejects with PolicyDeniedError, ApprovalRequiredError, AbortError, ... */
   run(command: Command, options?: RunOptions): Promise<Result>
   /** Output as it arrives, then the result; leaving the loop early stops the command. */
   stream(command: Command, options?: Omit<RunOptions, 'onStdout' | 'onStderr'>): AsyncGenerator<StreamEvent, void, void>
   /** The Prometheus text exposition. */
   metrics(): string
+  /** Releases the backend's resources; later runs fail. */
   close(): void
 }
 
@@ -160,14 +168,22 @@ export type ErrorCode =
   | 'ABORTED'
   | 'INVALID_ARGUMENT'
 
+/** Base class of sandboxcore errors. */
 export declare class SandboxError extends Error {
+  /** A stable machine-readable code. */
   readonly code: ErrorCode
   /** The policy decision, for POLICY_DENIED and APPROVAL_REQUIRED. */
   readonly decision?: Decision
 }
+/** The policy denied the command (`code` POLICY_DENIED, with `decision`). */
 export declare class PolicyDeniedError extends SandboxError {}
+/** The command needs approval (`code` APPROVAL_REQUIRED, with `decision`). */
 export declare class ApprovalRequiredError extends SandboxError {}
+/** A policy could not be loaded (`code` POLICY_ERROR; file:line:column in the message). */
 export declare class PolicyError extends SandboxError {}
+/** The backend cannot be used here (`code` BACKEND_UNAVAILABLE). */
 export declare class BackendUnavailableError extends SandboxError {}
+/** The backend failed to run the command (`code` EXECUTION_ERROR). */
 export declare class ExecutionError extends SandboxError {}
+/** The run was aborted through its AbortSignal (`code` ABORTED). */
 export declare class AbortError extends SandboxError {}
