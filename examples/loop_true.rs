@@ -1,4 +1,5 @@
-//! Spawns /bin/true through the process backend in a loop (for profilers).
+//! Spawns /bin/true through the process backend in a loop (for profilers):
+//! `cargo run --release --example loop_true -- 2000`.
 use sandboxcore::exec::{ExecRequest, Executor, ProcessConfig, ProcessExecutor};
 use sandboxcore::Plan;
 fn main() {
@@ -6,16 +7,15 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
-    let exec = ProcessExecutor::new(ProcessConfig::default()).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let exec = ProcessExecutor::new(ProcessConfig::default()).expect("backend");
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
+        .expect("runtime");
     let t = std::time::Instant::now();
     for _ in 0..n {
-        rt.block_on(exec.execute(ExecRequest::new(Plan::Direct(vec!["/bin/true".into()]))))
-            .unwrap();
+        let req = ExecRequest::new(Plan::Direct(vec!["/bin/true".into()]));
+        rt.block_on(exec.execute(req)).expect("run");
     }
     println!("{:?} per run", t.elapsed() / n as u32);
 }

@@ -7,7 +7,8 @@ use std::ffi::CString;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The prefix of the cgroups this crate creates.
@@ -103,6 +104,11 @@ pub struct RunCgroup {
     unified: Option<PathBuf>,
     /// OOM kills counted before this run (the counter cannot be reset).
     oom_baseline: u64,
+    /// The limits last written (memory, pids), to skip rewriting them
+    /// when a reused cgroup gets the same ones.
+    limits: Option<(Option<u64>, Option<u64>)>,
+    /// Set by `kill_all` (on any clone), which changes `pids.max`.
+    killed: Arc<AtomicBool>,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -132,6 +138,8 @@ impl RunCgroup {
                 make(&roots.unified)
             },
             oom_baseline: 0,
+            limits: None,
+            killed: Arc::new(AtomicBool::new(false)),
         };
         if cg.memory.is_none() && cg.pids.is_none() && cg.unified.is_none() {
             return Err(io::Error::new(
@@ -142,8 +150,18 @@ impl RunCgroup {
         Ok(cg)
     }
 
-    /// Sets the memory and process limits (`None`: unlimited).
-    pub fn set_limits(&self, memory: Option<u64>, pids: Option<u64>) -> io::Result<()> {
+    /// Sets the memory and process limits (`None`: unlimited); nothing to
+    /// do when they are the ones already set.
+    pub fn set_limits(&mut self, memory: Option<u64>, pids: Option<u64>) -> io::Result<()> {
+        if self.limits == Some((memory, pids)) {
+            return Ok(());
+        }
+        self.write_limits(memory, pids)?;
+        self.limits = Some((memory, pids));
+        Ok(())
+    }
+
+    fn write_limits(&self, memory: Option<u64>, pids: Option<u64>) -> io::Result<()> {
         let value = |v: Option<u64>| v.map_or("max".to_string(), |n| n.to_string());
         if let Some(dir) = &self.memory {
             let bytes = memory.map_or("-1".to_string(), |n| n.to_string());
@@ -226,6 +244,17 @@ impl RunCgroup {
         pids
     }
 
+    /// Whether no process is left. Every process of a run joined all of its
+    /// cgroups before anything else, so one hierarchy tells.
+    pub fn is_empty(&self) -> bool {
+        match self.dirs().next() {
+            Some(d) => fs::read_to_string(d.join("cgroup.procs"))
+                .map(|s| s.trim().is_empty())
+                .unwrap_or(true),
+            None => true,
+        }
+    }
+
     /// Sends `signal` to every process in the run's cgroups.
     pub fn signal_all(&self, signal: i32) {
         for pid in self.pids() {
@@ -238,6 +267,7 @@ impl RunCgroup {
     /// until they are gone. New forks are refused first, so a fork bomb
     /// cannot outrun the loop.
     pub fn kill_all(&self, wait: Duration) -> bool {
+        self.killed.store(true, Ordering::SeqCst);
         if let Some(dir) = &self.pids {
             let _ = fs::write(dir.join("pids.max"), "0");
         }
@@ -264,11 +294,15 @@ impl RunCgroup {
     /// Makes an empty cgroup ready for another run: resets the peak memory
     /// and remembers the OOM kill count so far. False if it is not empty.
     pub fn recycle(&mut self) -> bool {
-        if !self.pids().is_empty() {
+        if !self.is_empty() {
             return false;
         }
         if let Some(dir) = &self.memory {
             let _ = fs::write(dir.join("memory.max_usage_in_bytes"), "0");
+        }
+        if self.killed.swap(false, Ordering::SeqCst) {
+            // `kill_all` set pids.max to 0: the limits must be written again.
+            self.limits = None;
         }
         self.oom_baseline = self.oom_kill_counter();
         true
@@ -355,6 +389,8 @@ pub fn sweep_stale(roots: &CgroupRoots) {
                 pids: None,
                 unified: Some(e.path()),
                 oom_baseline: 0,
+                limits: None,
+                killed: Arc::new(AtomicBool::new(false)),
             };
             stale.remove();
         }

@@ -213,16 +213,33 @@ unsafe fn child_exec(ctx: &ChildContext<'_>) -> c_int {
     }
 }
 
+/// `/dev/null`, opened once (close-on-exec) and given to every child as
+/// its stdin when it has none.
+fn dev_null() -> io::Result<RawFd> {
+    static NULL: OnceLock<Result<OwnedFd, String>> = OnceLock::new();
+    match NULL.get_or_init(|| {
+        std::fs::File::open("/dev/null")
+            .map(OwnedFd::from)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(fd) => Ok(fd.as_raw_fd()),
+        Err(e) => Err(io::Error::other(format!("cannot open /dev/null: {e}"))),
+    }
+}
+
 /// Starts the command on the calling thread.
 fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (stdin_child, stdin_parent) = if spec.stdin_pipe {
         let (r, w) = pipe()?;
-        (r, Some(w))
+        (Some(r), Some(w))
     } else {
-        let null = std::fs::File::open("/dev/null")?;
-        (OwnedFd::from(null), None)
+        (None, None)
+    };
+    let stdin_fd = match &stdin_child {
+        Some(r) => r.as_raw_fd(),
+        None => dev_null()?,
     };
     let ptrs = |v: &[CString]| -> Vec<*const c_char> {
         v.iter()
@@ -237,11 +254,7 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         cwd: spec.cwd.as_ptr(),
-        fds: [
-            stdin_child.as_raw_fd(),
-            out_w.as_raw_fd(),
-            err_w.as_raw_fd(),
-        ],
+        fds: [stdin_fd, out_w.as_raw_fd(), err_w.as_raw_fd()],
         setup: &spec.setup,
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },

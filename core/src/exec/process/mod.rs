@@ -152,9 +152,11 @@ impl ProcessExecutor {
             .unwrap_or_else(std::env::temp_dir);
         slot::sweep_stale_homes(&home_parent);
         // One probe tells which limits the cgroups can enforce here.
-        let probe = RunCgroup::create(&roots)
-            .ok()
-            .filter(|p| p.set_limits(Some(u64::MAX >> 2), Some(1 << 20)).is_ok());
+        let probe = RunCgroup::create(&roots).ok().filter(|p| {
+            p.clone()
+                .set_limits(Some(u64::MAX >> 2), Some(1 << 20))
+                .is_ok()
+        });
         if config.cgroups == CgroupMode::Required && probe.is_none() {
             return Err(Error::Executor {
                 backend: "process".into(),
@@ -241,7 +243,7 @@ impl ProcessExecutor {
             return Err(fail("network isolation is required but needs root".into()));
         }
         let limits = &req.limits;
-        if let Some(c) = guard.cgroup() {
+        if let Some(c) = guard.cgroup_mut() {
             c.set_limits(limits.memory, limits.processes)
                 .map_err(|e| fail(format!("cannot set the run's cgroup limits: {e}")))?;
         }
@@ -338,7 +340,10 @@ impl ProcessExecutor {
         }
         let (status, usage) =
             wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
-        let oom_killed = guard.cgroup().is_some_and(|c| c.oom_kills() > 0);
+        // The OOM killer's SIGKILL makes the command fail; a clean exit 0
+        // needs no look at the counter (a file read on every run).
+        let clean_exit = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        let oom_killed = !clean_exit && guard.cgroup().is_some_and(|c| c.oom_kills() > 0);
         let peak = guard.cgroup().and_then(|c| c.peak_memory());
         guard.finish();
         let (stdout, stdout_truncated) = out.finish();
@@ -539,6 +544,10 @@ impl Cleanup {
             .map_or(Path::new("/"), |h| h.path.as_path())
     }
 
+    fn cgroup_mut(&mut self) -> Option<&mut RunCgroup> {
+        self.slot.as_mut().and_then(|s| s.cgroup.as_mut())
+    }
+
     fn cgroup(&self) -> Option<&RunCgroup> {
         self.slot.as_ref().and_then(|s| s.cgroup.as_ref())
     }
@@ -558,7 +567,7 @@ impl Cleanup {
         }
         // Usually nothing is left; the waiting loop runs off the async
         // thread only when something is.
-        if let Some(c) = self.cgroup().filter(|c| !c.pids().is_empty()).cloned() {
+        if let Some(c) = self.cgroup().filter(|c| !c.is_empty()).cloned() {
             let _ = tokio::task::spawn_blocking(move || c.kill_all(Duration::from_secs(5))).await;
         }
     }
