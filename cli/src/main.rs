@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod check_cmd;
 mod classify_cmd;
+mod k8s_cmd;
 mod policy_cmd;
 mod policy_source;
 mod run_cmd;
@@ -66,6 +67,8 @@ enum Commands {
     /// --yes), 4 when the policy denies it, 2 for usage or setup errors.
     #[command(verbatim_doc_comment)]
     Run(run_cmd::RunArgs),
+    /// Kubernetes backend helpers.
+    K8s(k8s_cmd::K8sArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Commands::Check(args) => check_cmd::run(args),
         Commands::Policy(args) => policy_cmd::run(args),
         Commands::Run(args) => run_cmd::run(args),
+        Commands::K8s(args) => k8s_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -216,3 +216,32 @@ fn run_streams_output_and_exits_with_the_command_status() {
     let out = run(&["--", "printf '%s' \"$HOME\""]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("sandboxcore-home-"));
 }
+
+#[test]
+fn k8s_manifests_are_yaml_documents() {
+    let out = bin()
+        .args(["k8s", "manifests", "--namespace", "agents"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let kinds: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
+            "NetworkPolicy",
+            "ResourceQuota",
+            "LimitRange"
+        ]
+    );
+    assert_eq!(text.matches("---\n").count(), 7);
+    assert!(text.contains("pod-security.kubernetes.io/enforce: restricted"));
+    assert!(text.contains("namespace: agents"));
+}

@@ -3,6 +3,8 @@
 //! Backends implement [`Executor`]; [`ProcessExecutor`] runs local processes.
 
 mod env;
+#[cfg(feature = "kubernetes")]
+pub mod kubernetes;
 mod output;
 pub mod process;
 
