@@ -358,6 +358,15 @@ fn stdin_bytes(stdin: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
 }
 
 impl Sandbox {
+    /// The core sandbox, the command line and the run options for a call.
+    fn prepare(
+        &self,
+        command: &Bound<'_, PyAny>,
+        args: RunArgs,
+    ) -> PyResult<(sandboxcore::Sandbox, String, RunOptions)> {
+        Ok((self.core()?, command_line(command)?, args.options()?))
+    }
+
     fn core(&self) -> PyResult<sandboxcore::Sandbox> {
         self.inner
             .read()
@@ -452,20 +461,20 @@ impl Sandbox {
         network: bool,
         labels: Option<BTreeMap<String, String>>,
     ) -> PyResult<RunResult> {
-        let sb = self.core()?;
-        let line = command_line(command)?;
-        let options = RunArgs {
-            timeout,
-            cwd,
-            env,
-            stdin: stdin_bytes(stdin)?,
-            memory,
-            processes,
-            output_limit,
-            network,
-            labels,
-        }
-        .options()?;
+        let (sb, line, options) = self.prepare(
+            command,
+            RunArgs {
+                timeout,
+                cwd,
+                env,
+                stdin: stdin_bytes(stdin)?,
+                memory,
+                processes,
+                output_limit,
+                network,
+                labels,
+            },
+        )?;
         let rt = pyo3_async_runtimes::tokio::get_runtime();
         let mut task = rt.spawn(async move { sb.run(&line, options).await });
         loop {
@@ -508,20 +517,20 @@ impl Sandbox {
         network: bool,
         labels: Option<BTreeMap<String, String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let sb = self.core()?;
-        let line = command_line(command)?;
-        let options = RunArgs {
-            timeout,
-            cwd,
-            env,
-            stdin: stdin_bytes(stdin)?,
-            memory,
-            processes,
-            output_limit,
-            network,
-            labels,
-        }
-        .options()?;
+        let (sb, line, options) = self.prepare(
+            command,
+            RunArgs {
+                timeout,
+                cwd,
+                env,
+                stdin: stdin_bytes(stdin)?,
+                memory,
+                processes,
+                output_limit,
+                network,
+                labels,
+            },
+        )?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             match sb.run(&line, options).await {
                 Ok(outcome) => Ok(RunResult { inner: outcome }),
@@ -547,20 +556,20 @@ impl Sandbox {
         network: bool,
         labels: Option<BTreeMap<String, String>>,
     ) -> PyResult<EventStream> {
-        let sb = self.core()?;
-        let line = command_line(command)?;
-        let options = RunArgs {
-            timeout,
-            cwd,
-            env,
-            stdin: stdin_bytes(stdin)?,
-            memory,
-            processes,
-            output_limit,
-            network,
-            labels,
-        }
-        .options()?;
+        let (sb, line, options) = self.prepare(
+            command,
+            RunArgs {
+                timeout,
+                cwd,
+                env,
+                stdin: stdin_bytes(stdin)?,
+                memory,
+                processes,
+                output_limit,
+                network,
+                labels,
+            },
+        )?;
         let (tx, rx) = mpsc::channel(64);
         let error = Arc::new(Mutex::new(None));
         let error_slot = error.clone();

@@ -362,6 +362,15 @@ impl RunCgroup {
     }
 }
 
+/// Whether `name` is `<prefix><pid>-...` for a pid that no longer exists
+/// (left behind by a process that died without cleaning up).
+pub(super) fn left_by_dead_process(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|r| r.split('-').next())
+        .and_then(|p| p.parse::<u32>().ok())
+        .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+}
+
 /// Removes cgroups left by processes that died without cleaning up (a
 /// crash): `sandboxcore-PID-N` beneath our roots whose PID is gone.
 pub fn sweep_stale(roots: &CgroupRoots) {
@@ -373,15 +382,7 @@ pub fn sweep_stale(roots: &CgroupRoots) {
             continue;
         };
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Some(owner) = name
-                .strip_prefix(PREFIX)
-                .and_then(|r| r.split('-').next())
-                .and_then(|p| p.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            if Path::new(&format!("/proc/{owner}")).exists() {
+            if !left_by_dead_process(&e.file_name().to_string_lossy(), PREFIX) {
                 continue;
             }
             let stale = RunCgroup {
@@ -419,6 +420,15 @@ mod tests {
         );
         assert_eq!(r.pids_v1.unwrap(), Path::new("/sys/fs/cgroup/pids"));
         assert_eq!(r.unified.unwrap(), Path::new("/sys/fs/cgroup/unified"));
+    }
+
+    #[test]
+    fn leftovers_are_recognised_by_their_dead_owner() {
+        assert!(left_by_dead_process("sandboxcore-4000000000-3", PREFIX));
+        let mine = format!("sandboxcore-{}-3", std::process::id());
+        assert!(!left_by_dead_process(&mine, PREFIX));
+        assert!(!left_by_dead_process("other-4000000000-3", PREFIX));
+        assert!(!left_by_dead_process("sandboxcore-x-3", PREFIX));
     }
 
     #[test]

@@ -230,15 +230,7 @@ pub fn sweep_stale_homes(parent: &Path) {
         return;
     };
     for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(owner) = name
-            .strip_prefix(HOME_PREFIX)
-            .and_then(|r| r.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if !Path::new(&format!("/proc/{owner}")).exists() {
+        if super::cgroup::left_by_dead_process(&e.file_name().to_string_lossy(), HOME_PREFIX) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
