@@ -5,11 +5,13 @@ use crate::policy_source::PolicySource;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sandboxcore::audit::AuditLog;
-use sandboxcore::exec::{ExecEvent, Limits, Network, ProcessConfig, ProcessExecutor};
+use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
+use sandboxcore::exec::{ExecEvent, Executor, Limits, Network, ProcessConfig, ProcessExecutor};
 use sandboxcore::{Decision, Error, RunOptions, Sandbox, Verdict};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The backends `run` can use.
@@ -17,6 +19,9 @@ use std::time::Duration;
 enum Backend {
     /// Local processes (see docs/executors.md).
     Process,
+    /// One Kubernetes Job per command (see docs/kubernetes.md); the cluster
+    /// comes from KUBECONFIG or the in-cluster config, as for kubectl.
+    Kubernetes,
 }
 
 /// Arguments of `sandboxcore run`.
@@ -27,6 +32,15 @@ pub struct RunArgs {
     /// Where the command runs.
     #[arg(long, value_enum, default_value = "process")]
     backend: Backend,
+    /// Container image (kubernetes backend).
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
+    /// Namespace of the Jobs (kubernetes backend; default sandboxcore).
+    #[arg(long, value_name = "NS")]
+    namespace: Option<String>,
+    /// RuntimeClass of the pods, e.g. gvisor (kubernetes backend).
+    #[arg(long, value_name = "NAME")]
+    runtime_class: Option<String>,
     /// Wall-clock limit (`30s`, `500ms`, `2m`); 0 for none.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     timeout: Duration,
@@ -109,10 +123,25 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let command = args.command.join(" ");
     let policy = args.source.load()?;
-    let executor = match args.backend {
-        Backend::Process => ProcessExecutor::new(ProcessConfig::default())?,
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let executor: Arc<dyn Executor> = match args.backend {
+        Backend::Process => Arc::new(ProcessExecutor::new(ProcessConfig::default())?),
+        Backend::Kubernetes => {
+            let Some(image) = args.image.clone() else {
+                bail!("--backend kubernetes needs --image IMAGE");
+            };
+            let mut config = KubernetesConfig::new(image);
+            if let Some(ns) = &args.namespace {
+                config.namespace = ns.clone();
+            }
+            config.runtime_class = args.runtime_class.clone();
+            Arc::new(runtime.block_on(KubernetesExecutor::infer(config))?)
+        }
     };
-    let mut builder = Sandbox::builder().policy(policy).executor(executor);
+    let mut builder = Sandbox::builder().policy(policy).shared_executor(executor);
     if let Some(path) = &args.audit_log {
         builder = builder.audit(
             AuditLog::with_jsonl(path)
@@ -142,10 +171,6 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if decision.verdict == Verdict::Warn {
         eprintln!("sandboxcore: warning:\n{}", explain(&decision));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
     let result = runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let printer = async {

@@ -1,12 +1,15 @@
 //! The Kubernetes backend's building blocks (cargo feature `kubernetes`):
 //! the hardened Job that runs one command ([`job`]) and the manifests an
-//! operator applies once ([`manifests`]). The executor that creates the
-//! Job through the API server, watches it and reads its logs is not built
-//! yet; see `docs/kubernetes.md` for what exists and what is verified.
+//! operator applies once ([`manifests`]), and the executor that runs the
+//! Job through the API server ([`KubernetesExecutor`]). See
+//! `docs/kubernetes.md` for what is verified (a fake API server) and what
+//! is not (a real cluster).
 
+mod executor;
 mod job;
 mod manifests;
 
+pub use executor::KubernetesExecutor;
 pub use job::{job, job_name};
 pub use manifests::manifests;
 

@@ -1,0 +1,312 @@
+//! The Kubernetes executor: one Job per command, through the API server
+//! (`kube`). It creates the Job, waits for its pod with a list + watch
+//! (re-listing when a watch ends or expires), reads the container's log
+//! (bounded), takes the exit code and `OOMKilled` from the container's
+//! terminated state and `DeadlineExceeded` as a timeout, and deletes the
+//! Job with foreground propagation — also when the run is dropped.
+
+use super::{job, KubernetesConfig};
+use crate::exec::{
+    BoundedOutput, BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest,
+    Executor,
+};
+use crate::{Error, Result};
+use futures_util::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, WatchEvent, WatchParams};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Runs each command as a Kubernetes Job.
+#[derive(Clone)]
+pub struct KubernetesExecutor {
+    client: kube::Client,
+    config: KubernetesConfig,
+}
+
+impl std::fmt::Debug for KubernetesExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubernetesExecutor")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn api_error(what: &str, e: kube::Error) -> Error {
+    Error::Executor {
+        backend: "kubernetes".into(),
+        message: format!("{what}: {e}"),
+    }
+}
+
+/// How the Job's pod ended.
+#[derive(Debug, PartialEq)]
+enum PodEnd {
+    /// The container terminated.
+    Terminated {
+        pod: String,
+        exit_code: i32,
+        signal: Option<i32>,
+        reason: Option<String>,
+    },
+    /// The Job's `activeDeadlineSeconds` passed.
+    DeadlineExceeded,
+    /// The container could not start (image pull, bad config).
+    CannotStart(String),
+}
+
+/// Waiting reasons that mean the container will not start by itself.
+const FATAL_WAITING: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+];
+
+fn pod_end(pod: &Pod) -> Option<PodEnd> {
+    let status = pod.status.as_ref()?;
+    if status.reason.as_deref() == Some("DeadlineExceeded") {
+        return Some(PodEnd::DeadlineExceeded);
+    }
+    let container = status
+        .container_statuses
+        .as_ref()?
+        .iter()
+        .find(|c| c.name == "command")?;
+    let state = container.state.as_ref()?;
+    if let Some(t) = &state.terminated {
+        return Some(PodEnd::Terminated {
+            pod: pod.metadata.name.clone().unwrap_or_default(),
+            exit_code: t.exit_code,
+            signal: t.signal,
+            reason: t.reason.clone(),
+        });
+    }
+    let waiting = state.waiting.as_ref()?;
+    let reason = waiting.reason.as_deref()?;
+    FATAL_WAITING.contains(&reason).then(|| {
+        PodEnd::CannotStart(format!(
+            "{reason}: {}",
+            waiting.message.as_deref().unwrap_or("")
+        ))
+    })
+}
+
+/// Deletes the Job (foreground, so its pod goes too) unless disarmed; on
+/// drop the deletion runs on the current runtime.
+struct DeleteGuard {
+    jobs: Api<Job>,
+    name: String,
+    armed: bool,
+}
+
+impl DeleteGuard {
+    async fn delete(mut self) {
+        self.armed = false;
+        let _ = self
+            .jobs
+            .delete(&self.name, &DeleteParams::foreground())
+            .await;
+    }
+}
+
+impl Drop for DeleteGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let jobs = self.jobs.clone();
+            let name = std::mem::take(&mut self.name);
+            rt.spawn(async move {
+                let _ = jobs.delete(&name, &DeleteParams::foreground()).await;
+            });
+        }
+    }
+}
+
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+fn run_id() -> String {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{:x}-{:x}-{}",
+        t,
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl KubernetesExecutor {
+    /// Connects as `kubectl` would (kubeconfig or in-cluster).
+    pub async fn infer(config: KubernetesConfig) -> Result<KubernetesExecutor> {
+        let client = kube::Client::try_default()
+            .await
+            .map_err(|e| api_error("cannot reach a Kubernetes API server", e))?;
+        Ok(KubernetesExecutor { client, config })
+    }
+
+    /// Uses an existing client.
+    pub fn with_client(client: kube::Client, config: KubernetesConfig) -> KubernetesExecutor {
+        KubernetesExecutor { client, config }
+    }
+
+    async fn wait_for_pod(&self, pods: &Api<Pod>, selector: &str) -> Result<PodEnd> {
+        loop {
+            let list = pods
+                .list(&ListParams::default().labels(selector))
+                .await
+                .map_err(|e| api_error("cannot list the Job's pods", e))?;
+            if let Some(end) = list.items.iter().find_map(pod_end) {
+                return Ok(end);
+            }
+            let version = list.metadata.resource_version.unwrap_or_default();
+            let mut stream = pods
+                .watch(
+                    &WatchParams::default().labels(selector).timeout(290),
+                    &version,
+                )
+                .await
+                .map_err(|e| api_error("cannot watch the Job's pods", e))?
+                .boxed();
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(WatchEvent::Added(p)) | Ok(WatchEvent::Modified(p)) => {
+                        if let Some(end) = pod_end(&p) {
+                            return Ok(end);
+                        }
+                    }
+                    // Expired resource version or a broken stream: list again.
+                    Ok(WatchEvent::Error(_)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+
+    async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
+        let started = Instant::now();
+        let job = job(&req, &self.config, &run_id())?;
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let ns = &self.config.namespace;
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), ns);
+        jobs.create(&PostParams::default(), &job)
+            .await
+            .map_err(|e| api_error("cannot create the Job", e))?;
+        let guard = DeleteGuard {
+            jobs,
+            name: name.clone(),
+            armed: true,
+        };
+        let _ = events.send(ExecEvent::Started { pid: None }).await;
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), ns);
+        let selector = format!("job-name={name}");
+        // The Job's own deadline ends the pod; this one covers a cluster
+        // that never schedules it.
+        let limit = req
+            .limits
+            .timeout
+            .map_or(Duration::from_secs(24 * 3600), |t| {
+                t + Duration::from_secs(60)
+            });
+        let end = match tokio::time::timeout(limit, self.wait_for_pod(&pods, &selector)).await {
+            Ok(end) => end?,
+            Err(_) => PodEnd::DeadlineExceeded,
+        };
+        let mut out = BoundedOutput::new(req.limits.output_bytes);
+        let mut outcome = ExecOutcome::default();
+        match end {
+            PodEnd::Terminated {
+                pod,
+                exit_code,
+                signal,
+                reason,
+            } => {
+                // The log interleaves stdout and stderr; it is read up to
+                // four times the output budget (head and tail kept).
+                let cap = (req.limits.output_bytes as i64).saturating_mul(4).max(4096);
+                let log = pods
+                    .logs(
+                        &pod,
+                        &LogParams {
+                            container: Some("command".into()),
+                            limit_bytes: Some(cap),
+                            ..LogParams::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| api_error("cannot read the pod's log", e))?;
+                if !log.is_empty() {
+                    let _ = events
+                        .send(ExecEvent::Stdout(bytes::Bytes::from(
+                            log.clone().into_bytes(),
+                        )))
+                        .await;
+                }
+                out.push(log.as_bytes());
+                outcome.exit_code = (signal.is_none()).then_some(exit_code);
+                outcome.signal = signal;
+                outcome.oom_killed = reason.as_deref() == Some("OOMKilled");
+                if outcome.oom_killed && outcome.signal.is_none() && exit_code == 137 {
+                    outcome.exit_code = None;
+                    outcome.signal = Some(9);
+                }
+                if log.len() as i64 >= cap {
+                    out.push(b"\n[sandboxcore: the log was cut at the read limit]\n");
+                }
+            }
+            PodEnd::DeadlineExceeded => {
+                outcome.timed_out = true;
+                outcome.signal = Some(9);
+            }
+            PodEnd::CannotStart(why) => {
+                guard.delete().await;
+                return Err(Error::Executor {
+                    backend: "kubernetes".into(),
+                    message: format!("the container cannot start: {why}"),
+                });
+            }
+        }
+        guard.delete().await;
+        let (stdout, truncated) = out.finish();
+        outcome.stdout = stdout;
+        outcome.stdout_truncated = truncated;
+        outcome.duration = started.elapsed();
+        let _ = events
+            .send(ExecEvent::Exited(Box::new(outcome.clone())))
+            .await;
+        Ok(outcome)
+    }
+}
+
+impl Executor for KubernetesExecutor {
+    fn name(&self) -> &str {
+        "kubernetes"
+    }
+
+    /// Network isolation depends on the cluster enforcing the
+    /// NetworkPolicy from `sandboxcore k8s manifests`, which sandboxcore
+    /// cannot check, so it is not claimed.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            network_isolation: false,
+            memory_limit: true,
+            process_limit: false,
+            cpu_limit: true,
+            filesystem_isolation: true,
+            kills_descendants: true,
+        }
+    }
+
+    fn execute_streaming(
+        &self,
+        request: ExecRequest,
+        events: EventSender,
+    ) -> BoxFuture<'_, Result<ExecOutcome>> {
+        Box::pin(self.run(request, events))
+    }
+}
