@@ -24,6 +24,8 @@ struct Scenario {
     drop_first_watch: bool,
     /// The watch never reports an end (for cancellation).
     hang: bool,
+    /// Jobs the list endpoint returns (for gc).
+    jobs: Vec<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +131,11 @@ async fn start(scenario: Scenario) -> Fake {
                                 j["metadata"]["uid"] = json!("u-1");
                                 respond(&mut w, 201, &j.to_string(), json_kind).await;
                             }
+                        }
+                        ("GET", "/apis/batch/v1/namespaces/sandboxcore/jobs") => {
+                            let list = json!({"apiVersion": "batch/v1", "kind": "JobList",
+                                "metadata": {"resourceVersion": "9"}, "items": scenario.jobs});
+                            respond(&mut w, 200, &list.to_string(), json_kind).await;
                         }
                         ("GET", "/api/v1/namespaces/sandboxcore/pods")
                             if target.contains("watch=true") =>
@@ -348,6 +355,81 @@ async fn dropping_the_run_deletes_the_job() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("no DELETE after the run was dropped: {:?}", fake.requests());
+}
+
+fn listed_job(name: &str, created: &str, deadline: i64, status: Value) -> Value {
+    json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": name, "namespace": "sandboxcore", "creationTimestamp": created,
+                     "labels": {"sandboxcore.dev/managed": "true"}},
+        "spec": {"activeDeadlineSeconds": deadline, "template": {"spec": {"containers": []}}},
+        "status": status})
+}
+
+#[tokio::test]
+async fn gc_deletes_finished_and_overdue_jobs_only() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stamp = |secs_ago: u64| {
+        humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + Duration::from_secs(now - secs_ago),
+        )
+        .to_string()
+    };
+    let jobs = vec![
+        listed_job(
+            "sandboxcore-finished",
+            &stamp(30),
+            600,
+            json!({"succeeded": 1}),
+        ),
+        listed_job("sandboxcore-running", &stamp(30), 600, json!({"active": 1})),
+        listed_job(
+            "sandboxcore-overdue",
+            &stamp(7200),
+            60,
+            json!({"active": 1}),
+        ),
+    ];
+    let fake = start(Scenario {
+        jobs: jobs.clone(),
+        ..ok_scenario()
+    })
+    .await;
+    let n = executor(&fake).gc(false).await;
+    assert_eq!(
+        n.unwrap_or_else(|e| panic!("{e}: {:?}", fake.requests())),
+        2
+    );
+    let reqs = fake.requests();
+    let list = reqs.iter().find(|r| r.method == "GET").unwrap();
+    assert!(
+        list.target
+            .contains("labelSelector=sandboxcore.dev%2Fmanaged%3Dtrue"),
+        "{}",
+        list.target
+    );
+    let deleted: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| {
+            r.target
+                .split('?')
+                .next()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(deleted, ["sandboxcore-finished", "sandboxcore-overdue"]);
+    let fake = start(Scenario {
+        jobs,
+        ..ok_scenario()
+    })
+    .await;
+    assert_eq!(executor(&fake).gc(true).await.unwrap(), 3);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod check_cmd;
 mod classify_cmd;
+mod gc_cmd;
 mod k8s_cmd;
 mod policy_cmd;
 mod policy_source;
@@ -69,6 +70,8 @@ enum Commands {
     Run(run_cmd::RunArgs),
     /// Kubernetes backend helpers.
     K8s(k8s_cmd::K8sArgs),
+    /// Remove what crashed runs left behind (cgroups, homes, Jobs).
+    Gc(gc_cmd::GcArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Commands::Policy(args) => policy_cmd::run(args),
         Commands::Run(args) => run_cmd::run(args),
         Commands::K8s(args) => k8s_cmd::run(args),
+        Commands::Gc(args) => gc_cmd::run(args),
     };
     match result {
         Ok(code) => code,

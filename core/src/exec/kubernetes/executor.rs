@@ -94,6 +94,23 @@ fn pod_end(pod: &Pod) -> Option<PodEnd> {
     })
 }
 
+/// Whether a managed Job is a leftover: finished (succeeded or failed), or
+/// older than its deadline plus five minutes (`now` in Unix seconds).
+fn leftover(job: &Job, now: i64) -> bool {
+    let status = job.status.as_ref();
+    let finished = status.is_some_and(|s| {
+        s.completion_time.is_some() || s.succeeded.unwrap_or(0) > 0 || s.failed.unwrap_or(0) > 0
+    });
+    let created = job
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second());
+    let deadline = job.spec.as_ref().and_then(|s| s.active_deadline_seconds);
+    let overdue = matches!((created, deadline), (Some(c), Some(d)) if now > c + d + 300);
+    finished || overdue
+}
+
 /// Deletes the Job (foreground, so its pod goes too) unless disarmed; on
 /// drop the deletion runs on the current runtime.
 struct DeleteGuard {
@@ -153,6 +170,35 @@ impl KubernetesExecutor {
     /// Uses an existing client.
     pub fn with_client(client: kube::Client, config: KubernetesConfig) -> KubernetesExecutor {
         KubernetesExecutor { client, config }
+    }
+
+    /// Deletes Jobs left behind by processes that died mid-run: managed
+    /// Jobs that finished, or whose deadline (plus five minutes) has
+    /// passed; with `all`, every managed Job in the namespace. Returns how
+    /// many were deleted. (Finished Jobs also go by themselves after
+    /// `ttlSecondsAfterFinished`.)
+    pub async fn gc(&self, all: bool) -> Result<usize> {
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.config.namespace);
+        let list = jobs
+            .list(&ListParams::default().labels(&format!("{}=true", super::MANAGED_LABEL)))
+            .await
+            .map_err(|e| api_error("cannot list Jobs", e))?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut deleted = 0;
+        for job in list.items {
+            let Some(name) = job.metadata.name.clone() else {
+                continue;
+            };
+            if all || leftover(&job, now) {
+                jobs.delete(&name, &DeleteParams::foreground())
+                    .await
+                    .map_err(|e| api_error("cannot delete a Job", e))?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     async fn wait_for_pod(&self, pods: &Api<Pod>, selector: &str) -> Result<PodEnd> {
