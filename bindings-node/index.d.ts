@@ -87,7 +87,14 @@ export declare class Policy {
 /** Options of a sandbox (process backend). */
 export interface SandboxOptions {
   policy?: Policy
+  /** `kubernetes` needs `image`; the cluster is found as kubectl would. `docker` is not built yet. */
   backend?: 'process' | 'docker' | 'kubernetes'
+  /** Container image (kubernetes backend). */
+  image?: string
+  /** Namespace of the Jobs (kubernetes backend; default sandboxcore). */
+  namespace?: string
+  /** RuntimeClass of the pods, e.g. gvisor (kubernetes backend). */
+  runtimeClass?: string
   cgroups?: 'auto' | 'required' | 'off'
   networkIsolation?: 'auto' | 'required' | 'off'
   killGraceMs?: number

@@ -7,7 +7,8 @@
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
-use sandboxcore::exec::{Limits, Network, ProcessConfig, ProcessExecutor};
+use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
+use sandboxcore::exec::{Executor, Limits, Network, ProcessConfig, ProcessExecutor};
 use sandboxcore::policy::{self as core_policy, DeploymentMode};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -166,12 +167,16 @@ impl NativeSandbox {
         let backend = get(&options, "backend")
             .and_then(Value::as_str)
             .unwrap_or("process");
-        if backend != "process" {
-            return Err(error(
-                "BACKEND_UNAVAILABLE",
-                format!("the {backend} backend is not available in this build"),
-            ));
-        }
+        let kubernetes = match backend {
+            "process" => None,
+            "kubernetes" => Some(kubernetes_executor(&options)?),
+            _ => {
+                return Err(error(
+                    "BACKEND_UNAVAILABLE",
+                    format!("the {backend} backend is not available in this build"),
+                ))
+            }
+        };
         let mut config = ProcessConfig::default();
         let choice = |key: &str| -> Result<Option<String>> {
             match get(&options, key) {
@@ -213,14 +218,19 @@ impl NativeSandbox {
         if let Some(v) = strings("allowSecrets") {
             config.env.allow_secrets = v;
         }
-        let executor = ProcessExecutor::new(config).map_err(|e| error("BACKEND_UNAVAILABLE", e))?;
+        let executor: Arc<dyn Executor> = match kubernetes {
+            Some(k) => Arc::new(k),
+            None => {
+                Arc::new(ProcessExecutor::new(config).map_err(|e| error("BACKEND_UNAVAILABLE", e))?)
+            }
+        };
         let policy = match policy {
             Some(p) => (*p.inner).clone(),
             None => sandboxcore::Policy::load(None).map_err(policy_error)?,
         };
         let mut builder = sandboxcore::Sandbox::builder()
             .policy(policy)
-            .executor(executor);
+            .shared_executor(executor);
         if let Some(path) = get(&options, "auditLog").and_then(Value::as_str) {
             builder = builder.audit(
                 sandboxcore::audit::AuditLog::with_jsonl(&PathBuf::from(path))
@@ -332,6 +342,25 @@ impl NativeSandbox {
     pub fn close(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
+}
+
+/// The Kubernetes backend from `{ image, namespace?, runtimeClass? }`, with
+/// the cluster found as `kubectl` would.
+fn kubernetes_executor(options: &Value) -> Result<KubernetesExecutor> {
+    let text = |key: &str| {
+        get(options, key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let image = text("image")
+        .ok_or_else(|| error("INVALID_ARGUMENT", "the kubernetes backend needs an image"))?;
+    let mut config = KubernetesConfig::new(image);
+    if let Some(ns) = text("namespace") {
+        config.namespace = ns;
+    }
+    config.runtime_class = text("runtimeClass");
+    napi::bindgen_prelude::block_on(KubernetesExecutor::infer(config))
+        .map_err(|e| error("BACKEND_UNAVAILABLE", e))
 }
 
 fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {

@@ -96,6 +96,18 @@ test('denials and approvals reject with the decision', async () => {
   })
   await assert.rejects(ask.run('curl https://external-domain.com/x'), { code: 'APPROVAL_REQUIRED' })
   assert.throws(() => new sc.Sandbox({ backend: 'docker' }), { code: 'BACKEND_UNAVAILABLE' })
+  assert.throws(() => new sc.Sandbox({ backend: 'kubernetes' }), { code: 'INVALID_ARGUMENT' })
+  const saved = [process.env.KUBECONFIG, process.env.KUBERNETES_SERVICE_HOST]
+  process.env.KUBECONFIG = '/nonexistent/kubeconfig'
+  delete process.env.KUBERNETES_SERVICE_HOST
+  assert.throws(() => new sc.Sandbox({ backend: 'kubernetes', image: 'busybox' }), (e) => {
+    assert.equal(e.code, 'BACKEND_UNAVAILABLE')
+    assert.match(e.message, /Kubernetes API server/)
+    return true
+  })
+  if (saved[0] === undefined) delete process.env.KUBECONFIG
+  else process.env.KUBECONFIG = saved[0]
+  if (saved[1] !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved[1]
 })
 
 function running(marker) {

@@ -6,8 +6,9 @@ use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sandboxcore::audit::AuditLog;
+use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{
-    CgroupMode, EnvConfig, ExecEvent, ExecOutcome, Limits, Network, NetworkIsolation,
+    CgroupMode, EnvConfig, ExecEvent, ExecOutcome, Executor, Limits, Network, NetworkIsolation,
     ProcessConfig, ProcessExecutor, RunAs,
 };
 use sandboxcore::RunOptions;
@@ -277,6 +278,37 @@ fn process_config(options: Option<&Bound<'_, PyDict>>) -> PyResult<ProcessConfig
     Ok(c)
 }
 
+/// The Kubernetes backend from `image=` (required), `namespace=` and
+/// `runtime_class=`, with the cluster found as `kubectl` would.
+fn kubernetes_executor(options: Option<&Bound<'_, PyDict>>) -> PyResult<KubernetesExecutor> {
+    let mut image = None;
+    let mut namespace = None;
+    let mut runtime_class = None;
+    for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
+        let key: String = k.extract()?;
+        match key.as_str() {
+            "image" => image = Some(v.extract::<String>()?),
+            "namespace" => namespace = Some(v.extract::<String>()?),
+            "runtime_class" => runtime_class = Some(v.extract::<String>()?),
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "unknown option {other:?} for the kubernetes backend (image, namespace, runtime_class)"
+                )))
+            }
+        }
+    }
+    let image =
+        image.ok_or_else(|| PyTypeError::new_err("the kubernetes backend needs image=..."))?;
+    let mut config = KubernetesConfig::new(image);
+    if let Some(ns) = namespace {
+        config.namespace = ns;
+    }
+    config.runtime_class = runtime_class;
+    pyo3_async_runtimes::tokio::get_runtime()
+        .block_on(KubernetesExecutor::infer(config))
+        .map_err(|e| BackendUnavailable::new_err(e.to_string()))
+}
+
 /// The command line for a str, or the shell-quoted argv for a list (which
 /// the classifier then plans as exactly that argv).
 fn command_line(command: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -399,13 +431,16 @@ impl Sandbox {
                 ),
             },
         };
-        let executor = match backend {
-            "process" => ProcessExecutor::new(process_config(backend_options)?)
-                .map_err(|e| BackendUnavailable::new_err(e.to_string()))?,
-            "docker" | "kubernetes" => {
-                return Err(BackendUnavailable::new_err(format!(
-                    "the {backend} backend is not available in this build (not implemented yet)"
-                )))
+        let executor: Arc<dyn Executor> = match backend {
+            "process" => Arc::new(
+                ProcessExecutor::new(process_config(backend_options)?)
+                    .map_err(|e| BackendUnavailable::new_err(e.to_string()))?,
+            ),
+            "kubernetes" => Arc::new(kubernetes_executor(backend_options)?),
+            "docker" => {
+                return Err(BackendUnavailable::new_err(
+                    "the docker backend is not available in this build (not implemented yet)",
+                ))
             }
             other => {
                 return Err(PyValueError::new_err(format!(
@@ -415,7 +450,7 @@ impl Sandbox {
         };
         let mut builder = sandboxcore::Sandbox::builder()
             .policy((*policy.inner).clone())
-            .executor(executor);
+            .shared_executor(executor);
         if let Some(path) = audit_log {
             builder = builder.audit(AuditLog::with_jsonl(&path).map_err(|e| {
                 SandboxError::new_err(format!("cannot open {}: {e}", path.display()))

@@ -137,6 +137,15 @@ def test_denials_and_approvals_raise_with_the_decision():
 def test_backends_and_options_are_checked():
     with pytest.raises(sc.BackendUnavailable):
         sc.Sandbox(backend="docker")
+    with pytest.raises(TypeError):
+        sc.Sandbox(backend="kubernetes")
+    os.environ["KUBECONFIG"] = "/nonexistent/kubeconfig"
+    os.environ.pop("KUBERNETES_SERVICE_HOST", None)
+    try:
+        with pytest.raises(sc.BackendUnavailable, match="Kubernetes API server"):
+            sc.Sandbox(backend="kubernetes", image="busybox", namespace="agents")
+    finally:
+        os.environ.pop("KUBECONFIG")
     with pytest.raises(ValueError):
         sc.Sandbox(backend="vm")
     with pytest.raises(TypeError):

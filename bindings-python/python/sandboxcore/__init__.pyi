@@ -200,7 +200,13 @@ class EventStream:
     async def __anext__(self) -> Event: ...
 
 class Sandbox:
-    """Checks and runs commands under a policy on a backend."""
+    """Checks and runs commands under a policy on a backend.
+
+    Process backend options: run_as, cgroups, network_isolation, kill_grace,
+    inherit_env, allow_secrets, shell. Kubernetes backend options: image
+    (required), namespace, runtime_class (the cluster is found as kubectl
+    would). The docker backend raises BackendUnavailable (not built yet).
+    """
 
     def __init__(
         self,
