@@ -511,27 +511,26 @@ impl Sandbox {
             },
         )?;
         let rt = pyo3_async_runtimes::tokio::get_runtime();
-        let mut task = rt.spawn(async move { sb.run(&line, options).await });
-        loop {
-            let done = py.detach(|| {
-                rt.block_on(async {
-                    tokio::time::timeout(Duration::from_millis(100), &mut task).await
-                })
-            });
-            match done {
-                Ok(Ok(Ok(outcome))) => return Ok(RunResult { inner: outcome }),
-                Ok(Ok(Err(e))) => return Err(to_py(py, e)),
-                Ok(Err(join)) => {
-                    return Err(ExecutionError::new_err(format!("the run failed: {join}")))
-                }
-                Err(_) => {
-                    if let Err(interrupt) = py.check_signals() {
-                        task.abort();
-                        return Err(interrupt);
+        // The run is driven on this thread with the GIL released; every
+        // 100 ms the GIL is taken back briefly to let Python handle signals
+        // (Ctrl-C drops the run, which kills the command).
+        let result = py.detach(|| {
+            rt.block_on(async {
+                let run = sb.run(&line, options);
+                tokio::pin!(run);
+                loop {
+                    tokio::select! {
+                        r = &mut run => return Ok::<_, PyErr>(r),
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                            Python::attach(|py| py.check_signals())?;
+                        }
                     }
                 }
-            }
-        }
+            })
+        })?;
+        result
+            .map(|outcome| RunResult { inner: outcome })
+            .map_err(|e| to_py(py, e))
     }
 
     /// `await sandbox.run_async(...)`: like `run`, for asyncio. Cancelling

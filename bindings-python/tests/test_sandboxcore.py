@@ -245,3 +245,18 @@ def test_python_agent_example_runs():
     r = subprocess.run([sys.executable, str(ROOT / "examples" / "python_agent.py")], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "denied" in r.stdout and "exit 0" in r.stdout
+
+
+def test_ctrl_c_interrupts_run_and_kills_the_command(sandbox):
+    import signal
+
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        sandbox.run("sleep 1000.601")
+    assert time.monotonic() - started < 3
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running("sleep 1000.601"):
+        time.sleep(0.05)
+    assert not _running("sleep 1000.601")
