@@ -74,25 +74,6 @@ pub struct SlotSpec {
     pub owner: Option<(u32, u32)>,
 }
 
-impl SlotSpec {
-    /// Makes a slot now. A cgroup that cannot be created is left out; the
-    /// error says why (for callers that require cgroups).
-    pub fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
-        let home = Home::create(&self.home_parent, self.owner)?;
-        let (cgroup, error) = match RunCgroup::create(&self.roots) {
-            Ok(c) => (Some(c), None),
-            Err(e) => (None, Some(e)),
-        };
-        Ok((
-            Slot {
-                cgroup,
-                home: Some(home),
-            },
-            error,
-        ))
-    }
-}
-
 #[derive(Default)]
 struct State {
     ready: Vec<Slot>,
@@ -156,30 +137,31 @@ impl SlotPool {
         }
     }
 
+    /// Makes a slot now: a fresh home, and a recycled or new cgroup when
+    /// cgroups are used. A cgroup that cannot be created is left out; the
+    /// error says why (for callers that require cgroups).
     fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
-        if self.use_cgroups {
-            let recycled = self.lock().recycled.pop();
-            if let Some(cgroup) = recycled {
-                let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
-                return Ok((
-                    Slot {
-                        cgroup: Some(cgroup),
-                        home: Some(home),
-                    },
-                    None,
-                ));
-            }
-            self.spec.make()
+        let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
+        let recycled = if self.use_cgroups {
+            self.lock().recycled.pop()
         } else {
-            let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
-            Ok((
-                Slot {
-                    cgroup: None,
-                    home: Some(home),
-                },
-                None,
-            ))
-        }
+            None
+        };
+        let (cgroup, error) = match recycled {
+            Some(c) => (Some(c), None),
+            None if self.use_cgroups => match RunCgroup::create(&self.spec.roots) {
+                Ok(c) => (Some(c), None),
+                Err(e) => (None, Some(e)),
+            },
+            None => (None, None),
+        };
+        Ok((
+            Slot {
+                cgroup,
+                home: Some(home),
+            },
+            error,
+        ))
     }
 
     /// Hands a used slot back for removal in the background.
