@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   installs what is needed and runs the classifier demo
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit bench bench-python bench-node build-release python python-test node node-test
+.PHONY: demo test deps fmt lint unit bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -51,7 +51,20 @@ node: deps
 node-test: node
 	cd bindings-node && npm test
 
-test: deps fmt lint build-release unit python-test node-test
+test: deps fmt lint build-release agent docker unit python-test node-test
+
+# The Docker backend's in-container agent, linked statically (it runs in
+# images without a libc), at target/agent/sandboxcore-agent where
+# sandboxcore finds it (or set SANDBOXCORE_AGENT).
+AGENT_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+agent:
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --quiet -p sandboxcore-agent --bin sandboxcore-agent --target $(AGENT_TRIPLE) --target-dir target/agent
+	cp target/agent/$(AGENT_TRIPLE)/release/sandboxcore-agent target/agent/sandboxcore-agent
+
+# A Docker daemon and the test image (see scripts/docker-setup; CI sets
+# SANDBOXCORE_REQUIRE_DOCKER=1 so that a missing daemon fails the run).
+docker:
+	./scripts/docker-setup
 
 build-release:
 	$(CARGO) build --release --examples --benches

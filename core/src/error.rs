@@ -36,6 +36,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The backend cannot be reached (no Docker daemon, no API server).
+    #[error("{backend} backend unavailable: {message}")]
+    BackendUnavailable {
+        /// The backend's name.
+        backend: String,
+        /// Why, and what to do about it.
+        message: String,
+    },
     /// No executor is configured on the sandbox.
     #[error("no executor is configured")]
     NoExecutor,

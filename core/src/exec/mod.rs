@@ -2,6 +2,8 @@
 //! and what it reports ([`ExecOutcome`], and [`ExecEvent`]s while it runs).
 //! Backends implement [`Executor`]; [`ProcessExecutor`] runs local processes.
 
+#[cfg(feature = "docker")]
+pub mod docker;
 mod env;
 #[cfg(feature = "kubernetes")]
 pub mod kubernetes;

@@ -1,0 +1,185 @@
+//! `sandboxcore-agent`: the entrypoint of sandboxcore's Docker containers.
+//!
+//! It reads one request from stdin (see the library's protocol), runs the
+//! command with exactly the request's environment, and writes the command's
+//! output and exit status back to stdout as frames. It then exits; as the
+//! container's PID 1 its exit ends every process the command left behind.
+//! End of file on stdin before the command ends means the host is gone: the
+//! agent exits at once, for the same effect.
+//!
+//! Built statically (`make agent`), so it runs in images with no libc.
+
+use sandboxcore_agent::{
+    write_frame, Exit, Request, KIND_EXIT, KIND_STARTED, KIND_STDERR, KIND_STDOUT, MAX_CHUNK,
+};
+use std::ffi::OsStr;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// How long output still in the pipes is read after the command exits
+/// (descendants that keep the pipes open are not waited for).
+const DRAIN: Duration = Duration::from_millis(200);
+
+type Out = Arc<Mutex<io::Stdout>>;
+
+fn send(out: &Out, kind: u8, payload: &[u8]) {
+    let mut w = out.lock().unwrap_or_else(|e| e.into_inner());
+    // The host is gone when this fails; the stdin watcher ends the agent.
+    let _ = write_frame(&mut *w, kind, payload).and_then(|()| w.flush());
+}
+
+fn forward(mut from: impl Read, kind: u8, out: Out, done: mpsc::Sender<()>) {
+    let mut buf = vec![0u8; MAX_CHUNK];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => send(&out, kind, &buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    let _ = done.send(());
+}
+
+/// OOM kills in the container's memory cgroup (v2, then v1), if readable.
+fn oom_kills() -> Option<u64> {
+    [
+        "/sys/fs/cgroup/memory.events",
+        "/sys/fs/cgroup/memory/memory.oom_control",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .find_map(|text| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))
+            .and_then(|n| n.trim().parse().ok())
+    })
+}
+
+fn exit_with(out: &Out, exit: Exit) -> ExitCode {
+    send(out, KIND_EXIT, &exit.encode());
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let out: Out = Arc::new(Mutex::new(io::stdout()));
+    let mut input = io::stdin().lock();
+    let req = match Request::read_from(&mut input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sandboxcore-agent: cannot read the request: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    drop(input);
+
+    let mut cmd = Command::new(OsStr::from_bytes(&req.argv[0]));
+    cmd.args(req.argv[1..].iter().map(|a| OsStr::from_bytes(a)))
+        .env_clear()
+        .stdin(if req.stdin.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for kv in &req.env {
+        let (k, v) = match kv.iter().position(|&b| b == b'=') {
+            Some(i) => (&kv[..i], &kv[i + 1..]),
+            None => (&kv[..], &b""[..]),
+        };
+        cmd.env(OsStr::from_bytes(k), OsStr::from_bytes(v));
+    }
+    if !req.cwd.is_empty() {
+        cmd.current_dir(OsStr::from_bytes(&req.cwd));
+    }
+    // SAFETY: the agent has one thread when it spawns, and the closure only
+    // writes a file; making the command the OOM killer's first choice keeps
+    // the agent alive to report the kill.
+    unsafe {
+        cmd.pre_exec(|| {
+            let _ = std::fs::write("/proc/self/oom_score_adj", b"1000");
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let program = String::from_utf8_lossy(&req.argv[0]);
+            let (code, why) = match e.kind() {
+                io::ErrorKind::NotFound => (127, "command not found".to_string()),
+                io::ErrorKind::PermissionDenied => (126, "permission denied".to_string()),
+                _ => (126, e.to_string()),
+            };
+            send(
+                &out,
+                KIND_STDERR,
+                format!("sandboxcore: {program}: {why}\n").as_bytes(),
+            );
+            return exit_with(
+                &out,
+                Exit {
+                    code: Some(code),
+                    signal: None,
+                    oom_kills: oom_kills(),
+                },
+            );
+        }
+    };
+    send(&out, KIND_STARTED, &child.id().to_le_bytes());
+
+    // End of file on our stdin: the host is gone.
+    thread::spawn(|| {
+        let mut sink = [0u8; 256];
+        let mut stdin = io::stdin();
+        while !matches!(stdin.read(&mut sink), Ok(0) | Err(_)) {}
+        std::process::exit(3);
+    });
+    if let Some(mut pipe) = child.stdin.take() {
+        let data = req.stdin;
+        thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+    }
+    let (done, finished) = mpsc::channel();
+    let mut readers = 0;
+    if let Some(p) = child.stdout.take() {
+        let (o, d) = (out.clone(), done.clone());
+        thread::spawn(move || forward(p, KIND_STDOUT, o, d));
+        readers += 1;
+    }
+    if let Some(p) = child.stderr.take() {
+        let (o, d) = (out.clone(), done.clone());
+        thread::spawn(move || forward(p, KIND_STDERR, o, d));
+        readers += 1;
+    }
+    let status = match child.wait() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sandboxcore-agent: cannot wait for the command: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let deadline = std::time::Instant::now() + DRAIN;
+    for _ in 0..readers {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if finished.recv_timeout(left).is_err() {
+            break;
+        }
+    }
+    exit_with(
+        &out,
+        Exit {
+            code: status.code(),
+            signal: status.signal(),
+            oom_kills: oom_kills(),
+        },
+    )
+}

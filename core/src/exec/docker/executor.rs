@@ -1,0 +1,332 @@
+//! The Docker executor: connects to the daemon, makes each run's container
+//! (from the warm pool when one is ready), drives it, and removes it.
+
+use super::pool::{Pool, POOL_LABEL};
+use super::session::{api_error, Container};
+use super::{container_spec, spec, DockerConfig, PullPolicy, MANAGED_LABEL, OWNER_LABEL};
+use crate::exec::{
+    BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest, Executor,
+};
+use crate::{Error, Result};
+use bollard::query_parameters::{CreateImageOptionsBuilder, ListContainersOptionsBuilder};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Runs each command in a fresh hardened container.
+#[derive(Clone)]
+pub struct DockerExecutor {
+    docker: Docker,
+    config: Arc<DockerConfig>,
+    pool: Option<Arc<Pool>>,
+}
+
+impl std::fmt::Debug for DockerExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerExecutor")
+            .field("config", &self.config)
+            .field("pool_ready", &self.pool.as_ref().map(|p| p.ready()))
+            .finish_non_exhaustive()
+    }
+}
+
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// A new run id: time, pid and a counter.
+pub(super) fn run_id() -> String {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{:x}-{:x}-{}",
+        t,
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn unavailable(host: &str, e: impl std::fmt::Display) -> Error {
+    Error::BackendUnavailable {
+        backend: "docker".into(),
+        message: format!(
+            "cannot reach the Docker daemon at {host}: {e} (is dockerd running? DOCKER_HOST selects another daemon)"
+        ),
+    }
+}
+
+/// A version-negotiated client for `host` (`unix://`, `tcp://`, `http://`).
+async fn connect_host(host: &str) -> Result<Docker> {
+    let docker = Docker::connect_with_host(host).map_err(|e| unavailable(host, e))?;
+    docker
+        .negotiate_version()
+        .await
+        .map_err(|e| unavailable(host, e))
+}
+
+impl DockerExecutor {
+    /// Connects to the daemon named by `DOCKER_HOST` (default: the local
+    /// socket), negotiates the API version (Docker 20.10, API 1.41, and
+    /// newer), checks the image (pulling it only when `config.pull` says
+    /// so) and the configuration, and starts the warm pool when
+    /// `config.pool_size > 0`. Must be called within a Tokio runtime.
+    pub async fn connect(config: DockerConfig) -> Result<DockerExecutor> {
+        let host =
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        DockerExecutor::with_client(connect_host(&host).await?, config).await
+    }
+
+    /// Uses an existing client (already version-negotiated).
+    pub async fn with_client(docker: Docker, config: DockerConfig) -> Result<DockerExecutor> {
+        // Fails early on a bad user, network, seccomp file or agent.
+        let probe = ExecRequest::new(crate::policy::Plan::Direct(vec!["true".into()]));
+        container_spec(&probe, &config, "probe", config.agent.is_some())?;
+        if config.pool_size > 0 && config.agent.is_none() {
+            return Err(Error::InvalidInput(
+                "the warm pool needs the agent binary (make agent, or SANDBOXCORE_AGENT)".into(),
+            ));
+        }
+        ensure_image(&docker, &config).await?;
+        let pool = if config.pool_size > 0 {
+            Some(Pool::start(docker.clone(), config.clone())?)
+        } else {
+            None
+        };
+        Ok(DockerExecutor {
+            docker,
+            config: Arc::new(config),
+            pool,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DockerConfig {
+        &self.config
+    }
+
+    /// The bollard client.
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Waits until the warm pool has all its containers ready (or
+    /// `timeout` passes); returns how many are ready. 0 without a pool.
+    pub async fn pool_ready(&self, timeout: Duration) -> usize {
+        let Some(pool) = &self.pool else { return 0 };
+        let end = Instant::now() + timeout;
+        while pool.ready() < pool.size() && Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        pool.ready()
+    }
+
+    /// Removes containers left behind: managed containers whose owning
+    /// process (on this host) is gone; with `all`, every managed container
+    /// but this process's own. Returns how many were removed.
+    pub async fn gc(&self, all: bool) -> Result<usize> {
+        gc(&self.docker, all).await
+    }
+
+    async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
+        let started = Instant::now();
+        let run_id = run_id();
+        let agent = self.config.agent.is_some();
+        let body = container_spec(&req, &self.config, &run_id, agent)?;
+        if let Some(mut ready) = self
+            .pool
+            .as_ref()
+            .and_then(|p| p.take(body.host_config.as_ref()))
+        {
+            let _ = events.send(ExecEvent::Started { pid: None }).await;
+            let run = ready
+                .attached
+                .run_agent(
+                    &ready.container,
+                    &req,
+                    &self.config,
+                    events.clone(),
+                    started,
+                )
+                .await;
+            // Dropping the container removes it in the background.
+            drop(ready);
+            match run {
+                Ok(outcome) => return Ok(finish(outcome, &events).await),
+                Err(e) => {
+                    tracing::debug!(target: "sandboxcore::docker", error = %e, "a pool container failed; running cold")
+                }
+            }
+        }
+        let container = Container::create(&self.docker, body).await?;
+        let mut attached = container.attach().await?;
+        container.start().await?;
+        tracing::debug!(target: "sandboxcore::docker", container = container.id(), run_id, "started");
+        let _ = events.send(ExecEvent::Started { pid: None }).await;
+        let outcome = if agent {
+            attached
+                .run_agent(&container, &req, &self.config, events.clone(), started)
+                .await?
+        } else {
+            attached
+                .run_plain(&container, &req, events.clone(), started)
+                .await?
+        };
+        drop(container);
+        Ok(finish(outcome, &events).await)
+    }
+}
+
+async fn finish(outcome: ExecOutcome, events: &EventSender) -> ExecOutcome {
+    let _ = events
+        .send(ExecEvent::Exited(Box::new(outcome.clone())))
+        .await;
+    outcome
+}
+
+async fn ensure_image(docker: &Docker, config: &DockerConfig) -> Result<()> {
+    match docker.inspect_image(&config.image).await {
+        Ok(_) => return Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {}
+        Err(e) => return Err(api_error("cannot inspect the image", e)),
+    }
+    if config.pull == PullPolicy::Never {
+        return Err(Error::InvalidInput(format!(
+            "image {:?} is not present locally; build or load it, or allow pulling (--pull)",
+            config.image
+        )));
+    }
+    let opts = CreateImageOptionsBuilder::default()
+        .from_image(&config.image)
+        .build();
+    let mut progress = docker.create_image(Some(opts), None, None);
+    while let Some(step) = progress.next().await {
+        let info = step.map_err(|e| api_error("cannot pull the image", e))?;
+        tracing::info!(
+            target: "sandboxcore::docker",
+            image = %config.image,
+            status = info.status.as_deref().unwrap_or(""),
+            layer = info.id.as_deref().unwrap_or(""),
+            current = info.progress_detail.as_ref().and_then(|p| p.current),
+            total = info.progress_detail.as_ref().and_then(|p| p.total),
+            "pulling"
+        );
+    }
+    Ok(())
+}
+
+/// Whether a container's owner label names a process of this host that is
+/// gone.
+fn owner_gone(owner: &str, host: &str) -> bool {
+    match owner.rsplit_once(':') {
+        Some((h, pid)) if h == host => match pid.parse::<u32>() {
+            Ok(pid) => {
+                pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            }
+            Err(_) => false,
+        },
+        _ => false,
+    }
+}
+
+/// See [`DockerExecutor::gc`].
+pub(super) async fn gc(docker: &Docker, all: bool) -> Result<usize> {
+    let filters = HashMap::from([("label", vec![format!("{MANAGED_LABEL}=true")])]);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = docker
+        .list_containers(Some(opts))
+        .await
+        .map_err(|e| api_error("cannot list containers", e))?;
+    let host = spec::hostname();
+    let mine = spec::owner();
+    let mut removed = 0;
+    for c in list {
+        let labels = c.labels.unwrap_or_default();
+        let owner = labels.get(OWNER_LABEL).map(String::as_str).unwrap_or("");
+        let leftover = if all {
+            owner != mine
+        } else {
+            owner_gone(owner, &host)
+        };
+        let Some(id) = c.id else { continue };
+        if leftover {
+            tracing::info!(target: "sandboxcore::docker", container = %id, owner, pool = labels.contains_key(POOL_LABEL), "removing a leftover container");
+            Container::forget(docker, id).remove().await;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+impl Executor for DockerExecutor {
+    fn name(&self) -> &str {
+        "docker"
+    }
+
+    /// Everything is enforced by the kernel through the container's
+    /// namespaces and cgroups (and by gVisor with `runtime: runsc`).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            network_isolation: true,
+            memory_limit: true,
+            process_limit: true,
+            cpu_limit: true,
+            filesystem_isolation: true,
+            kills_descendants: true,
+        }
+    }
+
+    fn execute_streaming(
+        &self,
+        request: ExecRequest,
+        events: EventSender,
+    ) -> BoxFuture<'_, Result<ExecOutcome>> {
+        Box::pin(self.run(request, events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dead_owners_on_this_host_are_leftovers() {
+        let host = "box";
+        assert!(owner_gone("box:999999999", host));
+        assert!(!owner_gone(&format!("box:{}", std::process::id()), host));
+        assert!(!owner_gone("box:1", host), "pid 1 is alive");
+        assert!(!owner_gone("other:999999999", host), "another host's");
+        assert!(!owner_gone("", host));
+        assert!(!owner_gone("box:x", host));
+    }
+
+    #[test]
+    fn an_unreachable_daemon_is_reported_as_unavailable() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let missing = format!("unix://{}/no.sock", dir.path().display());
+        // A socket nobody listens on.
+        let dead = dir.path().join("dead.sock");
+        drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+        let dead = format!("unix://{}", dead.display());
+        for host in [missing, dead] {
+            let err = rt.block_on(connect_host(&host)).unwrap_err();
+            assert!(matches!(err, Error::BackendUnavailable { .. }), "{err}");
+            assert!(err.to_string().contains(&host), "{err}");
+        }
+        let err = rt
+            .block_on(connect_host("unix:///nonexistent"))
+            .unwrap_err();
+        assert!(matches!(err, Error::BackendUnavailable { .. }), "{err}");
+        assert!(err.to_string().contains("is dockerd running"), "{err}");
+    }
+}

@@ -1,0 +1,433 @@
+//! One container's lifecycle: create, attach, start, drive the command
+//! (through the agent or as the container's own process), kill, remove.
+//! A [`Container`] removes itself when dropped, so a cancelled run or a
+//! failed step never leaves one behind.
+
+use super::{spec, DockerConfig};
+use crate::exec::{BoundedOutput, EventSender, ExecEvent, ExecOutcome, ExecRequest};
+use crate::{Error, Result};
+use bollard::container::LogOutput;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, KillContainerOptionsBuilder,
+    RemoveContainerOptionsBuilder, WaitContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::{Stream, StreamExt};
+use sandboxcore_agent::{Frame, FrameDecoder, Request};
+use std::pin::Pin;
+use std::time::Instant;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+pub(super) fn api_error(what: &str, e: bollard::errors::Error) -> Error {
+    Error::Executor {
+        backend: "docker".into(),
+        message: format!("{what}: {e}"),
+    }
+}
+
+/// A created container; removed (forced) when dropped unless already
+/// removed.
+pub(super) struct Container {
+    docker: Docker,
+    id: String,
+    armed: bool,
+}
+
+impl Container {
+    /// Creates a container from `body`.
+    pub(super) async fn create(docker: &Docker, body: ContainerCreateBody) -> Result<Container> {
+        let image = body.image.clone().unwrap_or_default();
+        let created = docker
+            .create_container(Some(CreateContainerOptionsBuilder::default().build()), body)
+            .await
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                } => Error::Executor {
+                    backend: "docker".into(),
+                    message: format!(
+                        "image {image:?} is not present locally (build or load it, or allow pulling)"
+                    ),
+                },
+                e => api_error("cannot create the container", e),
+            })?;
+        Ok(Container {
+            docker: docker.clone(),
+            id: created.id,
+            armed: true,
+        })
+    }
+
+    /// A handle on an existing container (to remove it).
+    pub(super) fn forget(docker: &Docker, id: String) -> Container {
+        Container {
+            docker: docker.clone(),
+            id,
+            armed: true,
+        }
+    }
+
+    /// The container's id.
+    pub(super) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Attaches to stdin, stdout and stderr (before start, so no output is
+    /// missed).
+    pub(super) async fn attach(&self) -> Result<Attached> {
+        let opts = AttachContainerOptionsBuilder::default()
+            .stdin(true)
+            .stdout(true)
+            .stderr(true)
+            .stream(true)
+            .build();
+        let io = self
+            .docker
+            .attach_container(&self.id, Some(opts))
+            .await
+            .map_err(|e| api_error("cannot attach to the container", e))?;
+        Ok(Attached {
+            output: io.output,
+            input: io.input,
+        })
+    }
+
+    /// Starts the container.
+    pub(super) async fn start(&self) -> Result<()> {
+        self.docker
+            .start_container(&self.id, None)
+            .await
+            .map_err(|e| api_error("cannot start the container", e))
+    }
+
+    /// Sends SIGKILL (errors ignored: it may have exited already).
+    pub(super) async fn kill(&self) {
+        let opts = KillContainerOptionsBuilder::default()
+            .signal("SIGKILL")
+            .build();
+        let _ = self.docker.kill_container(&self.id, Some(opts)).await;
+    }
+
+    /// Waits until the container stops and reads its exit code and whether
+    /// the kernel's OOM killer struck.
+    pub(super) async fn exit_state(&self) -> Result<(i64, bool)> {
+        let opts = WaitContainerOptionsBuilder::default()
+            .condition("not-running")
+            .build();
+        let mut wait = self.docker.wait_container(&self.id, Some(opts));
+        match wait.next().await {
+            None
+            | Some(Ok(_))
+            | Some(Err(bollard::errors::Error::DockerContainerWaitError { .. })) => {}
+            Some(Err(e)) => return Err(api_error("cannot wait for the container", e)),
+        }
+        let info = self
+            .docker
+            .inspect_container(&self.id, None)
+            .await
+            .map_err(|e| api_error("cannot inspect the container", e))?;
+        let state = info.state.unwrap_or_default();
+        Ok((
+            state.exit_code.unwrap_or(-1),
+            state.oom_killed.unwrap_or(false),
+        ))
+    }
+
+    /// Whether the daemon recorded an OOM kill (false when it cannot tell,
+    /// for instance after an automatic removal).
+    pub(super) async fn oom_killed(&self) -> bool {
+        match self.docker.inspect_container(&self.id, None).await {
+            Ok(info) => info.state.and_then(|s| s.oom_killed).unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// Removes the container (forced), waiting for the daemon.
+    pub(super) async fn remove(mut self) {
+        self.armed = false;
+        remove(&self.docker, &self.id).await;
+    }
+}
+
+async fn remove(docker: &Docker, id: &str) {
+    let opts = RemoveContainerOptionsBuilder::default().force(true).build();
+    if let Err(e) = docker.remove_container(id, Some(opts)).await {
+        // 404: already gone; 409: an automatic removal is under way.
+        let gone = matches!(
+            e,
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }
+        );
+        if !gone {
+            tracing::warn!(target: "sandboxcore::docker", container = id, error = %e, "cannot remove a container; `sandboxcore gc` will");
+        }
+    }
+}
+
+impl Drop for Container {
+    /// Removes the container in the background (on the current Tokio
+    /// runtime; without one, on a thread of its own), so that dropping a
+    /// run never blocks and never leaks it.
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let docker = self.docker.clone();
+        let id = std::mem::take(&mut self.id);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move { remove(&docker, &id).await });
+            }
+            Err(_) => {
+                let _ = std::thread::Builder::new()
+                    .name("sandboxcore-docker-rm".into())
+                    .spawn(move || {
+                        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            rt.block_on(async { remove(&docker, &id).await });
+                        }
+                    });
+            }
+        }
+    }
+}
+
+/// The attached streams of a container.
+pub(super) struct Attached {
+    output:
+        Pin<Box<dyn Stream<Item = std::result::Result<LogOutput, bollard::errors::Error>> + Send>>,
+    input: Pin<Box<dyn AsyncWrite + Send>>,
+}
+
+/// Output being collected for an outcome and forwarded as events.
+struct Collector {
+    stdout: BoundedOutput,
+    stderr: BoundedOutput,
+    events: EventSender,
+}
+
+impl Collector {
+    fn new(req: &ExecRequest, events: EventSender) -> Collector {
+        Collector {
+            stdout: BoundedOutput::new(req.limits.output_bytes),
+            stderr: BoundedOutput::new(req.limits.output_bytes),
+            events,
+        }
+    }
+
+    async fn stdout(&mut self, chunk: Vec<u8>) {
+        self.stdout.push(&chunk);
+        if !self.events.is_closed() {
+            let _ = self.events.send(ExecEvent::Stdout(chunk.into())).await;
+        }
+    }
+
+    async fn stderr(&mut self, chunk: Vec<u8>) {
+        self.stderr.push(&chunk);
+        if !self.events.is_closed() {
+            let _ = self.events.send(ExecEvent::Stderr(chunk.into())).await;
+        }
+    }
+
+    fn finish(self, mut outcome: ExecOutcome) -> ExecOutcome {
+        (outcome.stdout, outcome.stdout_truncated) = self.stdout.finish();
+        (outcome.stderr, outcome.stderr_truncated) = self.stderr.finish();
+        outcome
+    }
+}
+
+/// Why reading a run's output stopped.
+enum End {
+    /// The agent reported the exit.
+    Exit(sandboxcore_agent::Exit),
+    /// The output stream ended (the container's process exited, or the
+    /// agent died before reporting).
+    Closed,
+    /// The timeout passed.
+    TimedOut,
+}
+
+/// The instant a run must end by.
+pub(super) fn deadline(req: &ExecRequest, started: Instant) -> Option<tokio::time::Instant> {
+    req.limits
+        .timeout
+        .map(|t| tokio::time::Instant::from_std(started) + t)
+}
+
+async fn until<F: std::future::Future>(
+    deadline: Option<tokio::time::Instant>,
+    f: F,
+) -> Option<F::Output> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, f).await.ok(),
+        None => Some(f.await),
+    }
+}
+
+impl Attached {
+    /// Sends the command to the agent waiting in the container and collects
+    /// its frames until it reports the exit (or the timeout passes, when
+    /// the container is killed). `Err` before any frame arrived means the
+    /// container never took the command (a dead pool container).
+    pub(super) async fn run_agent(
+        &mut self,
+        container: &Container,
+        req: &ExecRequest,
+        config: &DockerConfig,
+        events: EventSender,
+        started: Instant,
+    ) -> Result<ExecOutcome> {
+        let request = Request {
+            argv: spec::argv(&req.plan)?
+                .into_iter()
+                .map(String::into_bytes)
+                .collect(),
+            env: spec::environment(req, config)
+                .into_iter()
+                .map(String::into_bytes)
+                .collect(),
+            cwd: spec::workdir(req, config).into_bytes(),
+            stdin: req.stdin.clone().unwrap_or_default(),
+        }
+        .encode()
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let deadline = deadline(req, started);
+        let mut out = Collector::new(req, events);
+        let input = &mut self.input;
+        let output = &mut self.output;
+        let write = async {
+            input.write_all(&request).await?;
+            input.flush().await
+        };
+        match until(deadline, write).await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                return Err(Error::Executor {
+                    backend: "docker".into(),
+                    message: format!("cannot send the command to the container's agent: {e}"),
+                })
+            }
+            None => return Ok(timed_out(container, out, started).await),
+        }
+        let mut decoder = FrameDecoder::new();
+        let read = async {
+            while let Some(item) = output.next().await {
+                match item {
+                    Ok(LogOutput::StdOut { message }) => {
+                        decoder.push(&message);
+                        while let Some(frame) =
+                            decoder.next_frame().map_err(|e| Error::Executor {
+                                backend: "docker".into(),
+                                message: format!(
+                                    "the container's entrypoint is not the sandboxcore agent: {e}"
+                                ),
+                            })?
+                        {
+                            match frame {
+                                Frame::Stdout(b) => out.stdout(b).await,
+                                Frame::Stderr(b) => out.stderr(b).await,
+                                Frame::Started(_) => {}
+                                Frame::Exit(exit) => return Ok(End::Exit(exit)),
+                            }
+                        }
+                    }
+                    // The agent's own diagnostics.
+                    Ok(LogOutput::StdErr { message }) => out.stderr(message.to_vec()).await,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            Ok::<End, Error>(End::Closed)
+        };
+        let end = until(deadline, read).await.unwrap_or(Ok(End::TimedOut))?;
+        let mut outcome = ExecOutcome::default();
+        match end {
+            End::Exit(exit) => {
+                outcome.exit_code = exit.code;
+                outcome.signal = exit.signal;
+                outcome.oom_killed = exit.oom_kills.is_some_and(|n| n > 0)
+                    || (exit.signal == Some(9) && container.oom_killed().await);
+            }
+            End::Closed => {
+                // The agent itself died (killed from outside, or by the OOM
+                // killer despite its score).
+                outcome.signal = Some(9);
+                outcome.oom_killed = container.oom_killed().await;
+            }
+            End::TimedOut => return Ok(timed_out(container, out, started).await),
+        }
+        outcome.duration = started.elapsed();
+        Ok(out.finish(outcome))
+    }
+
+    /// Runs a container whose own process is the command: feeds stdin,
+    /// collects output until the stream ends, then reads the exit state.
+    pub(super) async fn run_plain(
+        &mut self,
+        container: &Container,
+        req: &ExecRequest,
+        events: EventSender,
+        started: Instant,
+    ) -> Result<ExecOutcome> {
+        let deadline = deadline(req, started);
+        let mut out = Collector::new(req, events);
+        let stdin = req.stdin.clone().unwrap_or_default();
+        let mut input = std::mem::replace(&mut self.input, Box::pin(tokio::io::sink()));
+        // Feed stdin concurrently (a command may not read it all before
+        // writing output), then close it: stdin_once ends the container's
+        // stdin when the attached client closes its side.
+        let feed = tokio::spawn(async move {
+            let _ = input.write_all(&stdin).await;
+            let _ = input.shutdown().await;
+        });
+        let output = &mut self.output;
+        let read = async {
+            while let Some(item) = output.next().await {
+                match item {
+                    Ok(LogOutput::StdOut { message }) => out.stdout(message.to_vec()).await,
+                    Ok(LogOutput::StdErr { message }) => out.stderr(message.to_vec()).await,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        };
+        let finished = until(deadline, read).await.is_some();
+        feed.abort();
+        if !finished {
+            return Ok(timed_out(container, out, started).await);
+        }
+        let state = until(deadline, container.exit_state()).await;
+        let Some(state) = state else {
+            return Ok(timed_out(container, out, started).await);
+        };
+        let (code, oom) = state?;
+        let mut outcome = ExecOutcome {
+            oom_killed: oom,
+            ..ExecOutcome::default()
+        };
+        if oom && code == 137 {
+            outcome.signal = Some(9);
+        } else {
+            outcome.exit_code = Some(code as i32);
+        }
+        outcome.duration = started.elapsed();
+        Ok(out.finish(outcome))
+    }
+}
+
+/// Kills the container and reports a timeout with the output so far.
+async fn timed_out(container: &Container, out: Collector, started: Instant) -> ExecOutcome {
+    container.kill().await;
+    let outcome = ExecOutcome {
+        timed_out: true,
+        signal: Some(9),
+        duration: started.elapsed(),
+        ..ExecOutcome::default()
+    };
+    out.finish(outcome)
+}

@@ -1,0 +1,392 @@
+//! The container's create body: every hardening option of the backend in
+//! one pure function, so it can be read, tested and snapshotted without a
+//! daemon.
+
+use super::{DockerConfig, MANAGED_LABEL, OWNER_LABEL, RUN_ID_LABEL};
+use crate::exec::{ExecRequest, Network};
+use crate::policy::Plan;
+use crate::{Error, Result};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, ResourcesUlimits};
+use std::collections::HashMap;
+
+/// Where the agent binary is mounted in the container (read-only).
+pub const AGENT_PATH: &str = "/.sandboxcore/agent";
+
+/// The working directory when neither the request nor a workspace names
+/// one (the only writable place on the read-only root).
+const DEFAULT_WORKDIR: &str = "/tmp";
+
+fn invalid(msg: String) -> Error {
+    Error::InvalidInput(msg)
+}
+
+fn uid_of(user: &str) -> Option<u32> {
+    user.split(':').next()?.parse().ok()
+}
+
+/// The command's argv: the plan's, or `/bin/sh -c SCRIPT`.
+pub(super) fn argv(plan: &Plan) -> Result<Vec<String>> {
+    match plan {
+        Plan::Direct(argv) if argv.is_empty() => Err(invalid("the command is empty".into())),
+        Plan::Direct(argv) => Ok(argv.clone()),
+        Plan::Shell(script) => Ok(vec!["/bin/sh".into(), "-c".into(), script.clone()]),
+    }
+}
+
+/// The command's environment: `PATH` and `HOME` (`/tmp`), the host
+/// variables `config.env` lets through, then the request's own.
+pub(super) fn environment(req: &ExecRequest, config: &DockerConfig) -> Vec<String> {
+    let mut env = config.env.build(std::env::vars(), "/tmp", &req.env);
+    env.insert(
+        "PATH".into(),
+        req.env.get("PATH").cloned().unwrap_or_else(|| {
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()
+        }),
+    );
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// The working directory: the request's, else the workspace, else `/tmp`.
+pub(super) fn workdir(req: &ExecRequest, config: &DockerConfig) -> String {
+    match (&req.cwd, &config.workspace) {
+        (Some(cwd), _) => cwd.to_string_lossy().into_owned(),
+        (None, Some(ws)) => ws.target.clone(),
+        (None, None) => DEFAULT_WORKDIR.into(),
+    }
+}
+
+fn ulimit(name: &str, value: Option<u64>) -> Option<ResourcesUlimits> {
+    let v = i64::try_from(value?).unwrap_or(i64::MAX);
+    Some(ResourcesUlimits {
+        name: Some(name.into()),
+        soft: Some(v),
+        hard: Some(v),
+    })
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The create body for one run.
+///
+/// With `agent`, the entrypoint is the agent (mounted read-only at
+/// [`AGENT_PATH`]) waiting for the command on stdin, and the command's
+/// environment and working directory travel in the agent's request; the
+/// container then carries no variables at all. Without it, the command is
+/// the container's process.
+///
+/// Hardening, all from `config` and `req.limits`: non-root user,
+/// `cap_drop: ALL`, `no-new-privileges`, Docker's default seccomp profile
+/// (or `config.seccomp_profile`), read-only root, `/tmp` as a size-limited
+/// `noexec,nosuid,nodev` tmpfs, pids limit, memory limit with swap equal to
+/// memory (no swap), CPU quota, ulimits `nproc`, `nofile`, `fsize`, `cpu`,
+/// `network_mode: none` unless the request allows the network and
+/// `config.network` names one, no logging driver (output only goes to the
+/// attached client), and the managed/run-id/owner labels.
+pub fn container_spec(
+    req: &ExecRequest,
+    config: &DockerConfig,
+    run_id: &str,
+    agent: bool,
+) -> Result<ContainerCreateBody> {
+    match uid_of(&config.user) {
+        None => {
+            return Err(invalid(format!(
+                "docker user {:?} is not uid[:gid] with numeric ids",
+                config.user
+            )))
+        }
+        Some(0) if !config.allow_root => {
+            return Err(invalid(
+                "the docker backend refuses to run commands as root (set allow_root)".into(),
+            ))
+        }
+        Some(_) => {}
+    }
+    if !(config.cpus > 0.0 && config.cpus.is_finite()) {
+        return Err(invalid(format!(
+            "cpus must be positive, not {}",
+            config.cpus
+        )));
+    }
+    let network_mode =
+        match (req.network, &config.network) {
+            (Network::None, _) => "none".to_string(),
+            (Network::Allowed, Some(name)) => name.clone(),
+            (Network::Allowed, None) => return Err(invalid(
+                "the request allows the network, but the docker backend has no network configured \
+                 (DockerConfig::network, --network NAME)"
+                    .into(),
+            )),
+        };
+    let mut security_opt = vec!["no-new-privileges:true".to_string()];
+    if let Some(path) = &config.seccomp_profile {
+        let profile = std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("seccomp profile {}: {e}", path.display())))?;
+        security_opt.push(format!("seccomp={profile}"));
+    }
+    let mut mounts = Vec::new();
+    if agent {
+        let path = config
+            .agent
+            .as_ref()
+            .ok_or_else(|| invalid("no agent binary is configured".into()))?;
+        mounts.push(Mount {
+            target: Some(AGENT_PATH.into()),
+            source: Some(path.to_string_lossy().into_owned()),
+            typ: Some(MountType::BIND),
+            read_only: Some(true),
+            ..Mount::default()
+        });
+    }
+    if let Some(ws) = &config.workspace {
+        mounts.push(Mount {
+            target: Some(ws.target.clone()),
+            source: Some(ws.source.to_string_lossy().into_owned()),
+            typ: Some(MountType::BIND),
+            read_only: Some(ws.read_only),
+            ..Mount::default()
+        });
+    }
+    let tmpfs = HashMap::from([(
+        "/tmp".to_string(),
+        format!("rw,noexec,nosuid,nodev,size={},mode=1777", config.tmp_size),
+    )]);
+    let limits = &req.limits;
+    let ulimits = [
+        ulimit("nproc", limits.processes),
+        ulimit("nofile", limits.open_files),
+        ulimit("fsize", limits.file_size),
+        ulimit("cpu", limits.cpu_time.map(|d| d.as_secs().max(1))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let host_config = HostConfig {
+        cap_drop: Some(vec!["ALL".into()]),
+        security_opt: Some(security_opt),
+        readonly_rootfs: Some(true),
+        tmpfs: Some(tmpfs),
+        pids_limit: limits.processes.map(to_i64),
+        memory: limits.memory.map(to_i64),
+        memory_swap: limits.memory.map(to_i64),
+        nano_cpus: Some((config.cpus * 1e9) as i64),
+        ulimits: Some(ulimits),
+        network_mode: Some(network_mode),
+        mounts: Some(mounts),
+        runtime: config.runtime.clone(),
+        privileged: Some(false),
+        // The agent exits when our end of its stdin closes (also when this
+        // process dies), and the daemon then removes its container.
+        auto_remove: Some(agent),
+        log_config: Some(bollard::models::HostConfigLogConfig {
+            typ: Some("none".into()),
+            config: None,
+        }),
+        ..HostConfig::default()
+    };
+    let mut labels: HashMap<String, String> = config
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    labels.insert(MANAGED_LABEL.into(), "true".into());
+    labels.insert(RUN_ID_LABEL.into(), run_id.into());
+    labels.insert(OWNER_LABEL.into(), owner());
+    let (entrypoint, cmd, env) = if agent {
+        (vec![AGENT_PATH.to_string()], Vec::new(), Vec::new())
+    } else {
+        let mut argv = argv(&req.plan)?;
+        let rest = argv.split_off(1);
+        (argv, rest, environment(req, config))
+    };
+    Ok(ContainerCreateBody {
+        image: Some(config.image.clone()),
+        user: Some(config.user.clone()),
+        entrypoint: Some(entrypoint),
+        cmd: Some(cmd),
+        env: Some(env),
+        working_dir: Some(workdir(req, config)),
+        attach_stdin: Some(true),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        open_stdin: Some(true),
+        stdin_once: Some(true),
+        tty: Some(false),
+        network_disabled: Some(req.network == Network::None),
+        labels: Some(labels),
+        host_config: Some(host_config),
+        ..ContainerCreateBody::default()
+    })
+}
+
+/// This process, as `hostname:pid` (the owner label).
+pub(super) fn owner() -> String {
+    format!("{}:{}", hostname(), std::process::id())
+}
+
+/// The host's name (for the owner label).
+pub(super) fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::Limits;
+    use std::time::Duration;
+
+    fn request(plan: Plan) -> ExecRequest {
+        ExecRequest::new(plan)
+    }
+
+    fn config() -> DockerConfig {
+        let mut c = DockerConfig::new("busybox:test");
+        c.agent = Some("/opt/agent".into());
+        c
+    }
+
+    fn host(body: &ContainerCreateBody) -> &HostConfig {
+        body.host_config.as_ref().unwrap()
+    }
+
+    #[test]
+    fn every_hardening_option_is_set_by_default() {
+        let req = request(Plan::Direct(vec!["id".into()]));
+        let body = container_spec(&req, &config(), "r1", true).unwrap();
+        let h = host(&body);
+        assert_eq!(body.user.as_deref(), Some("1000:1000"));
+        assert_eq!(h.cap_drop, Some(vec!["ALL".to_string()]));
+        assert_eq!(
+            h.security_opt,
+            Some(vec!["no-new-privileges:true".to_string()])
+        );
+        assert_eq!(h.readonly_rootfs, Some(true));
+        assert_eq!(h.privileged, Some(false));
+        assert_eq!(h.network_mode.as_deref(), Some("none"));
+        assert_eq!(body.network_disabled, Some(true));
+        let limits = Limits::default();
+        assert_eq!(h.pids_limit, Some(limits.processes.unwrap() as i64));
+        assert_eq!(h.memory, Some(limits.memory.unwrap() as i64));
+        assert_eq!(h.memory_swap, h.memory, "no swap beyond the memory limit");
+        assert_eq!(h.nano_cpus, Some(1_000_000_000));
+        let tmp = &h.tmpfs.as_ref().unwrap()["/tmp"];
+        for opt in ["noexec", "nosuid", "nodev", "size=67108864", "mode=1777"] {
+            assert!(tmp.contains(opt), "{tmp} lacks {opt}");
+        }
+        let names: Vec<_> = h
+            .ulimits
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|u| u.name.clone().unwrap())
+            .collect();
+        assert_eq!(names, ["nproc", "nofile", "fsize"]);
+        assert_eq!(h.log_config.as_ref().unwrap().typ.as_deref(), Some("none"));
+        let labels = body.labels.as_ref().unwrap();
+        assert_eq!(labels[MANAGED_LABEL], "true");
+        assert_eq!(labels[RUN_ID_LABEL], "r1");
+        assert!(labels[OWNER_LABEL].ends_with(&format!(":{}", std::process::id())));
+        assert_eq!(h.runtime, None);
+    }
+
+    #[test]
+    fn the_agent_path_mounts_the_agent_and_carries_no_environment() {
+        let mut req = request(Plan::Shell("echo $HOME".into()));
+        req.env.insert("FOO".into(), "bar".into());
+        let body = container_spec(&req, &config(), "r", true).unwrap();
+        assert_eq!(body.entrypoint, Some(vec![AGENT_PATH.to_string()]));
+        assert_eq!(body.cmd, Some(vec![]));
+        assert_eq!(body.env, Some(vec![]));
+        let m = &host(&body).mounts.as_ref().unwrap()[0];
+        assert_eq!(m.source.as_deref(), Some("/opt/agent"));
+        assert_eq!(m.read_only, Some(true));
+    }
+
+    #[test]
+    fn the_plain_path_runs_the_exact_argv_with_the_scrubbed_environment() {
+        let mut req = request(Plan::Direct(vec![
+            "printf".into(),
+            "%s\\n".into(),
+            "a b".into(),
+        ]));
+        req.env.insert("FOO".into(), "bar".into());
+        std::env::set_var("SANDBOXCORE_TEST_SECRET_TOKEN", "x");
+        let body = container_spec(&req, &config(), "r", false).unwrap();
+        assert_eq!(body.entrypoint, Some(vec!["printf".to_string()]));
+        assert_eq!(body.cmd, Some(vec!["%s\\n".to_string(), "a b".to_string()]));
+        let env = body.env.unwrap();
+        assert!(env.contains(&"FOO=bar".to_string()));
+        assert!(env.contains(&"HOME=/tmp".to_string()));
+        assert!(env.iter().any(|e| e.starts_with("PATH=")));
+        assert_eq!(env.len(), 3, "only PATH, HOME and the request's: {env:?}");
+        let shell =
+            container_spec(&request(Plan::Shell("a | b".into())), &config(), "r", false).unwrap();
+        assert_eq!(shell.entrypoint, Some(vec!["/bin/sh".to_string()]));
+        assert_eq!(shell.cmd, Some(vec!["-c".to_string(), "a | b".to_string()]));
+    }
+
+    #[test]
+    fn options_change_what_they_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("seccomp.json");
+        std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ERRNO"}"#).unwrap();
+        let mut c = config();
+        c.runtime = Some("runsc".into());
+        c.network = Some("sandbox-internal".into());
+        c.seccomp_profile = Some(profile);
+        c.workspace = Some(super::super::WorkspaceMount {
+            source: dir.path().to_path_buf(),
+            target: "/workspace".into(),
+            read_only: true,
+        });
+        c.cpus = 0.5;
+        let mut req = request(Plan::Direct(vec!["ls".into()]));
+        req.network = Network::Allowed;
+        req.limits.cpu_time = Some(Duration::from_secs(5));
+        let body = container_spec(&req, &c, "r", true).unwrap();
+        let h = host(&body);
+        assert_eq!(h.runtime.as_deref(), Some("runsc"));
+        assert_eq!(h.network_mode.as_deref(), Some("sandbox-internal"));
+        assert_eq!(body.network_disabled, Some(false));
+        assert!(h.security_opt.as_ref().unwrap()[1].starts_with("seccomp={\"defaultAction\""));
+        assert_eq!(h.nano_cpus, Some(500_000_000));
+        assert_eq!(body.working_dir.as_deref(), Some("/workspace"));
+        let ws = &h.mounts.as_ref().unwrap()[1];
+        assert_eq!(ws.read_only, Some(true));
+        assert!(h
+            .ulimits
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|u| u.name.as_deref() == Some("cpu") && u.hard == Some(5)));
+    }
+
+    #[test]
+    fn unsafe_or_impossible_configs_are_errors() {
+        let req = request(Plan::Direct(vec!["id".into()]));
+        let mut c = config();
+        c.user = "0:0".into();
+        let e = container_spec(&req, &c, "r", true).unwrap_err();
+        assert!(e.to_string().contains("root"), "{e}");
+        c.allow_root = true;
+        assert!(container_spec(&req, &c, "r", true).is_ok());
+        c.user = "nobody".into();
+        assert!(container_spec(&req, &c, "r", true).is_err());
+        let mut net = request(Plan::Direct(vec!["id".into()]));
+        net.network = Network::Allowed;
+        let e = container_spec(&net, &config(), "r", true).unwrap_err();
+        assert!(e.to_string().contains("no network configured"), "{e}");
+        let e = container_spec(&request(Plan::Direct(vec![])), &config(), "r", false).unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        let mut no_agent = config();
+        no_agent.agent = None;
+        assert!(container_spec(&req, &no_agent, "r", true).is_err());
+        let mut c = config();
+        c.seccomp_profile = Some("/no/such/profile.json".into());
+        assert!(container_spec(&req, &c, "r", true).is_err());
+    }
+}

@@ -1,0 +1,522 @@
+//! The Docker backend against a real daemon: each containment property is
+//! checked from inside the container and, where the daemon records it, from
+//! `docker inspect`.
+//!
+//! Needs a daemon and the image `sandboxcore-test:busybox`
+//! (`scripts/docker-test-image`). Without them the tests print why and
+//! pass, unless `SANDBOXCORE_REQUIRE_DOCKER=1` (set by `.ci/run`), when
+//! they fail.
+
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL};
+use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor};
+use sandboxcore::policy::Plan;
+use sandboxcore::Error;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const IMAGE: &str = "sandboxcore-test:busybox";
+/// The label each test puts on its containers, to find them.
+const TEST_LABEL: &str = "sandboxcore.test";
+
+fn required() -> bool {
+    std::env::var("SANDBOXCORE_REQUIRE_DOCKER").is_ok_and(|v| v == "1")
+}
+
+/// A config for `test` (its containers carry the test's label).
+fn config(test: &str) -> DockerConfig {
+    let mut c = DockerConfig::new(IMAGE);
+    // The agent is built by `make agent`; the plain path has its own test.
+    assert!(
+        c.agent.is_some() || !required(),
+        "the agent binary is missing: run `make agent`"
+    );
+    c.labels.insert(TEST_LABEL.into(), test.into());
+    c
+}
+
+/// The executor, or `None` (test skipped, reason printed) when no daemon or
+/// image is available and CI does not require them.
+async fn executor(config: DockerConfig) -> Option<DockerExecutor> {
+    match DockerExecutor::connect(config).await {
+        Ok(e) => Some(e),
+        Err(e @ Error::BackendUnavailable { .. }) | Err(e @ Error::InvalidInput(_))
+            if !required() && !e.to_string().contains("agent") =>
+        {
+            eprintln!("skipped: {e}");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn shell(script: &str) -> ExecRequest {
+    ExecRequest::new(Plan::Shell(script.into()))
+}
+
+async fn run(exec: &DockerExecutor, req: ExecRequest) -> ExecOutcome {
+    exec.execute(req)
+        .await
+        .expect("the run itself must not fail")
+}
+
+/// Containers carrying this test's label (running or not).
+async fn containers(exec: &DockerExecutor, test: &str) -> Vec<String> {
+    let filters = HashMap::from([("label", vec![format!("{TEST_LABEL}={test}")])]);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let list = exec.client().list_containers(Some(opts)).await.unwrap();
+    list.into_iter().filter_map(|c| c.id).collect()
+}
+
+/// Asserts that the test's containers are all removed within 15 s (removal
+/// runs in the background once a run has returned).
+async fn assert_none_left(exec: &DockerExecutor, test: &str) {
+    let end = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = containers(exec, test).await;
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < end, "containers left behind: {left:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs `req` and inspects its container while it runs (the command must
+/// last long enough: start it with `sleep 1`).
+async fn run_and_inspect(
+    exec: &DockerExecutor,
+    test: &str,
+    req: ExecRequest,
+) -> (ExecOutcome, ContainerInspectResponse) {
+    let run = exec.execute(req);
+    let inspect = async {
+        loop {
+            if let Some(id) = containers(exec, test).await.first() {
+                if let Ok(info) = exec.client().inspect_container(id, None).await {
+                    if info.state.as_ref().and_then(|s| s.running) == Some(true) {
+                        return info;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (outcome, info) = tokio::join!(run, inspect);
+    (outcome.unwrap(), info)
+}
+
+macro_rules! docker_test {
+    ($name:ident, $exec:ident, $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let test = stringify!($name);
+            let Some($exec) = executor(config(test)).await else {
+                return;
+            };
+            $body
+            assert_none_left(&$exec, test).await;
+        }
+    };
+}
+
+docker_test!(the_daemon_records_every_hardening_option, exec, {
+    let test = "the_daemon_records_every_hardening_option";
+    let (o, info) = run_and_inspect(&exec, test, shell("sleep 1")).await;
+    assert!(o.success(), "{o:?}");
+    let config = info.config.unwrap();
+    assert_eq!(config.user.as_deref(), Some("1000:1000"));
+    // Only the image's own PATH: nothing from the host.
+    let env = config.env.unwrap_or_default();
+    assert!(env.iter().all(|e| e.starts_with("PATH=")), "{env:?}");
+    let host = info.host_config.unwrap();
+    assert_eq!(host.cap_drop, Some(vec!["ALL".to_string()]));
+    assert_eq!(host.cap_add, None);
+    assert_eq!(host.privileged, Some(false));
+    assert_eq!(host.readonly_rootfs, Some(true));
+    assert_eq!(host.network_mode.as_deref(), Some("none"));
+    assert!(host
+        .security_opt
+        .unwrap()
+        .contains(&"no-new-privileges:true".to_string()));
+    assert_eq!(host.pids_limit, Some(256));
+    assert_eq!(host.memory, Some(512 << 20));
+    assert_eq!(host.memory_swap, Some(512 << 20));
+    assert_eq!(host.nano_cpus, Some(1_000_000_000));
+    let tmp = &host.tmpfs.unwrap()["/tmp"];
+    assert!(tmp.contains("noexec") && tmp.contains("size="), "{tmp}");
+    let mounts = info.mounts.unwrap();
+    assert!(mounts.iter().all(|m| m.rw == Some(false)), "{mounts:?}");
+});
+
+docker_test!(commands_run_as_a_non_root_user, exec, {
+    let o = run(&exec, shell("id -u; id -g; id -G")).await;
+    assert_eq!(o.stdout_text(), "1000\n1000\n1000\n", "{o:?}");
+});
+
+docker_test!(the_root_filesystem_is_read_only_and_tmp_is_noexec, exec, {
+    let o = run(
+        &exec,
+        shell(
+            "touch /etc/x 2>&1; touch /x 2>&1; echo ok > /tmp/f && cat /tmp/f; \
+             cp /bin/busybox /tmp/bb && /tmp/bb true 2>&1; echo exec=$?",
+        ),
+    )
+    .await;
+    let out = o.stdout_text();
+    assert_eq!(out.matches("Read-only file system").count(), 2, "{out}");
+    assert!(out.contains("ok\n"), "{out}");
+    assert!(
+        out.contains("Permission denied") && out.contains("exec=126"),
+        "{out}"
+    );
+});
+
+docker_test!(
+    the_command_has_no_capabilities_and_no_new_privileges,
+    exec,
+    {
+        let o = run(
+            &exec,
+            shell("grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status"),
+        )
+        .await;
+        let out = o.stdout_text();
+        for want in [
+            "CapEff:\t0000000000000000",
+            "CapPrm:\t0000000000000000",
+            "CapBnd:\t0000000000000000",
+            "NoNewPrivs:\t1",
+            "Seccomp:\t2",
+        ] {
+            assert!(out.contains(want), "{want} not in {out}");
+        }
+    }
+);
+
+docker_test!(a_fork_bomb_is_stopped_by_the_pids_limit, exec, {
+    let mut req = shell(
+        "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; \
+         (i=0; while [ $i -lt 200 ]; do sleep 30 </dev/null >/dev/null 2>&1 & i=$((i+1)); done) 2>/tmp/err; \
+         echo rc=$?; while read -r l; do echo \"$l\"; done </tmp/err",
+    );
+    req.limits.processes = Some(32);
+    req.limits.timeout = Some(Duration::from_secs(30));
+    let o = run(&exec, req).await;
+    let out = o.stdout_text();
+    assert!(out.starts_with("32\n"), "{out}");
+    // The subshell could not fork its way past the limit (and the main
+    // shell, with no pids left, only runs builtins).
+    assert!(out.contains("rc=2") && out.contains("can't fork"), "{out}");
+    assert!(!o.timed_out, "{o:?}");
+    // The real thing also ends: the agent's exit takes the bomb with it.
+    let mut bomb = shell("b() { b | b & }; b; sleep 1");
+    bomb.limits.processes = Some(32);
+    bomb.limits.timeout = Some(Duration::from_secs(30));
+    let o = run(&exec, bomb).await;
+    assert!(!o.timed_out, "{o:?}");
+    // And nothing of it is left to trouble the next command.
+    assert_eq!(
+        run(&exec, shell("echo alive")).await.stdout_text(),
+        "alive\n"
+    );
+});
+
+docker_test!(a_memory_hog_is_reported_as_oom_killed, exec, {
+    let mut req = shell("head -c 400000000 /dev/zero | tail -c 300000000 | wc -c");
+    req.limits.memory = Some(64 << 20);
+    let o = run(&exec, req).await;
+    assert!(o.oom_killed, "{o:?}");
+    assert_eq!(o.status(), "oom");
+    assert!(!o.stdout_text().contains("300000000"), "{o:?}");
+});
+
+docker_test!(filling_tmp_stops_at_the_tmpfs_size, exec, {
+    let test = "filling_tmp_stops_at_the_tmpfs_size";
+    let mut c = config(test);
+    c.tmp_size = 8 << 20;
+    let small = executor(c).await.unwrap();
+    let o = run(
+        &small,
+        shell("dd if=/dev/zero of=/tmp/f bs=1M count=64 2>&1; wc -c < /tmp/f"),
+    )
+    .await;
+    let out = o.stdout_text();
+    assert!(out.contains("No space left on device"), "{out}");
+    let size: u64 = out.lines().last().unwrap().trim().parse().unwrap();
+    assert!(size <= 8 << 20, "{size}");
+});
+
+docker_test!(an_output_flood_is_truncated, exec, {
+    let mut req = shell("yes | head -c 100000000; echo done >&2");
+    req.limits.output_bytes = 64 << 10;
+    let o = run(&exec, req).await;
+    assert!(o.success(), "{o:?}");
+    assert!(o.stdout_truncated);
+    assert!(o.stdout.len() < (64 << 10) + 200, "{}", o.stdout.len());
+    assert!(o.stdout_text().contains("bytes omitted") || o.stdout_text().contains("sandboxcore"));
+    assert_eq!(o.stderr_text(), "done\n");
+});
+
+docker_test!(there_is_no_network, exec, {
+    let o = run(
+        &exec,
+        shell("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; wget -T 3 -q -O- http://1.1.1.1/ 2>&1; echo wget=$?; nc -w 2 8.8.8.8 53 </dev/null 2>&1; echo nc=$?"),
+    )
+    .await;
+    let out = o.stdout_text();
+    assert!(out.starts_with("lo\n"), "only loopback: {out}");
+    assert!(out.contains("Network is unreachable"), "{out}");
+    assert!(out.contains("wget=1") && out.contains("nc=1"), "{out}");
+});
+
+docker_test!(no_secrets_reach_the_container, exec, {
+    std::env::set_var("SANDBOXCORE_TEST_API_KEY", "sk-do-not-leak");
+    std::env::set_var("LANG", "C.UTF-8");
+    let mut req = shell("env | sort");
+    req.env.insert("GIVEN".into(), "by-the-request".into());
+    let o = run(&exec, req).await;
+    let out = o.stdout_text();
+    assert!(!out.contains("sk-do-not-leak"), "{out}");
+    let names: Vec<&str> = out.lines().map(|l| l.split('=').next().unwrap()).collect();
+    // PWD and SHLVL are the shell's own.
+    assert_eq!(names, ["GIVEN", "HOME", "PATH", "PWD", "SHLVL"], "{out}");
+});
+
+docker_test!(only_the_workspace_of_the_host_is_visible, exec, {
+    let test = "only_the_workspace_of_the_host_is_visible";
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("input.txt"), "from the host\n").unwrap();
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    let mut c = config(test);
+    c.workspace = Some(WorkspaceMount::parse(&format!("{}:ro", ws.path().display())).unwrap());
+    let ro = executor(c).await.unwrap();
+    let script = format!(
+        "pwd; cat input.txt; touch new 2>&1; ls {0} 2>&1; ls /root /work 2>&1 | head -2",
+        outside.path().display()
+    );
+    let o = run(&ro, shell(&script)).await;
+    let out = o.stdout_text();
+    assert!(out.starts_with("/workspace\nfrom the host\n"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(
+        out.matches("No such file or directory").count() >= 2,
+        "{out}"
+    );
+    // Read-write: the command's file appears on the host.
+    let mut c = config(test);
+    c.workspace = Some(WorkspaceMount::parse(&ws.path().display().to_string()).unwrap());
+    c.user = format!("{}:{}", unsafe { libc::getuid() }, unsafe {
+        libc::getgid()
+    });
+    c.allow_root = true;
+    let rw = executor(c).await.unwrap();
+    let o = run(&rw, shell("echo made > out.txt")).await;
+    assert!(o.success(), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("out.txt")).unwrap(),
+        "made\n"
+    );
+});
+
+docker_test!(a_timeout_kills_and_removes_the_container, exec, {
+    let mut req = shell("echo before; sleep 60");
+    req.limits.timeout = Some(Duration::from_millis(1500));
+    let t = Instant::now();
+    let o = run(&exec, req).await;
+    assert!(o.timed_out, "{o:?}");
+    assert_eq!(o.status(), "timeout");
+    assert_eq!(o.stdout_text(), "before\n");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+});
+
+docker_test!(exit_codes_signals_stdin_cwd_and_env_are_exact, exec, {
+    let o = run(&exec, shell("exit 3")).await;
+    assert_eq!((o.exit_code, o.signal), (Some(3), None));
+    let o = run(&exec, shell("kill -TERM $$")).await;
+    assert_eq!((o.exit_code, o.signal), (None, Some(15)));
+    let o = run(&exec, shell("exit 137")).await;
+    assert_eq!(
+        (o.exit_code, o.signal),
+        (Some(137), None),
+        "told apart from SIGKILL"
+    );
+    let mut req = ExecRequest::new(Plan::Direct(vec![
+        "sh".into(),
+        "-c".into(),
+        "pwd; echo \"$X\"; tr a-z A-Z".into(),
+    ]));
+    req.stdin = Some(b"hello\n".to_vec());
+    req.cwd = Some("/etc".into());
+    req.env.insert("X".into(), "a b  c".into());
+    let o = run(&exec, req).await;
+    assert_eq!(o.stdout_text(), "/etc\na b  c\nHELLO\n");
+    let o = run(
+        &exec,
+        ExecRequest::new(Plan::Direct(vec!["no-such-program".into()])),
+    )
+    .await;
+    assert_eq!(o.exit_code, Some(127));
+    assert!(o.stderr_text().contains("no-such-program"), "{o:?}");
+    let argv = vec![
+        "printf".to_string(),
+        "[%s]".into(),
+        "a b".into(),
+        "$HOME".into(),
+        "*".into(),
+    ];
+    let o = run(&exec, ExecRequest::new(Plan::Direct(argv))).await;
+    assert_eq!(o.stdout_text(), "[a b][$HOME][*]");
+});
+
+docker_test!(output_streams_as_events, exec, {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let run = exec.execute_streaming(shell("echo one; sleep 0.3; echo two >&2"), tx);
+    let collect = async {
+        let mut seen = Vec::new();
+        while let Some(e) = rx.recv().await {
+            seen.push(e);
+        }
+        seen
+    };
+    let (o, seen) = tokio::join!(run, collect);
+    let o = o.unwrap();
+    assert!(
+        matches!(seen.first(), Some(ExecEvent::Started { .. })),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&ExecEvent::Stdout("one\n".into())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&ExecEvent::Stderr("two\n".into())),
+        "{seen:?}"
+    );
+    assert!(matches!(seen.last(), Some(ExecEvent::Exited(x)) if **x == o));
+});
+
+docker_test!(a_dropped_run_removes_its_container, exec, {
+    let test = "a_dropped_run_removes_its_container";
+    let run = exec.execute(shell("sleep 60"));
+    let wait = async {
+        while containers(&exec, test).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        _ = run => panic!("the run should still be going"),
+        _ = wait => {}
+    }
+});
+
+docker_test!(the_plain_path_runs_without_the_agent, exec, {
+    let test = "the_plain_path_runs_without_the_agent";
+    let mut c = config(test);
+    c.agent = None;
+    let plain = executor(c).await.unwrap();
+    let mut req = ExecRequest::new(Plan::Direct(vec![
+        "sh".into(),
+        "-c".into(),
+        "echo out; echo err >&2; cat; exit 4".into(),
+    ]));
+    req.stdin = Some(b"in\n".to_vec());
+    let o = run(&plain, req).await;
+    assert_eq!(o.exit_code, Some(4), "{o:?}");
+    assert_eq!(o.stdout_text(), "out\nin\n");
+    assert_eq!(o.stderr_text(), "err\n");
+    let mut hog = shell("head -c 400000000 /dev/zero | tail -c 300000000 | wc -c");
+    hog.limits.memory = Some(64 << 20);
+    assert!(run(&plain, hog).await.oom_killed);
+    let mut slow = shell("sleep 60");
+    slow.limits.timeout = Some(Duration::from_secs(1));
+    assert!(run(&plain, slow).await.timed_out);
+    let _ = exec;
+});
+
+docker_test!(the_warm_pool_serves_one_command_per_container, exec, {
+    let test = "the_warm_pool_serves_one_command_per_container";
+    let mut c = config(test);
+    c.pool_size = 2;
+    let pooled = executor(c).await.unwrap();
+    assert_eq!(pooled.pool_ready(Duration::from_secs(30)).await, 2);
+    let o = run(&pooled, shell("echo secret > /tmp/left; hostname")).await;
+    let first_host = o.stdout_text().into_owned();
+    let o = run(&pooled, shell("cat /tmp/left 2>&1; hostname")).await;
+    assert!(o.stdout_text().contains("No such file"), "{o:?}");
+    assert_ne!(o.stdout_text().lines().last().unwrap(), first_host.trim());
+    // A request the pool was not made for (other limits) runs cold.
+    let mut other = shell("cat /sys/fs/cgroup/pids/pids.max");
+    other.limits.processes = Some(7);
+    let o = run(&pooled, other).await;
+    assert_eq!(o.stdout_text(), "7\n", "{o:?}");
+    assert_eq!(pooled.pool_ready(Duration::from_secs(30)).await, 2);
+    drop(pooled);
+});
+
+docker_test!(gc_removes_containers_of_dead_processes, exec, {
+    let test = "gc_removes_containers_of_dead_processes";
+    // A managed container whose owner is a pid that does not exist.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let labels = HashMap::from([
+        (MANAGED_LABEL.to_string(), "true".to_string()),
+        (
+            "sandboxcore.owner".to_string(),
+            format!("{}:999999999", host.trim()),
+        ),
+        (TEST_LABEL.to_string(), test.to_string()),
+    ]);
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(IMAGE.into()),
+        cmd: Some(vec!["sleep".into(), "600".into()]),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    let id = exec
+        .client()
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            body,
+        )
+        .await
+        .unwrap()
+        .id;
+    exec.client().start_container(&id, None).await.unwrap();
+    assert!(exec.gc(false).await.unwrap() >= 1);
+    assert!(containers(&exec, test).await.is_empty());
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_command_runs_under_gvisor() {
+    let test = "the_same_command_runs_under_gvisor";
+    let Some(exec) = executor(config(test)).await else {
+        return;
+    };
+    let info = exec.client().info().await.unwrap();
+    if !info.runtimes.unwrap_or_default().contains_key("runsc") {
+        assert!(
+            !required(),
+            "runsc is not registered with the daemon (scripts/start-dockerd)"
+        );
+        eprintln!("skipped: the daemon has no runsc runtime");
+        return;
+    }
+    let mut c = config(test);
+    c.runtime = Some("runsc".into());
+    let gvisor = executor(c).await.unwrap();
+    let script = "id -u; grep CapEff /proc/self/status; dmesg 2>/dev/null | head -1; touch /x 2>&1; echo done";
+    let o = run(&gvisor, shell(script)).await;
+    let out = o.stdout_text();
+    assert!(o.success(), "{o:?}");
+    assert!(
+        out.starts_with("1000\nCapEff:\t0000000000000000\n"),
+        "{out}"
+    );
+    assert!(out.contains("gVisor"), "the kernel is gVisor's: {out}");
+    assert!(out.contains("touch: /x: "), "{out}");
+    assert_none_left(&exec, test).await;
+}
