@@ -12,6 +12,9 @@ enum Backend {
     Process,
     /// Managed Jobs that finished or are past their deadline (all with --all).
     Kubernetes,
+    /// Managed containers whose process on this host is gone (all but this
+    /// process's with --all).
+    Docker,
 }
 
 /// Arguments of `sandboxcore gc`.
@@ -23,7 +26,8 @@ pub struct GcArgs {
     /// Namespace (kubernetes; default sandboxcore).
     #[arg(long, value_name = "NS")]
     namespace: Option<String>,
-    /// Kubernetes: delete every managed Job, running ones too.
+    /// Kubernetes and docker: remove every managed Job or container,
+    /// running ones too.
     #[arg(long)]
     all: bool,
 }
@@ -47,6 +51,13 @@ pub fn run(args: GcArgs) -> Result<ExitCode> {
             let n = runtime
                 .block_on(async { KubernetesExecutor::infer(config).await?.gc(args.all).await })?;
             println!("deleted {n} Job(s)");
+        }
+        Backend::Docker => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let n = runtime.block_on(sandboxcore::exec::docker::gc_leftovers(args.all))?;
+            println!("removed {n} container(s)");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ use crate::policy_source::PolicySource;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sandboxcore::audit::AuditLog;
+use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, PullPolicy, WorkspaceMount};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{ExecEvent, Executor, Limits, Network, ProcessConfig, ProcessExecutor};
 use sandboxcore::{Decision, Error, RunOptions, Sandbox, Verdict};
@@ -19,6 +20,9 @@ use std::time::Duration;
 enum Backend {
     /// Local processes (see docs/executors.md).
     Process,
+    /// A fresh hardened container per command, through the Docker daemon of
+    /// DOCKER_HOST or the local socket (see docs/docker.md).
+    Docker,
     /// One Kubernetes Job per command (see docs/kubernetes.md); the cluster
     /// comes from KUBECONFIG or the in-cluster config, as for kubectl.
     Kubernetes,
@@ -32,9 +36,23 @@ pub struct RunArgs {
     /// Where the command runs.
     #[arg(long, value_enum, default_value = "process")]
     backend: Backend,
-    /// Container image (kubernetes backend).
+    /// Container image (docker and kubernetes backends).
     #[arg(long, value_name = "IMAGE")]
     image: Option<String>,
+    /// OCI runtime, e.g. runsc for gVisor (docker backend).
+    #[arg(long, value_name = "NAME")]
+    runtime: Option<String>,
+    /// Host directory mounted at /workspace, read-write or with `:ro`
+    /// read-only; the default working directory (docker backend).
+    #[arg(long, value_name = "DIR[:ro]")]
+    workspace: Option<String>,
+    /// uid:gid of the command (docker backend; default 1000:1000).
+    #[arg(long, value_name = "UID:GID")]
+    user: Option<String>,
+    /// Pull the image when it is not present (docker backend; default:
+    /// only local images are used).
+    #[arg(long)]
+    pull: bool,
     /// Namespace of the Jobs (kubernetes backend; default sandboxcore).
     #[arg(long, value_name = "NS")]
     namespace: Option<String>,
@@ -56,9 +74,10 @@ pub struct RunArgs {
     /// Working directory (default: the run's own home directory).
     #[arg(long, value_name = "DIR")]
     cwd: Option<PathBuf>,
-    /// Give the command network access (default: none where enforceable).
-    #[arg(long)]
-    network: bool,
+    /// Network access: none (the default), or with `--network` alone the
+    /// backend's network, or with `--network NAME` the named Docker network.
+    #[arg(long, value_name = "none|NAME", num_args = 0..=1, default_missing_value = "")]
+    network: Option<String>,
     /// Approve commands the policy asks about (verdict `ask`).
     #[arg(long)]
     yes: bool,
@@ -127,8 +146,49 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let named_network = match args.network.as_deref() {
+        Some("none") | Some("") | None => None,
+        Some(name) => Some(name.to_string()),
+    };
+    if named_network.is_some() && !matches!(args.backend, Backend::Docker) {
+        bail!("--network NAME names a Docker network; use --network alone for this backend");
+    }
+    let docker_only = [
+        ("--runtime", args.runtime.is_some()),
+        ("--workspace", args.workspace.is_some()),
+        ("--user", args.user.is_some()),
+        ("--pull", args.pull),
+    ];
+    if let Some((flag, _)) = docker_only.iter().find(|(_, set)| *set) {
+        if !matches!(args.backend, Backend::Docker) {
+            bail!("{flag} is an option of --backend docker");
+        }
+    }
     let executor: Arc<dyn Executor> = match args.backend {
         Backend::Process => Arc::new(ProcessExecutor::new(ProcessConfig::default())?),
+        Backend::Docker => {
+            let Some(image) = args.image.clone() else {
+                bail!("--backend docker needs --image IMAGE");
+            };
+            let mut config = DockerConfig::new(image);
+            config.runtime = args.runtime.clone();
+            config.network = named_network;
+            if let Some(ws) = &args.workspace {
+                config.workspace = Some(WorkspaceMount::parse(ws)?);
+            }
+            if let Some(user) = &args.user {
+                config.user = user.clone();
+            }
+            if args.pull {
+                config.pull = PullPolicy::IfMissing;
+            }
+            if config.agent.is_none() {
+                tracing::info!(
+                    "no sandboxcore-agent found; running the command as the container's process"
+                );
+            }
+            Arc::new(runtime.block_on(DockerExecutor::connect(config))?)
+        }
         Backend::Kubernetes => {
             let Some(image) = args.image.clone() else {
                 bail!("--backend kubernetes needs --image IMAGE");
@@ -160,10 +220,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             output_bytes: args.output_limit as usize,
             ..Limits::default()
         }),
-        network: if args.network {
-            Network::Allowed
-        } else {
-            Network::None
+        network: match args.network.as_deref() {
+            None | Some("none") => Network::None,
+            Some(_) => Network::Allowed,
         },
         ..RunOptions::default()
     };

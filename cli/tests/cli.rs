@@ -218,6 +218,75 @@ fn run_streams_output_and_exits_with_the_command_status() {
 }
 
 #[test]
+fn run_on_docker_streams_and_exits_with_the_command_status() {
+    let run = |args: &[&str]| {
+        bin()
+            .args([
+                "run",
+                "--backend",
+                "docker",
+                "--image",
+                "sandboxcore-test:busybox",
+            ])
+            .args(args)
+            .env_remove("SANDBOXCORE_POLICY")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--", "id -u; echo err >&2; exit 7"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let required = std::env::var("SANDBOXCORE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
+    if !required && (err.contains("unavailable") || err.contains("not present locally")) {
+        eprintln!("skipped: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1000\n");
+    assert!(err.contains("err\n"), "{err}");
+    let out = run(&["--timeout", "1s", "--", "sleep 30"]);
+    assert_eq!(out.status.code(), Some(128 + 9));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+    let out = run(&["--network", "no-such-network", "--", "true"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-network"));
+    let out = bin().args(["gc", "--backend", "docker"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("container(s)"));
+}
+
+#[test]
+fn docker_errors_are_clear() {
+    let out = bin()
+        .args(["run", "--backend", "docker", "--image", "x", "--", "true"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        err.contains("docker backend unavailable") && err.contains("/nonexistent/docker.sock"),
+        "{err}"
+    );
+    let out = bin()
+        .args(["run", "--backend", "docker", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--image"));
+    let out = bin()
+        .args(["run", "--runtime", "runsc", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--runtime is an option of --backend docker")
+    );
+    let out = bin()
+        .args(["run", "--network", "foo", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names a Docker network"));
+}
+
+#[test]
 fn k8s_manifests_are_yaml_documents() {
     let out = bin()
         .args(["k8s", "manifests", "--namespace", "agents"])

@@ -57,6 +57,17 @@ fn unavailable(host: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Connects to the daemon named by `DOCKER_HOST` (default: the local
+/// socket) and removes leftover containers, as [`DockerExecutor::gc`] does
+/// (no image or configuration needed).
+pub async fn gc_leftovers(all: bool) -> Result<usize> {
+    gc(&connect_host(&default_host()).await?, all).await
+}
+
+fn default_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
 /// A version-negotiated client for `host` (`unix://`, `tcp://`, `http://`).
 async fn connect_host(host: &str) -> Result<Docker> {
     let docker = Docker::connect_with_host(host).map_err(|e| unavailable(host, e))?;
@@ -73,9 +84,7 @@ impl DockerExecutor {
     /// so) and the configuration, and starts the warm pool when
     /// `config.pool_size > 0`. Must be called within a Tokio runtime.
     pub async fn connect(config: DockerConfig) -> Result<DockerExecutor> {
-        let host =
-            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-        DockerExecutor::with_client(connect_host(&host).await?, config).await
+        DockerExecutor::with_client(connect_host(&default_host()).await?, config).await
     }
 
     /// Uses an existing client (already version-negotiated).
@@ -160,8 +169,17 @@ impl DockerExecutor {
             }
         }
         let container = Container::create(&self.docker, body).await?;
-        let mut attached = container.attach().await?;
-        container.start().await?;
+        let started_ok = match container.attach().await {
+            Ok(attached) => container.start().await.map(|()| attached),
+            Err(e) => Err(e),
+        };
+        let mut attached = match started_ok {
+            Ok(a) => a,
+            Err(e) => {
+                container.remove().await;
+                return Err(e);
+            }
+        };
         tracing::debug!(target: "sandboxcore::docker", container = container.id(), run_id, "started");
         let _ = events.send(ExecEvent::Started { pid: None }).await;
         let outcome = if agent {
@@ -173,7 +191,15 @@ impl DockerExecutor {
                 .run_plain(&container, &req, events.clone(), started)
                 .await?
         };
-        drop(container);
+        if agent {
+            // The agent has exited or is about to; the daemon removes the
+            // container by itself (auto-remove), and this makes sure.
+            drop(container);
+        } else {
+            // No auto-remove on the plain path (the exit state is read
+            // first): remove it now, so a short-lived caller leaves nothing.
+            container.remove().await;
+        }
         Ok(finish(outcome, &events).await)
     }
 }
@@ -233,7 +259,7 @@ fn owner_gone(owner: &str, host: &str) -> bool {
 }
 
 /// See [`DockerExecutor::gc`].
-pub(super) async fn gc(docker: &Docker, all: bool) -> Result<usize> {
+async fn gc(docker: &Docker, all: bool) -> Result<usize> {
     let filters = HashMap::from([("label", vec![format!("{MANAGED_LABEL}=true")])]);
     let opts = ListContainersOptionsBuilder::default()
         .all(true)

@@ -21,7 +21,7 @@ mod pool;
 mod session;
 mod spec;
 
-pub use executor::DockerExecutor;
+pub use executor::{gc_leftovers, DockerExecutor};
 pub use spec::{container_spec, AGENT_PATH};
 
 use crate::exec::EnvConfig;
