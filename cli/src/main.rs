@@ -67,7 +67,7 @@ enum Commands {
     /// (timeouts and memory limits kill), 3 when it needs approval (see
     /// --yes), 4 when the policy denies it, 2 for usage or setup errors.
     #[command(verbatim_doc_comment)]
-    Run(run_cmd::RunArgs),
+    Run(Box<run_cmd::RunArgs>),
     /// Kubernetes backend helpers.
     K8s(k8s_cmd::K8sArgs),
     /// Remove what crashed runs left behind (cgroups, homes, Jobs).
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Commands::Classify(args) => classify_cmd::run(args),
         Commands::Check(args) => check_cmd::run(args),
         Commands::Policy(args) => policy_cmd::run(args),
-        Commands::Run(args) => run_cmd::run(args),
+        Commands::Run(args) => run_cmd::run(*args),
         Commands::K8s(args) => k8s_cmd::run(args),
         Commands::Gc(args) => gc_cmd::run(args),
     };
