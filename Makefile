@@ -73,6 +73,9 @@ bench: bench-python bench-node
 	$(CARGO) bench --bench classify
 	$(CARGO) bench --bench process
 
+bench-docker: agent docker
+	$(CARGO) bench --bench docker
+
 bench-python: python
 	$(VENV)/bin/python benches/python_bindings.py
 
