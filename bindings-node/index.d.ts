@@ -84,13 +84,44 @@ export declare class Policy {
   readonly settings: Record<string, unknown>
 }
 
-/** Options of a sandbox (process backend). */
+/** Options of the Docker backend (see docs/docker.md). */
+export interface DockerOptions {
+  /** The image (or `SandboxOptions.image`); must be present unless `pull`. */
+  image?: string
+  /** OCI runtime, e.g. `runsc` for gVisor. */
+  runtime?: string
+  /** Network joined by commands that are allowed the network. */
+  network?: string
+  /** `DIR[:ro]`, mounted at /workspace (the default working directory). */
+  workspace?: string
+  /** `uid:gid` (default 1000:1000). */
+  user?: string
+  /** Permit uid 0. */
+  allowRoot?: boolean
+  /** Containers kept started, each used for one command. */
+  poolSize?: number
+  /** Pull the image when it is missing. */
+  pull?: boolean
+  cpus?: number
+  /** Size of the /tmp tmpfs in bytes. */
+  tmpSize?: number
+  seccompProfile?: string
+  /** The static agent binary, or false to run the command as the container's process. */
+  agent?: string | boolean
+  inheritEnv?: string[]
+  allowSecrets?: string[]
+  labels?: Record<string, string>
+}
+
+/** Options of a sandbox. */
 export interface SandboxOptions {
   policy?: Policy
-  /** `kubernetes` needs `image`; the cluster is found as kubectl would. `docker` is not built yet. */
+  /** `docker` and `kubernetes` need `image`; the daemon is DOCKER_HOST's, the cluster is found as kubectl would. */
   backend?: 'process' | 'docker' | 'kubernetes'
-  /** Container image (kubernetes backend). */
+  /** Container image (docker and kubernetes backends). */
   image?: string
+  /** Docker backend options. */
+  docker?: DockerOptions
   /** Namespace of the Jobs (kubernetes backend; default sandboxcore). */
   namespace?: string
   /** RuntimeClass of the pods, e.g. gvisor (kubernetes backend). */
@@ -152,7 +183,7 @@ export interface Result {
 
 /** Checks and runs commands under a policy. */
 export declare class Sandbox {
-  /** A sandbox on the process backend; throws BackendUnavailableError for others. */
+  /** A sandbox on the chosen backend (default process); throws BackendUnavailableError when it cannot be reached. */
   constructor(options?: SandboxOptions)
   /** Decides on a command without running it (audited and counted). */
   check(command: Command): Decision

@@ -355,6 +355,15 @@ docker_test!(exit_codes_signals_stdin_cwd_and_env_are_exact, exec, {
     req.env.insert("X".into(), "a b  c".into());
     let o = run(&exec, req).await;
     assert_eq!(o.stdout_text(), "/etc\na b  c\nHELLO\n");
+    let mut req = shell("true");
+    req.cwd = Some("/no/such/dir".into());
+    let o = run(&exec, req).await;
+    assert_eq!(o.exit_code, Some(126));
+    assert!(
+        o.stderr_text()
+            .contains("cannot enter the working directory /no/such/dir"),
+        "{o:?}"
+    );
     let o = run(
         &exec,
         ExecRequest::new(Plan::Direct(vec!["no-such-program".into()])),

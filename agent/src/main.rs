@@ -98,7 +98,25 @@ fn main() -> ExitCode {
         cmd.env(OsStr::from_bytes(k), OsStr::from_bytes(v));
     }
     if !req.cwd.is_empty() {
-        cmd.current_dir(OsStr::from_bytes(&req.cwd));
+        // Entered here rather than in the child, so that a failure is told
+        // as what it is (the agent runs one command, so its own directory
+        // is the command's).
+        let cwd = OsStr::from_bytes(&req.cwd);
+        if let Err(e) = std::env::set_current_dir(cwd) {
+            let msg = format!(
+                "sandboxcore: cannot enter the working directory {}: {e}\n",
+                cwd.to_string_lossy()
+            );
+            send(&out, KIND_STDERR, msg.as_bytes());
+            return exit_with(
+                &out,
+                Exit {
+                    code: Some(126),
+                    signal: None,
+                    oom_kills: None,
+                },
+            );
+        }
     }
     // SAFETY: the agent has one thread when it spawns, and the closure only
     // writes a file; making the command the OOM killer's first choice keeps

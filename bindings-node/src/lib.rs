@@ -7,6 +7,7 @@
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
+use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{Executor, Limits, Network, ProcessConfig, ProcessExecutor};
 use sandboxcore::policy::{self as core_policy, DeploymentMode};
@@ -167,9 +168,10 @@ impl NativeSandbox {
         let backend = get(&options, "backend")
             .and_then(Value::as_str)
             .unwrap_or("process");
-        let kubernetes = match backend {
+        let remote: Option<Arc<dyn Executor>> = match backend {
             "process" => None,
-            "kubernetes" => Some(kubernetes_executor(&options)?),
+            "kubernetes" => Some(Arc::new(kubernetes_executor(&options)?)),
+            "docker" => Some(Arc::new(docker_executor(&options)?)),
             _ => {
                 return Err(error(
                     "BACKEND_UNAVAILABLE",
@@ -218,8 +220,8 @@ impl NativeSandbox {
         if let Some(v) = strings("allowSecrets") {
             config.env.allow_secrets = v;
         }
-        let executor: Arc<dyn Executor> = match kubernetes {
-            Some(k) => Arc::new(k),
+        let executor: Arc<dyn Executor> = match remote {
+            Some(k) => k,
             None => {
                 Arc::new(ProcessExecutor::new(config).map_err(|e| error("BACKEND_UNAVAILABLE", e))?)
             }
@@ -342,6 +344,25 @@ impl NativeSandbox {
     pub fn close(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
+}
+
+/// The Docker backend from `options.docker` (`{ image, runtime?, network?,
+/// workspace?, user?, poolSize?, pull?, cpus?, tmpSize?, seccompProfile?,
+/// agent?, inheritEnv?, allowSecrets?, labels?, allowRoot? }`; the names of
+/// `sandboxcore::exec::docker::DockerOptions`) or, for the image alone,
+/// `options.image`.
+fn docker_executor(options: &Value) -> Result<DockerExecutor> {
+    let mut value = get(options, "docker").cloned().unwrap_or(json!({}));
+    if let (Some(map), Some(image)) = (value.as_object_mut(), get(options, "image")) {
+        map.entry("image").or_insert(image.clone());
+    }
+    let config = DockerOptions::from_json(value)
+        .and_then(DockerOptions::into_config)
+        .map_err(|e| error("INVALID_ARGUMENT", e))?;
+    napi::bindgen_prelude::block_on(DockerExecutor::connect(config)).map_err(|e| match e {
+        sandboxcore::Error::InvalidInput(m) => error("INVALID_ARGUMENT", m),
+        e => error("BACKEND_UNAVAILABLE", e),
+    })
 }
 
 /// The Kubernetes backend from `{ image, namespace?, runtimeClass? }`, with

@@ -95,7 +95,13 @@ test('denials and approvals reject with the decision', async () => {
     policy: sc.Policy.fromObject({ enforcement: 'enforce', require_approval: ['*://external-domain.com/*'] }),
   })
   await assert.rejects(ask.run('curl https://external-domain.com/x'), { code: 'APPROVAL_REQUIRED' })
-  assert.throws(() => new sc.Sandbox({ backend: 'docker' }), { code: 'BACKEND_UNAVAILABLE' })
+  assert.throws(() => new sc.Sandbox({ backend: 'docker' }), { code: 'INVALID_ARGUMENT' })
+  assert.throws(() => new sc.Sandbox({ backend: 'docker', image: 'x', docker: { pool: 2 } }), /unknown field `pool`/)
+  const savedHost = process.env.DOCKER_HOST
+  process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock'
+  assert.throws(() => new sc.Sandbox({ backend: 'docker', image: 'busybox' }), { code: 'BACKEND_UNAVAILABLE' })
+  if (savedHost === undefined) delete process.env.DOCKER_HOST
+  else process.env.DOCKER_HOST = savedHost
   assert.throws(() => new sc.Sandbox({ backend: 'kubernetes' }), { code: 'INVALID_ARGUMENT' })
   const saved = [process.env.KUBECONFIG, process.env.KUBERNETES_SERVICE_HOST]
   process.env.KUBECONFIG = '/nonexistent/kubeconfig'
@@ -173,4 +179,32 @@ test('output streams through callbacks and the async iterator', async () => {
   const deadline = Date.now() + 5000
   while (Date.now() < deadline && running('sleep 1000.501')) await new Promise((r) => setTimeout(r, 50))
   assert.equal(running('sleep 1000.501'), false)
+})
+
+test('the docker backend runs commands in a hardened container', async (t) => {
+  let sb
+  try {
+    sb = new sc.Sandbox({
+      policy: sc.Policy.forMode('selfhosted'),
+      backend: 'docker',
+      image: 'sandboxcore-test:busybox',
+      docker: { poolSize: 1 },
+    })
+  } catch (e) {
+    if (process.env.SANDBOXCORE_REQUIRE_DOCKER === '1') throw e
+    t.skip(`no Docker: ${e.message}`)
+    return
+  }
+  try {
+    const r = await sb.run('id -u; touch /x')
+    assert.equal(r.stdout, '1000\n')
+    assert.match(r.stderr, /Read-only file system/)
+    assert.equal(r.exitCode, 1)
+    const again = await sb.run(['echo', 'two'])
+    assert.equal(again.stdout, 'two\n')
+    const slow = await sb.run('sleep 30', { timeout: 1000 })
+    assert.equal(slow.timedOut, true)
+  } finally {
+    sb.close()
+  }
 })

@@ -39,8 +39,12 @@ fn json_to_python<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound
     })
 }
 
-/// A Python object (dict, list, ...) as JSON text, through `json.dumps`.
+/// A Python object (dict, list, ...) as JSON text, through `json.dumps`
+/// (paths such as `pathlib.Path` become strings).
 pub fn python_to_json(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    let json = obj.py().import("json")?;
-    json.call_method1("dumps", (obj,))?.extract()
+    let py = obj.py();
+    let json = py.import("json")?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("default", py.import("os")?.getattr("fspath")?)?;
+    json.call_method("dumps", (obj,), Some(&kwargs))?.extract()
 }

@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sandboxcore::audit::AuditLog;
+use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{
     CgroupMode, EnvConfig, ExecEvent, ExecOutcome, Executor, Limits, Network, NetworkIsolation,
@@ -309,6 +310,28 @@ fn kubernetes_executor(options: Option<&Bound<'_, PyDict>>) -> PyResult<Kubernet
         .map_err(|e| BackendUnavailable::new_err(e.to_string()))
 }
 
+/// The Docker backend from its options (`image=` required; the names of
+/// `sandboxcore::exec::docker::DockerOptions`: runtime, network,
+/// workspace, user, pool_size, pull, cpus, tmp_size, seccomp_profile,
+/// agent, inherit_env, allow_secrets, labels, allow_root).
+fn docker_executor(options: Option<&Bound<'_, PyDict>>) -> PyResult<DockerExecutor> {
+    let json = match options {
+        Some(o) => crate::convert::python_to_json(o.as_any())?,
+        None => "{}".into(),
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&json).map_err(|e| PyTypeError::new_err(e.to_string()))?;
+    let config = DockerOptions::from_json(value)
+        .and_then(DockerOptions::into_config)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    pyo3_async_runtimes::tokio::get_runtime()
+        .block_on(DockerExecutor::connect(config))
+        .map_err(|e| match e {
+            sandboxcore::Error::InvalidInput(m) => PyValueError::new_err(m),
+            e => BackendUnavailable::new_err(e.to_string()),
+        })
+}
+
 /// The command line for a str, or the shell-quoted argv for a list (which
 /// the classifier then plans as exactly that argv).
 fn command_line(command: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -437,11 +460,7 @@ impl Sandbox {
                     .map_err(|e| BackendUnavailable::new_err(e.to_string()))?,
             ),
             "kubernetes" => Arc::new(kubernetes_executor(backend_options)?),
-            "docker" => {
-                return Err(BackendUnavailable::new_err(
-                    "the docker backend is not available in this build (not implemented yet)",
-                ))
-            }
+            "docker" => Arc::new(docker_executor(backend_options)?),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "unknown backend {other:?}; expected \"process\", \"docker\" or \"kubernetes\""

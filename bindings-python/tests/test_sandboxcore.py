@@ -135,8 +135,16 @@ def test_denials_and_approvals_raise_with_the_decision():
 
 
 def test_backends_and_options_are_checked():
-    with pytest.raises(sc.BackendUnavailable):
+    with pytest.raises(ValueError, match="needs an image"):
         sc.Sandbox(backend="docker")
+    with pytest.raises(ValueError, match="unknown field `pool`"):
+        sc.Sandbox(backend="docker", image="x", pool=2)
+    os.environ["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
+    try:
+        with pytest.raises(sc.BackendUnavailable, match="nonexistent/docker.sock"):
+            sc.Sandbox(backend="docker", image="busybox")
+    finally:
+        os.environ.pop("DOCKER_HOST")
     with pytest.raises(TypeError):
         sc.Sandbox(backend="kubernetes")
     os.environ["KUBECONFIG"] = "/nonexistent/kubeconfig"
@@ -260,3 +268,35 @@ def test_ctrl_c_interrupts_run_and_kills_the_command(sandbox):
     while time.monotonic() < deadline and _running("sleep 1000.601"):
         time.sleep(0.05)
     assert not _running("sleep 1000.601")
+
+
+def docker_sandbox(**options):
+    """A sandbox on the Docker backend, or a skip (a failure when
+    SANDBOXCORE_REQUIRE_DOCKER=1) without a daemon or the test image."""
+    try:
+        return sc.Sandbox(sc.Policy.for_mode("selfhosted"), "docker", image="sandboxcore-test:busybox", **options)
+    except (sc.BackendUnavailable, ValueError) as e:
+        if os.environ.get("SANDBOXCORE_REQUIRE_DOCKER") == "1":
+            raise
+        pytest.skip(f"no Docker: {e}")
+
+
+def test_docker_backend_runs_in_a_hardened_container(tmp_path):
+    (tmp_path / "data.txt").write_text("from the host\n")
+    tmp_path.chmod(0o755)  # readable by the container's user (1000)
+    with docker_sandbox(workspace=tmp_path) as sb:
+        r = sb.run("id -u; cat data.txt; touch /x")
+        assert r.stdout.splitlines()[:2] == ["1000", "from the host"]
+        assert "Read-only file system" in r.stderr
+        assert r.returncode == 1
+        r = sb.run("sleep 30", timeout=1)
+        assert r.timed_out
+
+
+def test_docker_backend_warm_pool_from_asyncio():
+    async def main():
+        with docker_sandbox(pool_size=1) as sb:
+            results = [await sb.run_async(["echo", str(i)]) for i in range(3)]
+            return [r.stdout for r in results]
+
+    assert asyncio.run(main()) == ["0\n", "1\n", "2\n"]

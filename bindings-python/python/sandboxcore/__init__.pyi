@@ -203,9 +203,14 @@ class Sandbox:
     """Checks and runs commands under a policy on a backend.
 
     Process backend options: run_as, cgroups, network_isolation, kill_grace,
-    inherit_env, allow_secrets, shell. Kubernetes backend options: image
-    (required), namespace, runtime_class (the cluster is found as kubectl
-    would). The docker backend raises BackendUnavailable (not built yet).
+    inherit_env, allow_secrets, shell. Docker backend options: image
+    (required), runtime ("runsc" for gVisor), network (a named network for
+    commands allowed the network), workspace ("DIR[:ro]" or a path),
+    user ("uid:gid"), pool_size (warm containers), pull, cpus, tmp_size,
+    seccomp_profile, agent (a path, or False), inherit_env, allow_secrets,
+    labels, allow_root; the daemon is DOCKER_HOST's or the local socket.
+    Kubernetes backend options: image (required), namespace, runtime_class
+    (the cluster is found as kubectl would).
     """
 
     def __init__(

@@ -17,11 +17,13 @@
 //! See `docs/docker.md`.
 
 mod executor;
+mod options;
 mod pool;
 mod session;
 mod spec;
 
 pub use executor::{gc_leftovers, DockerExecutor};
+pub use options::{AgentChoice, DockerOptions};
 pub use spec::{container_spec, AGENT_PATH};
 
 use crate::exec::EnvConfig;

@@ -207,7 +207,14 @@ pub fn container_spec(
         entrypoint: Some(entrypoint),
         cmd: Some(cmd),
         env: Some(env),
-        working_dir: Some(workdir(req, config)),
+        // The agent enters the command's directory itself (so a pool
+        // container serves any directory, and a missing one is an error
+        // rather than created by the daemon, as the plain path has it).
+        working_dir: Some(if agent {
+            "/".into()
+        } else {
+            workdir(req, config)
+        }),
         attach_stdin: Some(true),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
@@ -354,7 +361,14 @@ mod tests {
         assert_eq!(body.network_disabled, Some(false));
         assert!(h.security_opt.as_ref().unwrap()[1].starts_with("seccomp={\"defaultAction\""));
         assert_eq!(h.nano_cpus, Some(500_000_000));
-        assert_eq!(body.working_dir.as_deref(), Some("/workspace"));
+        assert_eq!(
+            body.working_dir.as_deref(),
+            Some("/"),
+            "the agent enters it"
+        );
+        assert_eq!(workdir(&req, &c), "/workspace");
+        let plain = container_spec(&req, &c, "r", false).unwrap();
+        assert_eq!(plain.working_dir.as_deref(), Some("/workspace"));
         let ws = &h.mounts.as_ref().unwrap()[1];
         assert_eq!(ws.read_only, Some(true));
         assert!(h
