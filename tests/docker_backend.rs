@@ -198,6 +198,22 @@ docker_test!(
     }
 );
 
+docker_test!(the_command_cannot_reach_the_agent, exec, {
+    // The agent (PID 1) is not dumpable: its descriptors and memory are
+    // closed to the command, though both run as uid 1000.
+    let o = run(
+        &exec,
+        shell("ls /proc/1/fd 2>&1; echo forged > /proc/1/fd/1 2>&1; echo rc=$?"),
+    )
+    .await;
+    let out = o.stdout_text();
+    assert!(
+        out.contains("Permission denied") && out.ends_with("rc=1\n"),
+        "{out}"
+    );
+    assert!(o.success() && !out.contains("forged"), "{o:?}");
+});
+
 docker_test!(a_fork_bomb_is_stopped_by_the_pids_limit, exec, {
     let mut req = shell(
         "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; \
@@ -529,3 +545,19 @@ async fn the_same_command_runs_under_gvisor() {
     assert!(out.contains("touch: /x: "), "{out}");
     assert_none_left(&exec, test).await;
 }
+
+docker_test!(an_agent_that_cannot_answer_is_an_error, exec, {
+    let test = "an_agent_that_cannot_answer_is_an_error";
+    // A static binary that is not the agent: busybox, called as `agent`.
+    let mut c = config(test);
+    c.agent = Some("/bin/busybox".into());
+    let wrong = executor(c).await.unwrap();
+    let err = wrong.execute(shell("true")).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("agent ended without running the command"),
+        "{msg}"
+    );
+    assert!(msg.contains("applet not found"), "{msg}");
+    let _ = exec;
+});

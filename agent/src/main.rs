@@ -68,6 +68,13 @@ fn exit_with(out: &Out, exit: Exit) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // Not dumpable: the command runs as the same uid, and would otherwise
+    // be able to open /proc/1/fd/1 and write frames of its own, or ptrace
+    // the agent.
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
     let out: Out = Arc::new(Mutex::new(io::stdout()));
     let mut input = io::stdin().lock();
     let req = match Request::read_from(&mut input) {

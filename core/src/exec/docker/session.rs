@@ -315,6 +315,7 @@ impl Attached {
             None => return Ok(timed_out(container, out, started).await),
         }
         let mut decoder = FrameDecoder::new();
+        let mut answered = false;
         let read = async {
             while let Some(item) = output.next().await {
                 match item {
@@ -331,7 +332,7 @@ impl Attached {
                             match frame {
                                 Frame::Stdout(b) => out.stdout(b).await,
                                 Frame::Stderr(b) => out.stderr(b).await,
-                                Frame::Started(_) => {}
+                                Frame::Started(_) => answered = true,
                                 Frame::Exit(exit) => return Ok(End::Exit(exit)),
                             }
                         }
@@ -352,6 +353,20 @@ impl Attached {
                 outcome.signal = exit.signal;
                 outcome.oom_killed = exit.oom_kills.is_some_and(|n| n > 0)
                     || (exit.signal == Some(9) && container.oom_killed().await);
+            }
+            End::Closed if !answered => {
+                // The agent never took the command: a dead pool container,
+                // or an agent that cannot run in this image.
+                let said = out.finish(ExecOutcome::default()).stderr;
+                let said = String::from_utf8_lossy(&said);
+                let said: String = said.trim().chars().take(500).collect();
+                return Err(Error::Executor {
+                    backend: "docker".into(),
+                    message: format!(
+                        "the container's agent ended without running the command: {}",
+                        if said.is_empty() { "no message" } else { &said }
+                    ),
+                });
             }
             End::Closed => {
                 // The agent itself died (killed from outside, or by the OOM
