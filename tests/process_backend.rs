@@ -8,7 +8,7 @@
 
 use sandboxcore::exec::{
     Capabilities, ExecEvent, ExecOutcome, ExecRequest, Executor, Limits, ProcessConfig,
-    ProcessExecutor,
+    ProcessExecutor, FIRST_RUN_UID, RUN_UID_COUNT,
 };
 use sandboxcore::Plan;
 use std::sync::OnceLock;
@@ -145,8 +145,63 @@ fn runs_unprivileged_and_without_network_when_root() {
     ));
     let text = o.stdout_text();
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    assert_eq!(&lines[..2], ["65534", "65534"]);
+    let uid: u32 = lines[0].parse().unwrap();
+    assert!(
+        (FIRST_RUN_UID..FIRST_RUN_UID + RUN_UID_COUNT).contains(&uid),
+        "a per-run uid: {text}"
+    );
+    assert_eq!(lines[1], lines[0], "a group of its own: {text}");
     assert_eq!(&lines[2..], ["lo"], "only a loopback device: {text}");
+}
+
+#[test]
+fn concurrent_runs_cannot_touch_each_other() {
+    if !require("root (per-run users)", |c| c.network_isolation) {
+        return;
+    }
+    let rt = runtime();
+    // The first run publishes its uid, pid and home, then waits; the
+    // second, running at the same time, tries to read that home, signal
+    // that process and read its environment.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let info = dir.path().join("first");
+    let first = shell(&format!(
+        "echo secret > \"$HOME/note\"; echo \"$(id -u) $$ $HOME\" > {0}.tmp && mv {0}.tmp {0}; sleep 3; echo survived",
+        info.display()
+    ));
+    let second = async {
+        while !info.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let text = std::fs::read_to_string(&info).unwrap();
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        let (uid, pid, home) = (fields[0], fields[1], fields[2]);
+        let script = format!(
+            "id -u; cat {home}/note 2>&1; kill -9 {pid} 2>&1; echo kill=$?; cat /proc/{pid}/environ 2>&1 | head -c 40; echo; echo {uid}"
+        );
+        executor().execute(shell(&script)).await.unwrap()
+    };
+    let (a, b) = rt.block_on(async { tokio::join!(executor().execute(first), second) });
+    let a = a.unwrap();
+    let out = b.stdout_text();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_ne!(
+        lines[0],
+        lines.last().unwrap().trim(),
+        "distinct uids: {out}"
+    );
+    assert!(out.contains("Permission denied"), "{out}");
+    assert!(!out.contains("secret"), "{out}");
+    assert!(
+        out.contains("Operation not permitted") && out.contains("kill=1"),
+        "{out}"
+    );
+    assert_eq!(a.stdout_text(), "survived\n", "{a:?}");
 }
 
 #[test]

@@ -12,7 +12,10 @@ pub mod process;
 
 pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_PATTERNS};
 pub use output::{marker as truncation_marker, BoundedOutput};
-pub use process::{CgroupMode, NetworkIsolation, ProcessConfig, ProcessExecutor, RunAs};
+pub use process::{
+    CgroupMode, NetworkIsolation, ProcessConfig, ProcessExecutor, RunAs, FIRST_RUN_UID,
+    RUN_UID_COUNT,
+};
 
 use crate::policy::Plan;
 use crate::Result;

@@ -260,31 +260,15 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         parent: unsafe { libc::getpid() },
         error: AtomicI32::new(0),
     };
-    let mut stack = vec![0u8; 256 * 1024];
-    // SAFETY: the stack outlives the child's use of it (CLONE_VFORK suspends
-    // us until the child execs or exits); signals are blocked around clone
-    // so no handler runs on the shared memory in the child before it resets
-    // them; `ctx` lives on this frame.
+    // SAFETY: child_main only makes raw system calls and execs or exits;
+    // `ctx` lives on this frame, which outlives the suspended clone.
     let pid = unsafe {
-        let top = stack.as_mut_ptr().add(stack.len());
-        let top = top.sub(top as usize % 16);
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let pid = libc::clone(
+        vfork_call(
             child_main,
-            top.cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
             &ctx as *const ChildContext<'_> as *mut c_void,
-        );
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        pid
+            256 * 1024,
+        )?
     };
-    drop(stack);
-    if pid == -1 {
-        return Err(io::Error::last_os_error());
-    }
     let e = ctx.error.load(Ordering::SeqCst);
     if e != 0 {
         let _ = wait4(pid);
@@ -296,6 +280,50 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         stdout: out_r,
         stderr: err_r,
     })
+}
+
+/// Runs `entry(arg)` in a `vfork`-style child: `clone(CLONE_VM |
+/// CLONE_VFORK)` on a stack of `stack_size` bytes, with every signal
+/// blocked around the clone so that no handler runs on the shared memory
+/// in the child. This thread is suspended until the child execs or exits.
+/// Returns the child's pid (reap it with [`wait4`]).
+///
+/// # Safety
+///
+/// `entry` must only make raw system calls (no libc wrappers that touch
+/// shared state, such as `setresuid`'s thread broadcast), reset signal
+/// handling before unblocking signals, and end with `execve` or `_exit`;
+/// `arg` must stay valid until this returns.
+pub unsafe fn vfork_call(
+    entry: extern "C" fn(*mut c_void) -> c_int,
+    arg: *mut c_void,
+    stack_size: usize,
+) -> io::Result<libc::pid_t> {
+    let mut stack = vec![0u8; stack_size];
+    // SAFETY: the stack outlives the child's use of it (CLONE_VFORK
+    // suspends us until the child execs or exits); the caller vouches for
+    // `entry` and `arg`.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.len());
+        let top = top.sub(top as usize % 16);
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let pid = libc::clone(
+            entry,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            arg,
+        );
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        pid
+    };
+    drop(stack);
+    if pid == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(pid)
 }
 
 /// A network namespace with nothing in it but a loopback device that is

@@ -15,10 +15,13 @@
 mod cgroup;
 mod child;
 mod slot;
+mod users;
 
 use self::cgroup::{CgroupRoots, RunCgroup};
 use self::child::ChildSetup;
 use self::slot::{Slot, SlotPool, SlotSpec};
+use self::users::UserSource;
+pub use self::users::{FIRST_RUN_UID, RUN_UID_COUNT};
 use super::{
     BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent, ExecOutcome,
     ExecRequest, Executor, Network, ResourceUsage,
@@ -39,9 +42,20 @@ use tokio::net::unix::pipe;
 /// Which user the command runs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RunAs {
-    /// `nobody` (65534:65534) when the caller is root, else the caller.
+    /// When the caller is root, a uid and gid of its own for each
+    /// concurrent run (from [`FIRST_RUN_UID`], [`RUN_UID_COUNT`] of them),
+    /// so runs cannot touch each other's processes or homes; else the
+    /// caller.
     #[default]
     Auto,
+    /// A uid (and gid of the same number) of its own for each concurrent
+    /// run, from `first_uid..first_uid + count` (the caller must be root).
+    PerRun {
+        /// The first uid of the range.
+        first_uid: u32,
+        /// How many uids the range has.
+        count: u32,
+    },
     /// The caller's own user, even when it is root.
     Current,
     /// This uid and gid (the caller must be root).
@@ -120,17 +134,19 @@ pub struct ProcessExecutor {
     capabilities: Capabilities,
 }
 
-/// The uid and gid commands run as, when they differ from the caller's.
-fn run_as(setting: RunAs, is_root: bool) -> Option<(u32, u32)> {
+/// Where the users of runs come from.
+fn user_source(setting: RunAs, is_root: bool) -> UserSource {
     match setting {
-        RunAs::Auto if is_root => Some(NOBODY),
-        RunAs::User { uid, gid } => Some((uid, gid)),
-        _ => None,
+        RunAs::Auto if is_root => {
+            UserSource::per_run(FIRST_RUN_UID, RUN_UID_COUNT, users::default_claim_dir())
+        }
+        RunAs::PerRun { first_uid, count } => {
+            UserSource::per_run(first_uid, count, users::default_claim_dir())
+        }
+        RunAs::User { uid, gid } => UserSource::Fixed(uid, gid),
+        RunAs::Auto | RunAs::Current => UserSource::Caller,
     }
 }
-
-/// The uid/gid `nobody` has on Debian and most distributions.
-const NOBODY: (u32, u32) = (65534, 65534);
 /// How long output is still read after every process of the run is gone.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -179,12 +195,11 @@ impl ProcessExecutor {
             filesystem_isolation: false,
             kills_descendants: probe.is_some(),
         };
-        let owner = run_as(config.run_as, is_root);
         let slots = SlotPool::new(
             SlotSpec {
                 roots: Arc::new(roots),
                 home_parent,
-                owner,
+                users: Arc::new(user_source(config.run_as, is_root)),
             },
             probe.is_some(),
         );
@@ -202,11 +217,12 @@ impl ProcessExecutor {
             backend: "process".into(),
             message,
         };
-        let run_as = run_as(self.config.run_as, self.is_root);
-        let (slot, cgroup_error) = self
-            .slots
-            .take()
-            .map_err(|e| fail(format!("cannot create the run's home directory: {e}")))?;
+        let (slot, cgroup_error) = self.slots.take().map_err(|e| {
+            fail(format!(
+                "cannot prepare the run's user and home directory: {e}"
+            ))
+        })?;
+        let run_as = slot.user.as_ref().map(|u| (u.uid, u.gid));
         if let (CgroupMode::Required, Some(e)) = (self.config.cgroups, &cgroup_error) {
             return Err(fail(format!("cannot create the run's cgroups: {e}")));
         }

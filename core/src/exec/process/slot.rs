@@ -6,6 +6,7 @@
 //! this thread.
 
 use super::cgroup::{CgroupRoots, RunCgroup};
+use super::users::{kill_all_of, RunUser, UserSource};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,9 @@ pub struct Slot {
     pub cgroup: Option<RunCgroup>,
     /// The run's home directory (taken out and removed when the run ends).
     pub home: Option<Home>,
+    /// The user the run's processes have (`None`: the caller's). Dropped,
+    /// and so free for another run, only once the run's processes are gone.
+    pub user: Option<RunUser>,
 }
 
 impl Drop for Slot {
@@ -70,8 +74,8 @@ pub struct SlotSpec {
     pub roots: Arc<CgroupRoots>,
     /// Where homes are created.
     pub home_parent: PathBuf,
-    /// The owner of homes.
-    pub owner: Option<(u32, u32)>,
+    /// Where runs' users come from (they also own the homes).
+    pub users: Arc<UserSource>,
 }
 
 #[derive(Default)]
@@ -141,7 +145,11 @@ impl SlotPool {
     /// cgroups are used. A cgroup that cannot be created is left out; the
     /// error says why (for callers that require cgroups).
     fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
-        let home = Home::create(&self.spec.home_parent, self.spec.owner)?;
+        let user = self.spec.users.acquire()?;
+        let home = Home::create(
+            &self.spec.home_parent,
+            user.as_ref().map(|u| (u.uid, u.gid)),
+        )?;
         let recycled = if self.use_cgroups {
             self.lock().recycled.pop()
         } else {
@@ -159,6 +167,7 @@ impl SlotPool {
             Slot {
                 cgroup,
                 home: Some(home),
+                user,
             },
             error,
         ))
@@ -177,17 +186,37 @@ fn tend(pool: Weak<SlotPool>) {
         let Some(pool) = pool.upgrade() else { return };
         let used = std::mem::take(&mut pool.lock().used);
         // Homes first (quick), then cgroups (a busy one can take seconds).
-        let cgroups: Vec<RunCgroup> = used
+        // A run's user is released with (after) its cgroup.
+        let cgroups: Vec<(Option<RunCgroup>, Option<RunUser>)> = used
             .into_iter()
-            .filter_map(|mut slot| slot.cgroup.take())
+            .map(|mut slot| (slot.cgroup.take(), slot.user.take()))
             .collect();
-        for mut cgroup in cgroups {
-            if cgroup.recycle() && pool.lock().recycled.len() < READY {
-                pool.lock().recycled.push(cgroup);
-            } else {
-                // Still busy (a cancelled run) or not needed: kill and
-                // remove it on its own thread (this can take seconds).
-                std::thread::spawn(move || cgroup.remove());
+        for (cgroup, user) in cgroups {
+            match cgroup {
+                Some(mut cgroup) => {
+                    if cgroup.recycle() {
+                        drop(user);
+                        if pool.lock().recycled.len() < READY {
+                            pool.lock().recycled.push(cgroup);
+                        } else {
+                            std::thread::spawn(move || cgroup.remove());
+                        }
+                    } else {
+                        // Still busy (a cancelled run): kill and remove it
+                        // on its own thread (this can take seconds).
+                        std::thread::spawn(move || {
+                            cgroup.remove();
+                            drop(user);
+                        });
+                    }
+                }
+                // No cgroup vouches that the run's processes are gone: a
+                // per-run uid is swept before it is used again.
+                None => {
+                    if let Some(u) = user.filter(RunUser::is_per_run) {
+                        kill_all_of(u.uid);
+                    }
+                }
             }
         }
         let missing = READY.saturating_sub(pool.lock().ready.len());
