@@ -6,7 +6,7 @@ use sandboxcore::Plan;
 fn main() -> sandboxcore::Result<()> {
     let script = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "echo hello from $(id -un)".into());
+        .unwrap_or_else(|| "echo hello from uid $(id -u)".into());
     let exec = ProcessExecutor::new(ProcessConfig::default())?;
     println!("capabilities: {:?}", exec.capabilities());
     let rt = tokio::runtime::Builder::new_current_thread()
