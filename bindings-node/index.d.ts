@@ -153,10 +153,10 @@ export interface RunOptions {
   labels?: Record<string, string>
   /** Aborting stops the command and rejects with AbortError. */
   signal?: AbortSignal
-  /** Called with each chunk of standard output as it arrives. */
-  onStdout?: (data: Buffer) => void
+  /** Called with each chunk of standard output as it arrives; a returned promise holds further output until it settles. */
+  onStdout?: (data: Buffer) => void | Promise<void>
   /** Called with each chunk of standard error as it arrives. */
-  onStderr?: (data: Buffer) => void
+  onStderr?: (data: Buffer) => void | Promise<void>
 }
 
 /** An event of `Sandbox.stream`. */

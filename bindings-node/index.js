@@ -124,11 +124,13 @@ class Sandbox {
     const id = nextId++
     const onAbort = () => this._native.cancel(id)
     if (signal) signal.addEventListener('abort', onAbort, { once: true })
+    // The native side waits for the promise this returns before it reads
+    // more output: a callback may return a promise to slow the command down.
     const onOutput =
       onStdout || onStderr
-        ? (chunk) => {
+        ? async (chunk) => {
             const cb = chunk.kind === 'stdout' ? onStdout : onStderr
-            if (cb) cb(chunk.data)
+            if (cb) await cb(chunk.data)
           }
         : undefined
     try {
@@ -164,9 +166,24 @@ class Sandbox {
         wake = null
       }
     }
+    // Backpressure: a chunk's callback settles only once the queue is
+    // short again, so a consumer that stops reading stops the command's
+    // output (its pipe fills) instead of growing this queue.
+    const HIGH_WATER = 16
+    let drained = null
     const push = (type) => (data) => {
       queue.push({ type, data })
       notify()
+      if (queue.length < HIGH_WATER) return undefined
+      return new Promise((resolve) => {
+        drained = resolve
+      })
+    }
+    const release = () => {
+      if (drained && queue.length < HIGH_WATER) {
+        drained()
+        drained = null
+      }
     }
     this.run(cmd, { ...opts, signal: stop.signal, onStdout: push('stdout'), onStderr: push('stderr') })
       .then(
@@ -184,7 +201,9 @@ class Sandbox {
     try {
       for (;;) {
         if (queue.length > 0) {
-          yield queue.shift()
+          const next = queue.shift()
+          release()
+          yield next
         } else if (finished) {
           break
         } else {
@@ -196,6 +215,7 @@ class Sandbox {
       if (failure) throw failure
       yield { type: 'exit', result }
     } finally {
+      if (drained) drained()
       if (!finished) stop.abort()
       if (outer) outer.removeEventListener('abort', forward)
     }

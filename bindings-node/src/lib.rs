@@ -273,7 +273,7 @@ impl NativeSandbox {
         id: u32,
         command: String,
         options: Value,
-        on_output: Option<ThreadsafeFunction<OutputChunk, (), OutputChunk, Status, false>>,
+        on_output: Option<ThreadsafeFunction<OutputChunk, Promise<()>, OutputChunk, Status, false>>,
     ) -> Result<Value> {
         let sb = self.core()?;
         let opts = run_options(&options)?;
@@ -289,13 +289,19 @@ impl NativeSandbox {
                         sandboxcore::exec::ExecEvent::Stderr(b) => ("stderr", b),
                         _ => continue,
                     };
-                    // A callback that throws is reported by Node; the run goes on.
-                    let _ = callback
-                        .call_async_catch(OutputChunk {
-                            kind: chunk.0.to_string(),
-                            data: chunk.1.to_vec().into(),
-                        })
-                        .await;
+                    // The callback's promise settles when the consumer has
+                    // room for more: waiting for it is the backpressure that
+                    // keeps a slow consumer from buffering without bound
+                    // (the command's pipe fills and it waits). A callback
+                    // that throws or rejects is reported by Node; the run
+                    // goes on.
+                    let call = callback.call_async_catch(OutputChunk {
+                        kind: chunk.0.to_string(),
+                        data: chunk.1.to_vec().into(),
+                    });
+                    if let Ok(promise) = call.await {
+                        let _ = promise.await;
+                    }
                 }
             };
             let (result, ()) = tokio::join!(sb.run_streaming(&command, opts, tx), forward);

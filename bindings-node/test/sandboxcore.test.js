@@ -181,6 +181,29 @@ test('output streams through callbacks and the async iterator', async () => {
   assert.equal(running('sleep 1000.501'), false)
 })
 
+test('a consumer that stops reading stops the command instead of buffering', async () => {
+  const sb = selfhosted()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-stream-'))
+  fs.chmodSync(dir, 0o777)
+  const marker = path.join(dir, 'finished')
+  let chunks = 0
+  let bytes = 0
+  for await (const ev of sb.stream(`head -c 20000000 /dev/zero; touch ${marker}`)) {
+    if (ev.type === 'stdout') {
+      chunks += 1
+      bytes += ev.data.length
+      if (chunks === 1) {
+        await new Promise((r) => setTimeout(r, 700))
+        // Unread output holds the command up: it has not got to the end.
+        assert.equal(fs.existsSync(marker), false, 'the command ran ahead of its reader')
+      }
+    }
+  }
+  assert.equal(fs.existsSync(marker), true)
+  assert.ok(bytes >= 1 << 20, `read ${bytes} bytes`)
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
 test('the docker backend runs commands in a hardened container', async (t) => {
   let sb
   try {
