@@ -480,6 +480,23 @@ docker_test!(the_warm_pool_serves_one_command_per_container, exec, {
     let o = run(&pooled, other).await;
     assert_eq!(o.stdout_text(), "7\n", "{o:?}");
     assert_eq!(pooled.pool_ready(Duration::from_secs(30)).await, 2);
+    // Pool containers that died while waiting: the run falls back to a cold
+    // container, and reports one start.
+    for id in containers(&pooled, test).await {
+        let _ = pooled.client().kill_container(&id, None).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let o = pooled
+        .execute_streaming(shell("echo after"), tx)
+        .await
+        .unwrap();
+    assert_eq!(o.stdout_text(), "after\n", "{o:?}");
+    let mut starts = 0;
+    while let Ok(e) = rx.try_recv() {
+        starts += usize::from(matches!(e, ExecEvent::Started { .. }));
+    }
+    assert_eq!(starts, 1);
     drop(pooled);
 });
 

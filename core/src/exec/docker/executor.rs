@@ -143,11 +143,15 @@ impl DockerExecutor {
         let run_id = run_id();
         let agent = self.config.agent.is_some();
         let body = container_spec(&req, &self.config, &run_id, agent)?;
+        // Whether `Started` was sent (a failed pool container falls back to
+        // a cold run, which must not announce the start again).
+        let mut announced = false;
         if let Some(mut ready) = self
             .pool
             .as_ref()
             .and_then(|p| p.take(body.host_config.as_ref()))
         {
+            announced = true;
             let _ = events.send(ExecEvent::Started { pid: None }).await;
             let run = ready
                 .attached
@@ -181,7 +185,9 @@ impl DockerExecutor {
             }
         };
         tracing::debug!(target: "sandboxcore::docker", container = container.id(), run_id, "started");
-        let _ = events.send(ExecEvent::Started { pid: None }).await;
+        if !announced {
+            let _ = events.send(ExecEvent::Started { pid: None }).await;
+        }
         let outcome = if agent {
             attached
                 .run_agent(&container, &req, &self.config, events.clone(), started)
