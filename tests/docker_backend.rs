@@ -578,3 +578,125 @@ docker_test!(an_agent_that_cannot_answer_is_an_error, exec, {
     assert!(msg.contains("applet not found"), "{msg}");
     let _ = exec;
 });
+
+/// A throwaway local registry (Debian's `docker-registry`) on a free port.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Option<Registry> {
+        let binary = ["/usr/bin/docker-registry", "/usr/bin/registry"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = tempfile::tempdir().ok()?;
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .ok()?;
+        let child = std::process::Command::new(binary)
+            .args(["serve", config.to_str()?])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let registry = Registry {
+            child,
+            port,
+            _dir: dir,
+        };
+        let end = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(registry)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+docker_test!(a_missing_image_is_pulled_only_when_asked, exec, {
+    use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
+    use futures_util::StreamExt;
+    use sandboxcore::exec::docker::PullPolicy;
+    let test = "a_missing_image_is_pulled_only_when_asked";
+    let Some(registry) = Registry::start() else {
+        assert!(
+            !required(),
+            "docker-registry is needed (apt-get install docker-registry)"
+        );
+        eprintln!("skipped: no docker-registry to pull from");
+        return;
+    };
+    // Put the test image into the registry, then remove the local copy.
+    let repo = format!("127.0.0.1:{}/sandboxcore-pull", registry.port);
+    let image = format!("{repo}:test");
+    let docker = exec.client();
+    docker
+        .tag_image(
+            IMAGE,
+            Some(
+                TagImageOptionsBuilder::default()
+                    .repo(&repo)
+                    .tag("test")
+                    .build(),
+            ),
+        )
+        .await
+        .unwrap();
+    let mut push = docker.push_image(
+        &repo,
+        Some(PushImageOptionsBuilder::default().tag("test").build()),
+        Some(bollard::auth::DockerCredentials::default()),
+    );
+    while let Some(step) = push.next().await {
+        let info = step.unwrap();
+        assert!(info.error_detail.is_none(), "{info:?}");
+    }
+    docker
+        .remove_image(
+            &image,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await
+        .unwrap();
+    // Not pulled unless asked.
+    let mut c = config(test);
+    c.image = image.clone();
+    let err = DockerExecutor::connect(c.clone()).await.unwrap_err();
+    assert!(err.to_string().contains("not present locally"), "{err}");
+    c.pull = PullPolicy::IfMissing;
+    let pulled = DockerExecutor::connect(c).await.unwrap();
+    let o = run(&pulled, shell("echo pulled")).await;
+    assert_eq!(o.stdout_text(), "pulled\n", "{o:?}");
+    drop(pulled);
+    assert_none_left(&exec, test).await;
+    let _ = docker
+        .remove_image(
+            &image,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
+});
