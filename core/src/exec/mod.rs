@@ -26,6 +26,23 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
+/// A new run id for container backends' names and labels: the time in
+/// milliseconds, this process's id and a counter, in hex and decimal.
+#[cfg(any(feature = "docker", feature = "kubernetes"))]
+pub(crate) fn run_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{:x}-{:x}-{}",
+        t,
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// A boxed, sendable future (what [`Executor`] methods return, so the trait
 /// can be used as `dyn Executor`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

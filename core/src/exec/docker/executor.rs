@@ -12,9 +12,8 @@ use bollard::query_parameters::{CreateImageOptionsBuilder, ListContainersOptions
 use bollard::Docker;
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Runs each command in a fresh hardened container.
 #[derive(Clone)]
@@ -31,21 +30,6 @@ impl std::fmt::Debug for DockerExecutor {
             .field("pool_ready", &self.pool.as_ref().map(|p| p.ready()))
             .finish_non_exhaustive()
     }
-}
-
-static RUNS: AtomicU64 = AtomicU64::new(0);
-
-/// A new run id: time, pid and a counter.
-pub(super) fn run_id() -> String {
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!(
-        "{:x}-{:x}-{}",
-        t,
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 fn unavailable(host: &str, e: impl std::fmt::Display) -> Error {
@@ -140,7 +124,7 @@ impl DockerExecutor {
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
-        let run_id = run_id();
+        let run_id = crate::exec::run_id();
         let agent = self.config.agent.is_some();
         let body = container_spec(&req, &self.config, &run_id, agent)?;
         // Whether `Started` was sent (a failed pool container falls back to

@@ -40,7 +40,7 @@ fn template() -> ExecRequest {
 }
 
 async fn make(docker: &Docker, config: &DockerConfig) -> Result<Ready> {
-    let mut body = container_spec(&template(), config, &super::executor::run_id(), true)?;
+    let mut body = container_spec(&template(), config, &crate::exec::run_id(), true)?;
     if let Some(labels) = body.labels.as_mut() {
         labels.insert(POOL_LABEL.into(), "true".into());
     }

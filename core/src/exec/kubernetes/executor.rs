@@ -15,7 +15,6 @@ use futures_util::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, WatchEvent, WatchParams};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Runs each command as a Kubernetes Job.
@@ -144,20 +143,6 @@ impl Drop for DeleteGuard {
     }
 }
 
-static RUNS: AtomicU64 = AtomicU64::new(0);
-
-fn run_id() -> String {
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    format!(
-        "{:x}-{:x}-{}",
-        t,
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 impl KubernetesExecutor {
     /// Connects as `kubectl` would (kubeconfig or in-cluster).
     pub async fn infer(config: KubernetesConfig) -> Result<KubernetesExecutor> {
@@ -236,7 +221,7 @@ impl KubernetesExecutor {
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
-        let job = job(&req, &self.config, &run_id())?;
+        let job = job(&req, &self.config, &crate::exec::run_id())?;
         let name = job.metadata.name.clone().unwrap_or_default();
         let ns = &self.config.namespace;
         let jobs: Api<Job> = Api::namespaced(self.client.clone(), ns);
