@@ -103,6 +103,12 @@ export interface DockerOptions {
   /** Pull the image when it is missing. */
   pull?: boolean
   cpus?: number
+  /** Read-only root filesystem (default true). */
+  readOnlyRoot?: boolean
+  /** no-new-privileges (default true). */
+  noNewPrivileges?: boolean
+  /** Capabilities added back after dropping all (default none). */
+  capAdd?: string[]
   /** Size of the /tmp tmpfs in bytes. */
   tmpSize?: number
   seccompProfile?: string

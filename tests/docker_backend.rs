@@ -176,6 +176,19 @@ docker_test!(the_root_filesystem_is_read_only_and_tmp_is_noexec, exec, {
     );
 });
 
+docker_test!(relaxing_the_root_filesystem_is_explicit, exec, {
+    let test = "relaxing_the_root_filesystem_is_explicit";
+    // The image's /home/sandbox belongs to uid 1000: only the read-only
+    // root stops the write.
+    let script = "touch /home/sandbox/x 2>&1; echo rc=$?";
+    let o = run(&exec, shell(script)).await;
+    assert!(o.stdout_text().contains("Read-only file system"), "{o:?}");
+    let mut c = config(test);
+    c.read_only_root = false;
+    let writable = executor(c).await.unwrap();
+    assert_eq!(run(&writable, shell(script)).await.stdout_text(), "rc=0\n");
+});
+
 docker_test!(
     the_command_has_no_capabilities_and_no_new_privileges,
     exec,

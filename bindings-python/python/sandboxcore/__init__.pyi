@@ -207,8 +207,8 @@ class Sandbox:
     (required), runtime ("runsc" for gVisor), network (a named network for
     commands allowed the network), workspace ("DIR[:ro]" or a path),
     user ("uid:gid"), pool_size (warm containers), pull, cpus, tmp_size,
-    seccomp_profile, agent (a path, or False), inherit_env, allow_secrets,
-    labels, allow_root; the daemon is DOCKER_HOST's or the local socket.
+    seccomp_profile, read_only_root, no_new_privileges, cap_add, agent (a
+    path, or False), inherit_env, allow_secrets, labels, allow_root; the daemon is DOCKER_HOST's or the local socket.
     Kubernetes backend options: image (required), namespace, runtime_class
     (the cluster is found as kubectl would).
     """

@@ -113,6 +113,14 @@ pub struct DockerConfig {
     pub tmp_size: u64,
     /// CPUs the container may use (default 1.0).
     pub cpus: f64,
+    /// Read-only root filesystem (default true; `/tmp` and the workspace
+    /// stay writable).
+    pub read_only_root: bool,
+    /// `no-new-privileges` (default true).
+    pub no_new_privileges: bool,
+    /// Capabilities added back after dropping all (default none), e.g.
+    /// `CHOWN`; unknown names are refused by the daemon.
+    pub cap_add: Vec<String>,
     /// Host variables passed into the container (none by default; secrets
     /// are never passed unless named in `allow_secrets`). The request's own
     /// variables are always passed.
@@ -145,6 +153,9 @@ impl DockerConfig {
             seccomp_profile: None,
             tmp_size: 64 << 20,
             cpus: 1.0,
+            read_only_root: true,
+            no_new_privileges: true,
+            cap_add: Vec::new(),
             env: EnvConfig {
                 inherit: Vec::new(),
                 allow_secrets: Vec::new(),

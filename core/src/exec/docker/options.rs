@@ -33,6 +33,15 @@ pub struct DockerOptions {
     pub pull: Option<bool>,
     /// CPUs.
     pub cpus: Option<f64>,
+    /// Read-only root filesystem (default true).
+    #[serde(alias = "readOnlyRoot")]
+    pub read_only_root: Option<bool>,
+    /// `no-new-privileges` (default true).
+    #[serde(alias = "noNewPrivileges")]
+    pub no_new_privileges: Option<bool>,
+    /// Capabilities added back (default none).
+    #[serde(alias = "capAdd")]
+    pub cap_add: Option<Vec<String>>,
     /// `/tmp` size in bytes.
     #[serde(alias = "tmpSize")]
     pub tmp_size: Option<u64>,
@@ -91,6 +100,15 @@ impl DockerOptions {
         if let Some(cpus) = self.cpus {
             c.cpus = cpus;
         }
+        if let Some(v) = self.read_only_root {
+            c.read_only_root = v;
+        }
+        if let Some(v) = self.no_new_privileges {
+            c.no_new_privileges = v;
+        }
+        if let Some(v) = self.cap_add {
+            c.cap_add = v;
+        }
         if let Some(size) = self.tmp_size {
             c.tmp_size = size;
         }
@@ -122,14 +140,16 @@ mod tests {
     fn snake_and_camel_case_give_the_same_config() {
         let snake = DockerOptions::from_json(json!({
             "image": "img", "pool_size": 2, "tmp_size": 1024, "allow_root": true,
-            "inherit_env": ["LANG"], "agent": false, "pull": true, "cpus": 0.5
+            "inherit_env": ["LANG"], "agent": false, "pull": true, "cpus": 0.5,
+            "read_only_root": false, "no_new_privileges": false, "cap_add": ["CHOWN"]
         }))
         .unwrap()
         .into_config()
         .unwrap();
         let camel = DockerOptions::from_json(json!({
             "image": "img", "poolSize": 2, "tmpSize": 1024, "allowRoot": true,
-            "inheritEnv": ["LANG"], "agent": false, "pull": true, "cpus": 0.5
+            "inheritEnv": ["LANG"], "agent": false, "pull": true, "cpus": 0.5,
+            "readOnlyRoot": false, "noNewPrivileges": false, "capAdd": ["CHOWN"]
         }))
         .unwrap()
         .into_config()
@@ -138,6 +158,8 @@ mod tests {
         assert_eq!(snake.pool_size, 2);
         assert_eq!(snake.agent, None);
         assert_eq!(snake.pull, PullPolicy::IfMissing);
+        assert!(!snake.read_only_root && !snake.no_new_privileges);
+        assert_eq!(snake.cap_add, ["CHOWN"]);
     }
 
     #[test]

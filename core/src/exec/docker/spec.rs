@@ -120,7 +120,10 @@ pub fn container_spec(
                     .into(),
             )),
         };
-    let mut security_opt = vec!["no-new-privileges:true".to_string()];
+    let mut security_opt = Vec::new();
+    if config.no_new_privileges {
+        security_opt.push("no-new-privileges:true".to_string());
+    }
     if let Some(path) = &config.seccomp_profile {
         let profile = std::fs::read_to_string(path)
             .map_err(|e| invalid(format!("seccomp profile {}: {e}", path.display())))?;
@@ -165,8 +168,9 @@ pub fn container_spec(
     .collect();
     let host_config = HostConfig {
         cap_drop: Some(vec!["ALL".into()]),
+        cap_add: (!config.cap_add.is_empty()).then(|| config.cap_add.clone()),
         security_opt: Some(security_opt),
-        readonly_rootfs: Some(true),
+        readonly_rootfs: Some(config.read_only_root),
         tmpfs: Some(tmpfs),
         pids_limit: limits.processes.map(to_i64),
         memory: limits.memory.map(to_i64),
@@ -360,6 +364,21 @@ mod tests {
         assert_eq!(h.network_mode.as_deref(), Some("sandbox-internal"));
         assert_eq!(body.network_disabled, Some(false));
         assert!(h.security_opt.as_ref().unwrap()[1].starts_with("seccomp={\"defaultAction\""));
+        assert_eq!(h.cap_add, None);
+        c.read_only_root = false;
+        c.no_new_privileges = false;
+        c.cap_add = vec!["CHOWN".into()];
+        let relaxed = container_spec(&req, &c, "r", true).unwrap();
+        let h = host(&relaxed);
+        assert_eq!(h.readonly_rootfs, Some(false));
+        assert_eq!(
+            h.cap_drop,
+            Some(vec!["ALL".to_string()]),
+            "still dropped first"
+        );
+        assert_eq!(h.cap_add, Some(vec!["CHOWN".to_string()]));
+        assert!(h.security_opt.as_ref().unwrap()[0].starts_with("seccomp="));
+        assert_eq!(h.security_opt.as_ref().unwrap().len(), 1);
         assert_eq!(h.nano_cpus, Some(500_000_000));
         assert_eq!(
             body.working_dir.as_deref(),
