@@ -156,18 +156,7 @@ impl DockerExecutor {
                 }
             }
         }
-        let container = Container::create(&self.docker, body).await?;
-        let started_ok = match container.attach().await {
-            Ok(attached) => container.start().await.map(|()| attached),
-            Err(e) => Err(e),
-        };
-        let mut attached = match started_ok {
-            Ok(a) => a,
-            Err(e) => {
-                container.remove().await;
-                return Err(e);
-            }
-        };
+        let (container, mut attached) = Container::launch(&self.docker, body).await?;
         tracing::debug!(target: "sandboxcore::docker", container = container.id(), run_id, "started");
         if !announced {
             let _ = events.send(ExecEvent::Started { pid: None }).await;

@@ -44,9 +44,7 @@ async fn make(docker: &Docker, config: &DockerConfig) -> Result<Ready> {
     if let Some(labels) = body.labels.as_mut() {
         labels.insert(POOL_LABEL.into(), "true".into());
     }
-    let container = Container::create(docker, body).await?;
-    let attached = container.attach().await?;
-    container.start().await?;
+    let (container, attached) = Container::launch(docker, body).await?;
     Ok(Ready {
         container,
         attached,

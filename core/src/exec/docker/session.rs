@@ -36,7 +36,7 @@ pub(super) struct Container {
 
 impl Container {
     /// Creates a container from `body`.
-    pub(super) async fn create(docker: &Docker, body: ContainerCreateBody) -> Result<Container> {
+    async fn create(docker: &Docker, body: ContainerCreateBody) -> Result<Container> {
         let image = body.image.clone().unwrap_or_default();
         let created = docker
             .create_container(Some(CreateContainerOptionsBuilder::default().build()), body)
@@ -59,6 +59,26 @@ impl Container {
         })
     }
 
+    /// Creates a container from `body`, attaches to it and starts it; a
+    /// container that cannot be attached or started is removed at once.
+    pub(super) async fn launch(
+        docker: &Docker,
+        body: ContainerCreateBody,
+    ) -> Result<(Container, Attached)> {
+        let container = Container::create(docker, body).await?;
+        let attached = match container.attach().await {
+            Ok(attached) => container.start().await.map(|()| attached),
+            Err(e) => Err(e),
+        };
+        match attached {
+            Ok(attached) => Ok((container, attached)),
+            Err(e) => {
+                container.remove().await;
+                Err(e)
+            }
+        }
+    }
+
     /// A handle on an existing container (to remove it).
     pub(super) fn forget(docker: &Docker, id: String) -> Container {
         Container {
@@ -75,7 +95,7 @@ impl Container {
 
     /// Attaches to stdin, stdout and stderr (before start, so no output is
     /// missed).
-    pub(super) async fn attach(&self) -> Result<Attached> {
+    async fn attach(&self) -> Result<Attached> {
         let opts = AttachContainerOptionsBuilder::default()
             .stdin(true)
             .stdout(true)
@@ -94,7 +114,7 @@ impl Container {
     }
 
     /// Starts the container.
-    pub(super) async fn start(&self) -> Result<()> {
+    async fn start(&self) -> Result<()> {
         self.docker
             .start_container(&self.id, None)
             .await
