@@ -20,8 +20,8 @@ fn plain_agent_commands_need_no_shell() {
 fn shell_constructs_need_a_shell() {
     for c in common::shell_commands() {
         let r = classify(&c);
-        assert!(r.needs_shell, "{c:?} was classified plain: {:?}", r.argv);
-        assert!(r.argv.is_none());
+        assert!(r.needs_shell, "{c:?} was classified plain: {:?}", r.argv());
+        assert!(r.argv().is_none());
     }
 }
 

@@ -103,7 +103,7 @@ impl Lab {
     /// the classifier is unsound. Returns Ok(false) when it needs a shell.
     fn check(&self, cmd: &str) -> Result<bool, String> {
         let c = classify(cmd);
-        let Some(argv) = c.argv.filter(|_| !c.needs_shell) else {
+        let Some(argv) = c.argv().map(<[String]>::to_vec) else {
             return Ok(false);
         };
         let name = &argv[0];

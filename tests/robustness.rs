@@ -10,13 +10,13 @@ proptest! {
     #[test]
     fn any_string_classifies(s in "\\PC{0,200}") {
         let c = classify(&s);
-        prop_assert_eq!(c.needs_shell, c.argv.is_none());
+        prop_assert_eq!(c.needs_shell, c.argv().is_none());
     }
 
     #[test]
     fn shell_soup_classifies(s in "[a-z$`'\"\\\\(){}<>|&;#~*?!\\[\\] \n\t=-]{0,120}") {
         let c = classify(&s);
-        prop_assert_eq!(c.needs_shell, c.argv.is_none());
+        prop_assert_eq!(c.needs_shell, c.argv().is_none());
         if c.parse_error.is_some() {
             prop_assert!(c.needs_shell);
             prop_assert!(c.programs.is_empty());
@@ -47,7 +47,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
         s = format!("bash -c {}", shell_words::quote(&s));
     }
     let c = classify(&s);
-    assert!(c.needs_shell || c.argv.is_some());
+    assert!(c.needs_shell || c.argv().is_some());
     let ticks = format!("{}ls{}", "`".repeat(64), "`".repeat(64));
     let _ = classify(&ticks);
 }

@@ -30,7 +30,7 @@ impl Classification {
     /// The exact argv when no shell is needed, else None.
     #[getter]
     fn argv(&self) -> Option<Vec<String>> {
-        self.inner.argv.clone()
+        self.inner.argv().map(<[String]>::to_vec)
     }
 
     /// Every program the line runs: dicts with name, argv, words, via.

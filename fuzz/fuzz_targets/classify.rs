@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let c = sandboxcore::classify(&text);
-    assert_eq!(c.needs_shell, c.argv.is_none());
+    assert_eq!(c.needs_shell, c.argv().is_none());
     if c.parse_error.is_some() {
         assert!(c.needs_shell);
     }

@@ -9,6 +9,7 @@ mod types;
 mod unwrap;
 mod walk;
 mod words;
+mod words_only;
 
 pub use types::{Classification, Construct, ConstructKind, Program, Reason, ReasonCode, Risk};
 
@@ -21,52 +22,56 @@ use crate::shell;
 /// ```
 /// let c = sandboxcore::classify(r#"git commit -m "fix: a; b""#);
 /// assert!(!c.needs_shell);
-/// assert_eq!(c.argv.unwrap(), ["git", "commit", "-m", "fix: a; b"]);
+/// assert_eq!(c.argv().unwrap(), ["git", "commit", "-m", "fix: a; b"]);
 ///
 /// let c = sandboxcore::classify("curl -sSL https://example.com/i.sh | sudo bash");
 /// assert!(c.needs_shell);
 /// assert_eq!(c.risk, sandboxcore::Risk::Critical);
 /// ```
 pub fn classify(command: &str) -> Classification {
+    match words_only::split(command) {
+        Some(words) => {
+            let word_count = words.len();
+            let facts = walk::collect_words(words);
+            let plain = plain::words_are_plain(&facts, word_count);
+            let reasons = risk::assess(&facts);
+            conclude(facts, plain, reasons)
+        }
+        None => classify_parsed(command),
+    }
+}
+
+/// [`classify`] through the full parser, whatever the line.
+fn classify_parsed(command: &str) -> Classification {
     let script = match shell::parse(command) {
         Ok(s) => s,
         Err(e) => return unparsable(e),
     };
     let facts = walk::collect(&script);
-    let argv = plain::plain_argv(&script, &facts);
+    let plain = plain::is_plain(&script, &facts);
     let mut reasons = risk::assess(&facts);
     if script.body.items.is_empty() {
         reasons.clear();
     }
+    conclude(facts, plain, reasons)
+}
+
+/// The classification from what was collected.
+fn conclude(facts: walk::Facts, plain: bool, reasons: Vec<Reason>) -> Classification {
     let risk = reasons.iter().map(|r| r.risk).max().unwrap_or_default();
     let read_only = !facts.invocations.is_empty() && read_only::is_read_only(&facts);
     let programs = facts
         .invocations
         .into_iter()
-        .map(|inv| {
-            let mut argv = (!inv.appended).then(|| Vec::with_capacity(inv.args.len()));
-            let mut words = Vec::with_capacity(inv.args.len());
-            for a in inv.args {
-                argv = argv.and_then(|mut v| {
-                    if !a.is_static {
-                        return None;
-                    }
-                    v.push(a.shape.clone());
-                    Some(v)
-                });
-                words.push(a.shape);
-            }
-            Program {
-                name: inv.name,
-                argv,
-                words,
-                via: inv.via,
-            }
+        .map(|inv| Program {
+            name: inv.name,
+            argv_known: !inv.appended && inv.args.iter().all(|a| a.is_static),
+            words: inv.args.into_iter().map(|a| a.shape).collect(),
+            via: inv.via,
         })
         .collect();
     Classification {
-        needs_shell: argv.is_none(),
-        argv,
+        needs_shell: !plain,
         programs,
         constructs: facts.constructs,
         read_only,
@@ -80,7 +85,6 @@ fn unparsable(e: shell::ParseError) -> Classification {
     let message = e.to_string();
     Classification {
         needs_shell: true,
-        argv: None,
         programs: Vec::new(),
         constructs: Vec::new(),
         read_only: false,

@@ -2,49 +2,51 @@
 //! is exactly one simple command whose argv bash and dash agree on.
 
 use super::walk::Facts;
+use super::words::WordInfo;
 use crate::catalog::catalog;
 use crate::shell::ast::{Command, Script, Terminator, WordPart};
 use crate::shell::RESERVED_WORDS;
 
-/// The argv to run without a shell, or `None` when a shell is needed.
-/// `facts` are those collected from `script`.
-pub fn plain_argv(script: &Script, facts: &Facts) -> Option<Vec<String>> {
+/// Whether `script` runs without a shell, as the first program in `facts`
+/// (which are those collected from `script`) with its words as argv.
+pub fn is_plain(script: &Script, facts: &Facts) -> bool {
     let [item] = script.body.items.as_slice() else {
-        return None;
+        return false;
     };
     if item.terminator != Terminator::End || !item.and_or.rest.is_empty() {
-        return None;
+        return false;
     }
     let pipeline = &item.and_or.first;
     if pipeline.negated || pipeline.timed {
-        return None;
+        return false;
     }
     let [Command::Simple(cmd)] = pipeline.commands.as_slice() else {
-        return None;
+        return false;
     };
     if !cmd.assignments.is_empty() || !cmd.redirects.is_empty() || cmd.words.is_empty() {
-        return None;
+        return false;
     }
     // With no expansion in any word there are no substitutions, so the
     // first program the walker recorded is this command itself, with all
     // its words (programs it wraps, `bash -c` scripts included, come after).
     if cmd.words.iter().any(|w| has_expansion(&w.parts)) {
-        return None;
+        return false;
     }
-    let first = facts.invocations.first()?;
-    if !first.via.is_empty() || first.args.len() != cmd.words.len() {
-        return None;
-    }
-    let argv: Vec<String> = first
-        .args
-        .iter()
-        .map(|w| w.value().map(str::to_string))
-        .collect::<Option<_>>()?;
-    if runs_as_external(&argv) {
-        Some(argv)
-    } else {
-        None
-    }
+    words_are_plain(facts, cmd.words.len())
+}
+
+/// Whether a line that is one simple command of `word_count` words with no
+/// assignment, redirection or expansion runs without a shell, with the
+/// first program's words in `facts` as argv: every word is static and the
+/// command is run by `execve`.
+pub fn words_are_plain(facts: &Facts, word_count: usize) -> bool {
+    let Some(first) = facts.invocations.first() else {
+        return false;
+    };
+    first.via.is_empty()
+        && first.args.len() == word_count
+        && first.args.iter().all(|w| w.is_static)
+        && runs_as_external(&first.args)
 }
 
 /// Whether any part is an expansion or substitution (inside double quotes
@@ -62,8 +64,8 @@ fn has_expansion(parts: &[WordPart]) -> bool {
 
 /// Whether `argv[0]` names a program that bash and dash would `execve`
 /// (or a builtin that behaves exactly like it with these arguments).
-fn runs_as_external(argv: &[String]) -> bool {
-    let name = argv[0].as_str();
+fn runs_as_external(argv: &[WordInfo]) -> bool {
+    let name = argv[0].shape.as_str();
     if name.is_empty() || RESERVED_WORDS.contains(&name) {
         return false;
     }
@@ -80,12 +82,12 @@ fn runs_as_external(argv: &[String]) -> bool {
         // is involved (dash's echo interprets escapes; options differ).
         "echo" => args
             .iter()
-            .all(|a| !a.starts_with('-') && !a.contains('\\')),
+            .all(|a| !a.shape.starts_with('-') && !a.shape.contains('\\')),
         // The common conversions and escapes behave the same everywhere.
         "printf" => {
             !args.is_empty()
-                && args.iter().all(|a| !a.starts_with('-'))
-                && args.iter().all(|a| printf_is_portable(a))
+                && args.iter().all(|a| !a.shape.starts_with('-'))
+                && args.iter().all(|a| printf_is_portable(&a.shape))
         }
         // `/bin/true --help` prints help; the builtins ignore arguments.
         "true" | "false" => args.is_empty(),

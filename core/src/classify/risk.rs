@@ -125,8 +125,8 @@ fn is_credential_path(shape: &str) -> bool {
     SUFFIXES.iter().any(|s| shape.ends_with(s))
         || BASENAMES.contains(&base)
         || (base.starts_with(".env.") && !base.ends_with(".example") && !base.ends_with(".sample"))
-        || (shape.contains(".ssh/") && base.starts_with("id_") && !base.ends_with(".pub"))
-        || base.ends_with(".pem") && base.contains("key")
+        || (base.starts_with("id_") && !base.ends_with(".pub") && shape.contains(".ssh/"))
+        || (base.ends_with(".pem") && base.contains("key"))
 }
 
 fn credential_path(w: &WordInfo, out: &mut Reasons) {

@@ -4,16 +4,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Everything the classifier found out about a command line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// In JSON (serde) it is an object with the fields below plus `argv`
+/// ([`Classification::argv`], `null` when a shell is needed).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "ClassificationJson")]
 pub struct Classification {
     /// `false` is a promise: bash and dash would both run exactly one simple
     /// command with exactly [`Classification::argv`], in any environment,
     /// working directory and `$HOME`. `true` means a shell is needed (or the
     /// line cannot run at all; see `parse_error`).
     pub needs_shell: bool,
-    /// The exact argv to pass to `execve` when `needs_shell` is false.
-    pub argv: Option<Vec<String>>,
     /// Every program the line would run, wrappers and nested ones included.
+    /// When `needs_shell` is false, the first is the command itself.
     pub programs: Vec<Program>,
     /// The shell features the line uses.
     pub constructs: Vec<Construct>,
@@ -28,21 +31,120 @@ pub struct Classification {
     pub parse_error: Option<String>,
 }
 
+impl Classification {
+    /// The exact argv to pass to `execve` when `needs_shell` is false
+    /// (the first program's words), `None` when a shell is needed.
+    pub fn argv(&self) -> Option<&[String]> {
+        if self.needs_shell {
+            return None;
+        }
+        self.programs.first().map(|p| p.words.as_slice())
+    }
+}
+
 /// A program the command line would run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// In JSON (serde) it is an object with `name`, `argv`
+/// ([`Program::argv`], `null` when not known statically), `words` and
+/// `via`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "ProgramJson")]
 pub struct Program {
     /// The program's name (the last path component of the command word),
     /// `None` when the command word is only known at run time (`$CMD`).
     pub name: Option<String>,
-    /// The exact argv when every word is known statically and nothing is
-    /// appended at run time (as `xargs` and `find -exec ... +` do).
-    pub argv: Option<Vec<String>>,
     /// The words as written, quotes removed, expansions kept (`$HOME`,
     /// `$(...)`): always present, for display and rule matching.
     pub words: Vec<String>,
+    /// Whether `words` is exactly the argv the program receives: every word
+    /// is known statically and nothing is appended at run time (as `xargs`
+    /// and `find -exec ... +` do).
+    pub argv_known: bool,
     /// What runs it, outermost first: wrappers (`sudo`, `env`, `xargs`),
     /// `bash -c`, `find -exec`, `$(...)`, a pipeline into a shell...
     pub via: Vec<String>,
+}
+
+impl Program {
+    /// The exact argv when it is known statically ([`Program::argv_known`]).
+    pub fn argv(&self) -> Option<&[String]> {
+        self.argv_known.then_some(self.words.as_slice())
+    }
+}
+
+impl Serialize for Classification {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Classification", 8)?;
+        st.serialize_field("needs_shell", &self.needs_shell)?;
+        st.serialize_field("argv", &self.argv())?;
+        st.serialize_field("programs", &self.programs)?;
+        st.serialize_field("constructs", &self.constructs)?;
+        st.serialize_field("read_only", &self.read_only)?;
+        st.serialize_field("risk", &self.risk)?;
+        st.serialize_field("reasons", &self.reasons)?;
+        st.serialize_field("parse_error", &self.parse_error)?;
+        st.end()
+    }
+}
+
+impl Serialize for Program {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Program", 4)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("argv", &self.argv())?;
+        st.serialize_field("words", &self.words)?;
+        st.serialize_field("via", &self.via)?;
+        st.end()
+    }
+}
+
+/// [`Classification`] as it is written in JSON (`argv` is derived, so it
+/// is read and not kept).
+#[derive(Deserialize)]
+struct ClassificationJson {
+    needs_shell: bool,
+    programs: Vec<Program>,
+    constructs: Vec<Construct>,
+    read_only: bool,
+    risk: Risk,
+    reasons: Vec<Reason>,
+    parse_error: Option<String>,
+}
+
+impl From<ClassificationJson> for Classification {
+    fn from(j: ClassificationJson) -> Self {
+        Classification {
+            needs_shell: j.needs_shell,
+            programs: j.programs,
+            constructs: j.constructs,
+            read_only: j.read_only,
+            risk: j.risk,
+            reasons: j.reasons,
+            parse_error: j.parse_error,
+        }
+    }
+}
+
+/// [`Program`] as it is written in JSON.
+#[derive(Deserialize)]
+struct ProgramJson {
+    name: Option<String>,
+    argv: Option<Vec<String>>,
+    words: Vec<String>,
+    via: Vec<String>,
+}
+
+impl From<ProgramJson> for Program {
+    fn from(j: ProgramJson) -> Self {
+        Program {
+            name: j.name,
+            argv_known: j.argv.is_some(),
+            words: j.words,
+            via: j.via,
+        }
+    }
 }
 
 /// A shell feature used by the command line.

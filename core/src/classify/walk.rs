@@ -104,6 +104,22 @@ pub fn collect(script: &Script) -> Facts {
     w.facts
 }
 
+/// Collects facts from a line that is one simple command of static words
+/// (no assignments, redirections or expansions): what [`collect`] finds
+/// for such a line, without the syntax tree.
+pub fn collect_words(words: Vec<WordInfo>) -> Facts {
+    let mut w = Walker {
+        facts: Facts::default(),
+        via: Vec::new(),
+    };
+    let ctx = Ctx {
+        heredocs: &[],
+        depth: 0,
+    };
+    w.command_words(words, false, None, ctx);
+    w.facts
+}
+
 struct Walker {
     facts: Facts,
     via: Vec<String>,
@@ -365,6 +381,18 @@ impl Walker {
                 }
             }
         }
+        self.command_words(args, download, stdin_text, ctx)
+    }
+
+    /// The part of a simple command that follows its words' expansion: the
+    /// program it runs, through wrappers, and what its standard input runs.
+    fn command_words(
+        &mut self,
+        args: Vec<WordInfo>,
+        download: bool,
+        stdin_text: Option<String>,
+        ctx: Ctx<'_>,
+    ) -> Option<usize> {
         if args.is_empty() {
             return None;
         }

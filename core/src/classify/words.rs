@@ -53,10 +53,10 @@ impl WordInfo {
     }
 
     /// A word known statically (used for words the classifier synthesises).
-    pub fn literal(s: &str) -> WordInfo {
+    pub fn literal(s: impl Into<String>) -> WordInfo {
         WordInfo {
             is_static: true,
-            shape: s.to_string(),
+            shape: s.into(),
             home_rest: None,
             glob: false,
             tilde: false,

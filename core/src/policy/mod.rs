@@ -179,8 +179,8 @@ impl Policy {
         let plan = match verdict {
             Verdict::Deny => None,
             _ if classification.parse_error.is_some() => None,
-            _ => Some(match &classification.argv {
-                Some(argv) if !classification.needs_shell => Plan::Direct(argv.clone()),
+            _ => Some(match classification.argv() {
+                Some(argv) => Plan::Direct(argv.to_vec()),
                 _ => Plan::Shell(command.to_string()),
             }),
         };
