@@ -38,7 +38,9 @@ pub fn split(line: &str) -> Option<Vec<WordInfo>> {
         while i < b.len() && !is_blank(b[i]) {
             let (segment, next) = match b[i] {
                 b'\'' => quoted(b, i, b'\'', |c| c != b'\'')?,
-                b'"' => quoted(b, i, b'"', |c| !matches!(c, b'"' | b'$' | b'`' | b'\\' | b'!'))?,
+                b'"' => quoted(b, i, b'"', |c| {
+                    !matches!(c, b'"' | b'$' | b'`' | b'\\' | b'!')
+                })?,
                 c if is_plain(c) => {
                     let end = b[i..]
                         .iter()
@@ -88,7 +90,10 @@ fn is_blank(c: u8) -> bool {
 /// and `^` are not, as they matter at some positions).
 fn is_plain(c: u8) -> bool {
     c.is_ascii_alphanumeric()
-        || matches!(c, b'-' | b'_' | b'.' | b'/' | b':' | b',' | b'@' | b'%' | b'+' | b'=')
+        || matches!(
+            c,
+            b'-' | b'_' | b'.' | b'/' | b':' | b',' | b'@' | b'%' | b'+' | b'='
+        )
 }
 
 #[cfg(test)]
@@ -216,10 +221,17 @@ mod tests {
             quoted,
         ];
         let words_line = proptest::collection::vec(
-            (proptest::collection::vec(word, 1..3), prop_oneof![Just(" "), Just("\t"), Just("  ")]),
+            (
+                proptest::collection::vec(word, 1..3),
+                prop_oneof![Just(" "), Just("\t"), Just("  ")],
+            ),
             1..7,
         )
-        .prop_map(|ws| ws.into_iter().map(|(w, sep)| w.concat() + sep).collect::<String>());
+        .prop_map(|ws| {
+            ws.into_iter()
+                .map(|(w, sep)| w.concat() + sep)
+                .collect::<String>()
+        });
         prop_oneof![any_line, words_line]
     }
 
@@ -243,16 +255,26 @@ mod tests {
     fn generated_lines_exercise_the_fast_path() {
         fast_path_agrees_with_the_full_parser();
         let accepted = ACCEPTED.load(std::sync::atomic::Ordering::Relaxed);
-        assert!(accepted > 1_000, "only {accepted} generated lines took the fast path");
+        assert!(
+            accepted > 1_000,
+            "only {accepted} generated lines took the fast path"
+        );
     }
 
     #[test]
     fn fast_path_agrees_on_the_corpora() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/");
         let mut lines = Vec::new();
-        for file in ["plain_commands.txt", "shell_commands.jsonl", "risk_extra.jsonl"] {
+        for file in [
+            "plain_commands.txt",
+            "shell_commands.jsonl",
+            "risk_extra.jsonl",
+        ] {
             let text = std::fs::read_to_string(format!("{root}{file}")).unwrap();
-            for l in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            for l in text
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            {
                 if file.ends_with(".jsonl") {
                     let v: serde_json::Value = serde_json::from_str(l).unwrap();
                     lines.push(v["command"].as_str().unwrap().to_string());
@@ -265,9 +287,17 @@ mod tests {
         for l in &lines {
             if split(l).is_some() {
                 fast += 1;
-                assert_eq!(super::super::classify(l), super::super::classify_parsed(l), "{l}");
+                assert_eq!(
+                    super::super::classify(l),
+                    super::super::classify_parsed(l),
+                    "{l}"
+                );
             }
         }
-        assert!(fast > 100, "only {fast} of {} lines took the fast path", lines.len());
+        assert!(
+            fast > 100,
+            "only {fast} of {} lines took the fast path",
+            lines.len()
+        );
     }
 }

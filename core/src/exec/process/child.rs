@@ -131,6 +131,10 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// The stack of the child between clone and exec: `child_exec` makes only
+/// system calls, with a few small locals.
+const CHILD_STACK: usize = 64 * 1024;
+
 /// What the child reads; lives on the parent's stack during the `vfork`.
 struct ChildContext<'a> {
     programs: &'a [CString],
@@ -266,7 +270,7 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         vfork_call(
             child_main,
             &ctx as *const ChildContext<'_> as *mut c_void,
-            256 * 1024,
+            CHILD_STACK,
         )?
     };
     let e = ctx.error.load(Ordering::SeqCst);
@@ -299,12 +303,14 @@ pub unsafe fn vfork_call(
     arg: *mut c_void,
     stack_size: usize,
 ) -> io::Result<libc::pid_t> {
-    let mut stack = vec![0u8; stack_size];
+    // Not zeroed: a stack needs no initial contents, and zeroing (or
+    // faulting in) a fresh buffer on every spawn is measurable.
+    let mut stack: Vec<std::mem::MaybeUninit<u8>> = Vec::with_capacity(stack_size);
     // SAFETY: the stack outlives the child's use of it (CLONE_VFORK
     // suspends us until the child execs or exits); the caller vouches for
     // `entry` and `arg`.
     let pid = unsafe {
-        let top = stack.as_mut_ptr().add(stack.len());
+        let top = stack.as_mut_ptr().add(stack_size);
         let top = top.sub(top as usize % 16);
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();

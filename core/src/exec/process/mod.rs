@@ -457,6 +457,11 @@ async fn supervise(
     (waiter.await, true)
 }
 
+/// The first read buffer of each output stream.
+const READ_BUFFER_MIN: usize = 16 * 1024;
+/// The largest read buffer of each output stream.
+const READ_BUFFER_MAX: usize = 256 * 1024;
+
 /// Reads both streams to their end into the captures, forwarding chunks.
 async fn read_both(
     stdout: pipe::Receiver,
@@ -477,14 +482,21 @@ async fn pump(
     events: &EventSender,
     event: fn(Bytes) -> ExecEvent,
 ) {
-    let mut buf = vec![0u8; 256 * 1024];
+    // Small at first (most commands print little; a large zeroed buffer
+    // per run costs more than the run), four times larger whenever a read
+    // fills it, up to READ_BUFFER_MAX (chatty commands). Never zeroed.
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER_MIN);
     loop {
-        match rx.read(&mut buf).await {
+        buf.clear();
+        match rx.read_buf(&mut buf).await {
             Ok(0) => break,
             Ok(n) => {
                 capture.push(&buf[..n]);
                 if !events.is_closed() {
                     let _ = events.send(event(Bytes::copy_from_slice(&buf[..n]))).await;
+                }
+                if n == buf.capacity() && n < READ_BUFFER_MAX {
+                    buf = Vec::with_capacity((n * 4).min(READ_BUFFER_MAX));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
