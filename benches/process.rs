@@ -83,6 +83,27 @@ fn median_us(rounds: usize, mut f: impl FnMut()) -> f64 {
     v[v.len() / 2]
 }
 
+/// Median time of `rounds` runs awaited one after the other inside one
+/// task on `rt`'s worker threads, as a server's request handler awaits
+/// them (`block_on` from outside instead polls the run on the calling
+/// thread, a thread away from the runtime's I/O driver).
+fn median_us_in_task(rt: &tokio::runtime::Runtime, exec: &ProcessExecutor, rounds: usize) -> f64 {
+    let exec = exec.clone();
+    let mut v = rt
+        .block_on(rt.spawn(async move {
+            let mut v = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = Instant::now();
+                exec.execute(true_request()).await.unwrap();
+                v.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            v
+        }))
+        .unwrap();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn python_subprocess_us() -> Option<f64> {
     let script = "import subprocess, time\n\
         ts = []\n\
@@ -128,6 +149,11 @@ fn summary() {
                 us / std_us
             ));
         }
+        let us = median_us_in_task(&mt, &exec, 501);
+        report.push_str(&format!(
+            "spawn /bin/true: {name} (multi-thread runtime, awaited in a task) {us:.0} us, ratio {:.2}x std::process::Command\n",
+            us / std_us
+        ));
     }
     match python_subprocess_us() {
         Some(py) => report.push_str(&format!(
