@@ -3,9 +3,9 @@
 //! membership and `cgroup.kill` are needed, so it works with no controllers
 //! enabled). Nothing is created or moved outside our own cgroups.
 
-use std::ffi::CString;
 use std::fs;
 use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -109,6 +109,8 @@ pub struct RunCgroup {
     limits: Option<(Option<u64>, Option<u64>)>,
     /// Set by `kill_all` (on any clone), which changes `pids.max`.
     killed: Arc<AtomicBool>,
+    /// The open `cgroup.procs` files ([`RunCgroup::procs_fds`]).
+    procs: Arc<Vec<OwnedFd>>,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -140,6 +142,7 @@ impl RunCgroup {
             oom_baseline: 0,
             limits: None,
             killed: Arc::new(AtomicBool::new(false)),
+            procs: Arc::default(),
         };
         if cg.memory.is_none() && cg.pids.is_none() && cg.unified.is_none() {
             return Err(io::Error::new(
@@ -147,7 +150,16 @@ impl RunCgroup {
                 "no cgroup could be created beneath this process's cgroups",
             ));
         }
-        Ok(cg)
+        match cg.open_procs_files() {
+            Ok(files) => Ok(RunCgroup {
+                procs: Arc::new(files),
+                ..cg
+            }),
+            Err(e) => {
+                cg.remove();
+                Err(e)
+            }
+        }
     }
 
     /// Sets the memory and process limits (`None`: unlimited); nothing to
@@ -196,17 +208,30 @@ impl RunCgroup {
         Ok(())
     }
 
+    /// The run's cgroup directories. The pids hierarchy comes first: the
+    /// child joins them in this order, and joining the v1 memory cgroup
+    /// first made the two joins take about 60 us instead of 25 us here.
     fn dirs(&self) -> impl Iterator<Item = &PathBuf> {
-        self.memory.iter().chain(&self.pids).chain(&self.unified)
+        self.pids.iter().chain(&self.memory).chain(&self.unified)
     }
 
-    /// The `cgroup.procs` files the child writes itself into before exec.
-    pub fn procs_files(&self) -> Vec<CString> {
+    fn open_procs_files(&self) -> io::Result<Vec<OwnedFd>> {
         self.dirs()
-            .filter_map(|d| {
-                CString::new(d.join("cgroup.procs").into_os_string().into_encoded_bytes()).ok()
+            .map(|d| {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(d.join("cgroup.procs"))
+                    .map(OwnedFd::from)
             })
             .collect()
+    }
+
+    /// The `cgroup.procs` files (open, close-on-exec) the child writes
+    /// itself into before exec, in [`RunCgroup::dirs`] order. They are
+    /// opened once with the cgroup, not by every child; the kernel checks
+    /// a write against the opener's credentials.
+    pub fn procs_fds(&self) -> Vec<RawFd> {
+        self.procs.iter().map(AsRawFd::as_raw_fd).collect()
     }
 
     /// Whether the memory limit is enforced (v1 memory, or v2 with the
@@ -392,6 +417,7 @@ pub fn sweep_stale(roots: &CgroupRoots) {
                 oom_baseline: 0,
                 limits: None,
                 killed: Arc::new(AtomicBool::new(false)),
+                procs: Arc::default(),
             };
             stale.remove();
         }

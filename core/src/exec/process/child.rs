@@ -22,8 +22,8 @@ pub type Resource = libc::c_int;
 /// child only makes system calls (no allocation, no locks).
 #[derive(Debug, Clone, Default)]
 pub struct ChildSetup {
-    /// `cgroup.procs` files to join.
-    pub cgroup_procs: Vec<CString>,
+    /// Open `cgroup.procs` files to join (written `0`, in order).
+    pub cgroup_procs: Vec<RawFd>,
     /// Join this (empty) network namespace.
     pub network_namespace: Option<RawFd>,
     /// Resource limits: `(resource, soft, hard)`.
@@ -50,14 +50,9 @@ impl ChildSetup {
         unsafe {
             let check = |r: libc::c_long| if r == -1 { Err(errno()) } else { Ok(()) };
             check(libc::syscall(libc::SYS_setsid))?;
-            for path in &self.cgroup_procs {
-                let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                check(fd.into())?;
-                let written = libc::write(fd, b"0".as_ptr().cast(), 1);
-                let saved = errno();
-                libc::close(fd);
-                if written != 1 {
-                    return Err(saved);
+            for &fd in &self.cgroup_procs {
+                if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(errno());
                 }
             }
             if let Some(fd) = self.network_namespace {

@@ -275,7 +275,7 @@ impl ProcessExecutor {
             None
         };
         let setup = ChildSetup {
-            cgroup_procs: guard.cgroup().map(|c| c.procs_files()).unwrap_or_default(),
+            cgroup_procs: guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default(),
             network_namespace,
             rlimits: rlimits(limits, guard.cgroup()),
             run_as,
