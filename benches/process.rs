@@ -70,8 +70,14 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// Median of `rounds` timings of `f`, in microseconds.
+/// Untimed calls before each timed series (the first runs of a new
+/// executor also prepare its slots, and the clean-up of the executors
+/// criterion used may still be running).
+const WARM_UP: usize = 50;
+
+/// Median of `rounds` timings of `f`, in microseconds, after a warm-up.
 fn median_us(rounds: usize, mut f: impl FnMut()) -> f64 {
+    (0..WARM_UP).for_each(|_| f());
     let mut v: Vec<f64> = (0..rounds)
         .map(|_| {
             let t = Instant::now();
@@ -91,6 +97,9 @@ fn median_us_in_task(rt: &tokio::runtime::Runtime, exec: &ProcessExecutor, round
     let exec = exec.clone();
     let mut v = rt
         .block_on(rt.spawn(async move {
+            for _ in 0..WARM_UP {
+                exec.execute(true_request()).await.unwrap();
+            }
             let mut v = Vec::with_capacity(rounds);
             for _ in 0..rounds {
                 let t = Instant::now();
