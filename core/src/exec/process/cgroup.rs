@@ -218,10 +218,10 @@ impl RunCgroup {
     fn open_procs_files(&self) -> io::Result<Vec<OwnedFd>> {
         self.dirs()
             .map(|d| {
-                fs::OpenOptions::new()
+                let file = fs::OpenOptions::new()
                     .write(true)
-                    .open(d.join("cgroup.procs"))
-                    .map(OwnedFd::from)
+                    .open(d.join("cgroup.procs"))?;
+                super::child::above_stdio(OwnedFd::from(file))
             })
             .collect()
     }

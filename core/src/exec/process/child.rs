@@ -327,6 +327,27 @@ pub unsafe fn vfork_call(
     Ok(pid)
 }
 
+/// `fd`, or a close-on-exec duplicate of it numbered 3 or above when it is
+/// 0, 1 or 2 (possible when this process runs with standard streams
+/// closed). Descriptors the child uses after moving its pipes onto 0-2 must
+/// not be among them.
+pub fn above_stdio(fd: OwnedFd) -> io::Result<OwnedFd> {
+    at_least(fd, 3)
+}
+
+fn at_least(fd: OwnedFd, min: RawFd) -> io::Result<OwnedFd> {
+    if fd.as_raw_fd() >= min {
+        return Ok(fd);
+    }
+    // SAFETY: fcntl on a descriptor we own; the result is a new descriptor.
+    let dup = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
+    if dup == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fcntl returned a new descriptor we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(dup) })
+}
+
 /// A network namespace with nothing in it but a loopback device that is
 /// down, created once and joined by every run that gets no network
 /// (`setns` costs microseconds; creating a namespace per run costs about
@@ -348,7 +369,7 @@ pub fn empty_network_namespace() -> io::Result<RawFd> {
                 if fd == -1 {
                     return Err(io::Error::last_os_error());
                 }
-                Ok(OwnedFd::from_raw_fd(fd))
+                above_stdio(OwnedFd::from_raw_fd(fd))
             }
         })
         .join()
@@ -437,5 +458,26 @@ pub async fn wait_exit(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusag
             return Ok(done);
         }
         ready.clear_ready();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_below_the_minimum_are_moved_above_it() {
+        let file = OwnedFd::from(std::fs::File::open("/dev/null").unwrap());
+        let raw = file.as_raw_fd();
+        // Kept as is when already high enough.
+        let same = at_least(file, raw).unwrap();
+        assert_eq!(same.as_raw_fd(), raw);
+        // Duplicated (close-on-exec) when below.
+        let moved = at_least(same, raw + 10).unwrap();
+        assert!(moved.as_raw_fd() >= raw + 10);
+        // SAFETY: F_GETFD on a descriptor we own.
+        let flags = unsafe { libc::fcntl(moved.as_raw_fd(), libc::F_GETFD) };
+        assert_ne!(flags & libc::FD_CLOEXEC, 0);
+        assert!(above_stdio(moved).unwrap().as_raw_fd() >= 3);
     }
 }
