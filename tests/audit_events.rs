@@ -2,47 +2,16 @@
 //! guide's levels and the JSON-lines file, redacted. In its own test binary
 //! because `tracing`'s per-callsite interest cache is process-wide.
 
+mod common;
+
+use common::{block_on, TestExecutor};
 use sandboxcore::audit::AuditLog;
-use sandboxcore::exec::{BoxFuture, Capabilities, EventSender, ExecOutcome, ExecRequest, Executor};
 use sandboxcore::policy::{DeploymentMode, Policy};
 use sandboxcore::{RunOptions, Sandbox};
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
-
-/// Answers every request with exit code 0.
-struct OkExecutor;
-
-impl Executor for OkExecutor {
-    fn name(&self) -> &str {
-        "test"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-
-    fn execute_streaming(
-        &self,
-        _: ExecRequest,
-        _: EventSender,
-    ) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
-        Box::pin(async {
-            Ok(ExecOutcome {
-                exit_code: Some(0),
-                ..ExecOutcome::default()
-            })
-        })
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<(String, tracing::Level, String)>>>);
@@ -75,7 +44,7 @@ fn decisions_and_executions_are_audited_redacted_at_the_guides_levels() {
     let path = dir.path().join("audit.jsonl");
     let sb = Sandbox::builder()
         .policy(Policy::for_mode(DeploymentMode::Selfhosted))
-        .executor(OkExecutor)
+        .executor(TestExecutor::default())
         .audit(AuditLog::with_jsonl(&path).unwrap())
         .build()
         .unwrap();

@@ -1,56 +1,13 @@
 //! The `Sandbox` facade with a test executor: decisions gate execution,
 //! approvals are honoured, and decisions and executions are counted.
 
-use sandboxcore::exec::{BoxFuture, Capabilities, EventSender, ExecOutcome, ExecRequest, Executor};
+mod common;
+
+use common::{block_on, TestExecutor};
 use sandboxcore::policy::{DeploymentMode, Policy};
 use sandboxcore::{Decision, Error, Plan, RunOptions, Sandbox, Verdict};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Records the requests it gets and answers with exit code 0 (or hangs
-/// forever when asked to run `sleep`).
-#[derive(Clone, Default)]
-struct TestExecutor {
-    requests: Arc<Mutex<Vec<ExecRequest>>>,
-}
-
-impl Executor for TestExecutor {
-    fn name(&self) -> &str {
-        "test"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-
-    fn execute_streaming(
-        &self,
-        request: ExecRequest,
-        _: EventSender,
-    ) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
-        Box::pin(async move {
-            let hang = matches!(&request.plan, Plan::Direct(a) if a[0] == "sleep");
-            self.requests.lock().unwrap().push(request);
-            if hang {
-                std::future::pending::<()>().await;
-            }
-            Ok(ExecOutcome {
-                exit_code: Some(0),
-                stdout: b"ok\n".to_vec(),
-                duration: Duration::from_millis(5),
-                ..ExecOutcome::default()
-            })
-        })
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
 
 fn sandbox(mode: DeploymentMode, exec: &TestExecutor) -> Sandbox {
     Sandbox::builder()

@@ -1,7 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use sandboxcore::exec::{BoxFuture, Capabilities, EventSender, ExecOutcome, ExecRequest, Executor};
+use sandboxcore::Plan;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -41,4 +45,51 @@ pub fn shell_commands() -> Vec<String> {
         .iter()
         .map(|v| v["command"].as_str().expect("command").to_string())
         .collect()
+}
+
+/// Records the requests it gets and answers with exit code 0 (or hangs
+/// forever when asked to run `sleep`).
+#[derive(Clone, Default)]
+pub struct TestExecutor {
+    /// Every request received, in order.
+    pub requests: Arc<Mutex<Vec<ExecRequest>>>,
+}
+
+impl Executor for TestExecutor {
+    fn name(&self) -> &str {
+        "test"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    fn execute_streaming(
+        &self,
+        request: ExecRequest,
+        _: EventSender,
+    ) -> BoxFuture<'_, sandboxcore::Result<ExecOutcome>> {
+        Box::pin(async move {
+            let hang = matches!(&request.plan, Plan::Direct(a) if a[0] == "sleep");
+            self.requests.lock().unwrap().push(request);
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            Ok(ExecOutcome {
+                exit_code: Some(0),
+                stdout: b"ok\n".to_vec(),
+                duration: Duration::from_millis(5),
+                ..ExecOutcome::default()
+            })
+        })
+    }
+}
+
+/// Runs `f` on a current-thread runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
