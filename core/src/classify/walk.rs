@@ -96,10 +96,7 @@ struct Ctx<'a> {
 
 /// Collects facts from a parsed script.
 pub fn collect(script: &Script) -> Facts {
-    let mut w = Walker {
-        facts: Facts::default(),
-        via: Vec::new(),
-    };
+    let mut w = Walker::default();
     w.script(script, 0);
     w.facts
 }
@@ -108,10 +105,7 @@ pub fn collect(script: &Script) -> Facts {
 /// (no assignments, redirections or expansions): what [`collect`] finds
 /// for such a line, without the syntax tree.
 pub fn collect_words(words: Vec<WordInfo>) -> Facts {
-    let mut w = Walker {
-        facts: Facts::default(),
-        via: Vec::new(),
-    };
+    let mut w = Walker::default();
     let ctx = Ctx {
         heredocs: &[],
         depth: 0,
@@ -120,6 +114,7 @@ pub fn collect_words(words: Vec<WordInfo>) -> Facts {
     w.facts
 }
 
+#[derive(Default)]
 struct Walker {
     facts: Facts,
     via: Vec<String>,

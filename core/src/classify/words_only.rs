@@ -37,10 +37,8 @@ pub fn split(line: &str) -> Option<Vec<WordInfo>> {
         let mut word = String::new();
         while i < b.len() && !is_blank(b[i]) {
             let (segment, next) = match b[i] {
-                b'\'' => quoted(b, i, b'\'', |c| c != b'\'')?,
-                b'"' => quoted(b, i, b'"', |c| {
-                    !matches!(c, b'"' | b'$' | b'`' | b'\\' | b'!')
-                })?,
+                b'\'' => quoted(b, i, b'\'', b"")?,
+                b'"' => quoted(b, i, b'"', b"$`\\!")?,
                 c if is_plain(c) => {
                     let end = b[i..]
                         .iter()
@@ -64,19 +62,14 @@ pub fn split(line: &str) -> Option<Vec<WordInfo>> {
 }
 
 /// The quoted text opening at `start` (with `quote`) when every byte in it
-/// is printable ASCII accepted by `ok`: its range and where it ends.
-fn quoted(
-    b: &[u8],
-    start: usize,
-    quote: u8,
-    ok: impl Fn(u8) -> bool,
-) -> Option<((usize, usize), usize)> {
+/// is printable ASCII and not in `forbidden`: its range and where it ends.
+fn quoted(b: &[u8], start: usize, quote: u8, forbidden: &[u8]) -> Option<((usize, usize), usize)> {
     let len = b[start + 1..].iter().position(|&c| c == quote)?;
     let end = start + 1 + len;
     let inner = &b[start + 1..end];
     inner
         .iter()
-        .all(|&c| (b' '..=b'~').contains(&c) && ok(c))
+        .all(|&c| (b' '..=b'~').contains(&c) && !forbidden.contains(&c))
         .then_some(((start + 1, end), end + 1))
 }
 

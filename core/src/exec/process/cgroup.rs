@@ -116,6 +116,20 @@ pub struct RunCgroup {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl RunCgroup {
+    /// The cgroups at these directories, with no limits written, no OOM
+    /// baseline and no open files yet.
+    fn at(memory: Option<PathBuf>, pids: Option<PathBuf>, unified: Option<PathBuf>) -> RunCgroup {
+        RunCgroup {
+            memory,
+            pids,
+            unified,
+            oom_baseline: 0,
+            limits: None,
+            killed: Arc::new(AtomicBool::new(false)),
+            procs: Arc::default(),
+        }
+    }
+
     /// Creates a run's cgroups beneath `roots` (no limits yet). Fails if
     /// none can be created.
     pub fn create(roots: &CgroupRoots) -> io::Result<RunCgroup> {
@@ -131,19 +145,15 @@ impl RunCgroup {
         };
         // The v1 pids hierarchy tracks every descendant as well as the v2
         // one does; joining both would only cost time.
-        let cg = RunCgroup {
-            memory: make(&roots.memory_v1),
-            pids: make(&roots.pids_v1),
-            unified: if roots.pids_v1.is_some() {
+        let mut cg = RunCgroup::at(
+            make(&roots.memory_v1),
+            make(&roots.pids_v1),
+            if roots.pids_v1.is_some() {
                 None
             } else {
                 make(&roots.unified)
             },
-            oom_baseline: 0,
-            limits: None,
-            killed: Arc::new(AtomicBool::new(false)),
-            procs: Arc::default(),
-        };
+        );
         if cg.memory.is_none() && cg.pids.is_none() && cg.unified.is_none() {
             return Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
@@ -151,10 +161,10 @@ impl RunCgroup {
             ));
         }
         match cg.open_procs_files() {
-            Ok(files) => Ok(RunCgroup {
-                procs: Arc::new(files),
-                ..cg
-            }),
+            Ok(files) => {
+                cg.procs = Arc::new(files);
+                Ok(cg)
+            }
             Err(e) => {
                 cg.remove();
                 Err(e)
@@ -410,16 +420,7 @@ pub fn sweep_stale(roots: &CgroupRoots) {
             if !left_by_dead_process(&e.file_name().to_string_lossy(), PREFIX) {
                 continue;
             }
-            let stale = RunCgroup {
-                memory: None,
-                pids: None,
-                unified: Some(e.path()),
-                oom_baseline: 0,
-                limits: None,
-                killed: Arc::new(AtomicBool::new(false)),
-                procs: Arc::default(),
-            };
-            stale.remove();
+            RunCgroup::at(None, None, Some(e.path())).remove();
         }
     }
 }
