@@ -431,6 +431,7 @@ fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {
             Network::None
         },
         labels: map("labels")?,
+        filesystem: Default::default(),
     })
 }
 

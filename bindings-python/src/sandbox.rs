@@ -423,6 +423,7 @@ impl RunArgs {
                 Network::None
             },
             labels: self.labels.unwrap_or_default(),
+            filesystem: Default::default(),
         })
     }
 }

@@ -3,7 +3,9 @@
 //! both.
 
 use crate::audit::{AuditLog, AuditRecord};
-use crate::exec::{BoxFuture, EventSender, ExecOutcome, ExecRequest, Executor, Limits, Network};
+use crate::exec::{
+    BoxFuture, EventSender, ExecOutcome, ExecRequest, Executor, FsAccess, Limits, Network,
+};
 use crate::metrics::Metrics;
 use crate::policy::{Decision, Policy, Verdict};
 use crate::{Error, Result};
@@ -45,6 +47,9 @@ pub struct RunOptions {
     pub network: Network,
     /// Labels copied to audit events.
     pub labels: BTreeMap<String, String>,
+    /// Filesystem access for this run, on top of the backend's settings
+    /// (and of the policy's `filesystem:` section).
+    pub filesystem: FsAccess,
 }
 
 /// Checks and runs commands under one policy, executor, audit log and set
@@ -212,6 +217,7 @@ impl Sandbox {
             limits: options.limits.unwrap_or_default(),
             network: options.network,
             labels: options.labels,
+            filesystem: options.filesystem,
         };
         let mut guard = RunGuard {
             sandbox: self,

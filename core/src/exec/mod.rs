@@ -13,8 +13,8 @@ pub mod process;
 pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_PATTERNS};
 pub use output::{marker as truncation_marker, BoundedOutput};
 pub use process::{
-    CgroupMode, NetworkIsolation, ProcessConfig, ProcessExecutor, RunAs, FIRST_RUN_UID,
-    RUN_UID_COUNT,
+    CgroupMode, FilesystemConfig, Isolation, NetworkIsolation, ProcessConfig, ProcessExecutor,
+    RunAs, FIRST_RUN_UID, RUN_UID_COUNT,
 };
 
 use crate::policy::Plan;
@@ -110,6 +110,17 @@ pub struct ExecRequest {
     pub network: Network,
     /// Free-form labels, copied to audit events (`project`, `user`...).
     pub labels: BTreeMap<String, String>,
+    /// Filesystem access for this run, on top of the backend's settings.
+    pub filesystem: FsAccess,
+}
+
+/// Filesystem access for one run, added to the backend's own lists.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FsAccess {
+    /// More writable directories.
+    pub writable: Vec<PathBuf>,
+    /// More paths hidden from the command.
+    pub deny_read: Vec<PathBuf>,
 }
 
 impl ExecRequest {
@@ -123,6 +134,7 @@ impl ExecRequest {
             limits: Limits::default(),
             network: Network::None,
             labels: BTreeMap::new(),
+            filesystem: FsAccess::default(),
         }
     }
 }
@@ -161,6 +173,10 @@ pub struct ExecOutcome {
     pub duration: Duration,
     /// Resource usage, where known.
     pub usage: Option<ResourceUsage>,
+    /// Isolation layers that were asked for but not applied (only under
+    /// best-effort isolation; a required layer that is missing fails the
+    /// run instead).
+    pub isolation_skipped: Vec<String>,
 }
 
 impl ExecOutcome {
@@ -213,6 +229,27 @@ pub struct Capabilities {
     pub filesystem_isolation: bool,
     /// Every process the command starts is killed when the run ends.
     pub kills_descendants: bool,
+    /// The command runs in a user namespace of its own (the process
+    /// backend when the caller is not root).
+    pub user_namespace: bool,
+    /// The command is PID 1 of a pid namespace of its own: it sees only its
+    /// own processes, and nothing it starts outlives it.
+    pub pid_namespace: bool,
+    /// The host's filesystem is read-only for the command, but for the
+    /// writable roots, a private `/tmp` and its `HOME`.
+    pub read_only_root: bool,
+    /// Deny-read paths are hidden from the command.
+    pub deny_read: bool,
+    /// Landlock restricts the command's writes (a second layer).
+    pub landlock: bool,
+    /// A seccomp filter denies the system calls that escape or weaken the
+    /// sandbox (ptrace, mount, namespaces, bpf, ...).
+    pub seccomp: bool,
+    /// `no_new_privs` is set and every capability dropped: setuid and
+    /// file capabilities give nothing.
+    pub no_new_privs: bool,
+    /// No descriptor of the host process but 0-2 reaches the command.
+    pub closes_descriptors: bool,
 }
 
 /// What happens during a run, in order, for streaming consumers.

@@ -277,6 +277,7 @@ impl Executor for DockerExecutor {
     /// Everything is enforced by the kernel through the container's
     /// namespaces and cgroups (and by gVisor with `runtime: runsc`).
     fn capabilities(&self) -> Capabilities {
+        let config = &self.config;
         Capabilities {
             network_isolation: true,
             memory_limit: true,
@@ -284,6 +285,18 @@ impl Executor for DockerExecutor {
             cpu_limit: true,
             filesystem_isolation: true,
             kills_descendants: true,
+            // Docker's own user namespaces (userns-remap) are not checked.
+            user_namespace: false,
+            pid_namespace: true,
+            read_only_root: config.read_only_root,
+            // Host paths are not in the container but for the workspace;
+            // deny-read paths inside the workspace are not hidden.
+            deny_read: false,
+            landlock: false,
+            // Docker's default profile or the configured one.
+            seccomp: true,
+            no_new_privs: config.no_new_privileges,
+            closes_descriptors: true,
         }
     }
 

@@ -330,6 +330,16 @@ impl Executor for KubernetesExecutor {
             cpu_limit: true,
             filesystem_isolation: true,
             kills_descendants: true,
+            user_namespace: false,
+            // A pod has a pid namespace of its own; the Job sets a read-only
+            // root, allowPrivilegeEscalation: false and RuntimeDefault seccomp.
+            pid_namespace: true,
+            read_only_root: true,
+            deny_read: false,
+            landlock: false,
+            seccomp: true,
+            no_new_privs: true,
+            closes_descriptors: true,
         }
     }
 

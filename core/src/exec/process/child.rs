@@ -1,14 +1,25 @@
 //! Starting the command: a `vfork`-style `clone(CLONE_VM | CLONE_VFORK)`
 //! (what `posix_spawn` does: no page tables are copied, so starting a
 //! command from a large host process such as a Python interpreter stays
-//! cheap), then in the child, before `exec`: a new session, the run's
-//! cgroups, the empty network namespace, rlimits, an unprivileged user and
-//! the parent-death signal.
+//! cheap), then in the child, before `exec`, the steps of [`ChildSetup`].
+//!
+//! An isolated run takes two such clones. The first child joins the run's
+//! cgroups and its prepared user and network namespaces and creates mount,
+//! pid, ipc and uts namespaces (`unshare`); the pid namespace applies to its
+//! children only, so it clones the command's process (with `CLONE_PARENT`,
+//! so that process is our child, whose exit status we wait for) and exits.
+//! That second child is PID 1 of the new pid namespace: when it exits, the
+//! kernel kills everything it left behind, `setsid` and double forks
+//! included. It builds the filesystem view, drops privileges, enforces
+//! Landlock and seccomp, closes every descriptor above 2 and execs.
 
+use super::landlock::RunRuleset;
+use super::mounts::MountPlan;
+use super::seccomp::SeccompProgram;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// The type of `setrlimit`'s resource argument on this C library.
@@ -18,18 +29,37 @@ pub type Resource = libc::__rlimit_resource_t;
 #[cfg(not(target_env = "gnu"))]
 pub type Resource = libc::c_int;
 
+/// The namespaces an isolated run joins (see `namespaces.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct JoinNamespaces {
+    /// The user namespace (when the caller is not root).
+    pub user: Option<RawFd>,
+    /// The network namespace (`None`: the host's network).
+    pub net: Option<RawFd>,
+}
+
 /// Everything the child does before `exec`, prepared in the parent so the
 /// child only makes system calls (no allocation, no locks).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ChildSetup {
     /// Open `cgroup.procs` files to join (written `0`, in order).
     pub cgroup_procs: Vec<RawFd>,
-    /// Join this (empty) network namespace.
-    pub network_namespace: Option<RawFd>,
+    /// Join these namespaces and create mount, pid, ipc and uts ones.
+    pub namespaces: Option<JoinNamespaces>,
+    /// The filesystem view to build (needs `namespaces`).
+    pub mounts: Option<MountPlan>,
     /// Resource limits: `(resource, soft, hard)`.
     pub rlimits: Vec<(Resource, libc::rlim_t, libc::rlim_t)>,
     /// Switch to this uid and gid (dropping supplementary groups).
     pub run_as: Option<(u32, u32)>,
+    /// The working directory, entered once the view is built.
+    pub cwd: CString,
+    /// Set `PR_SET_NO_NEW_PRIVS` and drop every capability.
+    pub no_new_privs: bool,
+    /// The Landlock ruleset to enforce (needs `no_new_privs`).
+    pub landlock: Option<RunRuleset>,
+    /// The seccomp filter to install (needs `no_new_privs`).
+    pub seccomp: Option<&'static SeccompProgram>,
 }
 
 /// The calling thread's `errno`.
@@ -38,49 +68,247 @@ fn errno() -> c_int {
     unsafe { *libc::__errno_location() }
 }
 
+/// `_LINUX_CAPABILITY_VERSION_3` (64-bit capability sets).
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// `struct __user_cap_header_struct` (not in the libc crate).
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: c_int,
+}
+
+/// `struct __user_cap_data_struct`, two of which make a version 3 set.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// A failed step: its `errno` and what it was.
+pub type StepError = (c_int, &'static str);
+
+/// Mounts the child makes that Landlock must allow writes beneath.
+const CHILD_WRITABLE_MOUNTS: [&std::ffi::CStr; 3] = [c"/tmp", c"/dev/shm", c"/dev/pts"];
+
 impl ChildSetup {
-    /// Applies the setup in the child; returns the `errno` of the step
-    /// that failed. Only raw system calls: glibc's `setuid` and friends
-    /// would signal the parent's threads (they share our memory).
+    /// The first child's part of an isolated run: cgroups and namespaces.
     ///
     /// # Safety
     /// Must run in the child between `clone` and `exec`.
-    unsafe fn apply(&self, parent: libc::pid_t) -> Result<(), c_int> {
-        // SAFETY: plain system calls on data prepared by the parent.
+    unsafe fn enter(&self, ns: &JoinNamespaces) -> Result<(), StepError> {
+        // SAFETY: plain system calls on descriptors the parent prepared.
         unsafe {
-            let check = |r: libc::c_long| if r == -1 { Err(errno()) } else { Ok(()) };
-            check(libc::syscall(libc::SYS_setsid))?;
             for &fd in &self.cgroup_procs {
                 if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-                    return Err(errno());
+                    return Err((errno(), "joining the run's cgroup"));
                 }
             }
-            if let Some(fd) = self.network_namespace {
-                check(libc::setns(fd, libc::CLONE_NEWNET).into())?;
+            if let Some(user) = ns.user {
+                if libc::setns(user, libc::CLONE_NEWUSER) != 0 {
+                    return Err((errno(), "joining the run's user namespace"));
+                }
             }
+            if let Some(net) = ns.net {
+                if libc::setns(net, libc::CLONE_NEWNET) != 0 {
+                    return Err((errno(), "joining the run's network namespace"));
+                }
+            }
+            let flags =
+                libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+            if libc::unshare(flags) != 0 {
+                return Err((errno(), "creating mount, pid, ipc and uts namespaces"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole setup in one process (runs without namespaces).
+    ///
+    /// # Safety
+    /// Must run in the child between `clone` and `exec`.
+    unsafe fn apply(&self, parent: libc::pid_t) -> Result<(), StepError> {
+        // SAFETY: the caller's guarantees.
+        unsafe {
+            self.start_session()?;
+            self.restrict()?;
+            self.arm_parent_death(parent)?;
+            self.lock_down()
+        }
+    }
+
+    /// A new session; the cgroups (runs without namespaces) or the host
+    /// name and filesystem view (the init of an isolated run).
+    ///
+    /// # Safety
+    /// Must run in a child between `clone` and `exec` (or the init's start).
+    unsafe fn start_session(&self) -> Result<(), StepError> {
+        // SAFETY: plain system calls on data prepared by the parent.
+        unsafe {
+            check(libc::syscall(libc::SYS_setsid), "starting a session")?;
+            if self.namespaces.is_none() {
+                for &fd in &self.cgroup_procs {
+                    if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err((errno(), "joining the run's cgroup"));
+                    }
+                }
+            } else {
+                let name = b"sandbox";
+                check(
+                    libc::sethostname(name.as_ptr().cast(), name.len()).into(),
+                    "setting the host name",
+                )?;
+            }
+            if let Some(plan) = &self.mounts {
+                plan.apply()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Limits, the capability bounding set, the run's user and the working
+    /// directory (the command's process).
+    ///
+    /// # Safety
+    /// Must run in a child between `clone` and `exec`. Only raw system
+    /// calls: glibc's `setuid` and friends would signal the parent's
+    /// threads (they share our memory).
+    unsafe fn restrict(&self) -> Result<(), StepError> {
+        // SAFETY: plain system calls on data prepared by the parent.
+        unsafe {
             for &(resource, soft, hard) in &self.rlimits {
                 let lim = libc::rlimit {
                     rlim_cur: soft,
                     rlim_max: hard,
                 };
-                check(libc::setrlimit(resource, &lim).into())?;
+                check(
+                    libc::setrlimit(resource, &lim).into(),
+                    "setting a resource limit",
+                )?;
+            }
+            if self.no_new_privs {
+                // Needs CAP_SETPCAP, so before the uid changes.
+                check(
+                    libc::prctl(
+                        libc::PR_CAP_AMBIENT,
+                        libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                        0,
+                        0,
+                        0,
+                    )
+                    .into(),
+                    "clearing ambient capabilities",
+                )?;
+                for cap in 0..64 {
+                    if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                        match errno() {
+                            // Past the last capability this kernel has, or
+                            // not allowed to (no CAP_SETPCAP: then there is
+                            // nothing to drop anyway).
+                            libc::EINVAL | libc::EPERM => break,
+                            e => return Err((e, "dropping the capability bounding set")),
+                        }
+                    }
+                }
             }
             if let Some((uid, gid)) = self.run_as {
-                check(libc::syscall(
-                    libc::SYS_setgroups,
-                    0,
-                    std::ptr::null::<libc::gid_t>(),
-                ))?;
-                check(libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
-                check(libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
+                check(
+                    libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()),
+                    "dropping supplementary groups",
+                )?;
+                check(
+                    libc::syscall(libc::SYS_setresgid, gid, gid, gid),
+                    "changing group",
+                )?;
+                check(
+                    libc::syscall(libc::SYS_setresuid, uid, uid, uid),
+                    "changing user",
+                )?;
             }
-            // After the uid change, which clears it.
-            check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL).into())?;
-            if libc::getppid() != parent {
+            check(
+                libc::chdir(self.cwd.as_ptr()).into(),
+                "entering the working directory",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The parent-death signal (after any uid change, which clears it).
+    ///
+    /// # Safety
+    /// Must run in a child between `clone` and `exec` (or the init's start).
+    unsafe fn arm_parent_death(&self, parent: libc::pid_t) -> Result<(), StepError> {
+        // SAFETY: plain system calls.
+        unsafe {
+            check(
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL).into(),
+                "arming the parent-death signal",
+            )?;
+            // In a pid namespace the parent is outside it (getppid is 0).
+            if self.namespaces.is_none() && libc::getppid() != parent {
                 // The parent died before the signal was armed.
                 libc::_exit(137);
             }
         }
+        Ok(())
+    }
+
+    /// `no_new_privs`, Landlock, no capabilities, seccomp: the last steps
+    /// before `exec` (the command's process).
+    ///
+    /// # Safety
+    /// Must run in a child between `clone` and `exec`.
+    unsafe fn lock_down(&self) -> Result<(), StepError> {
+        // SAFETY: plain system calls on data prepared by the parent.
+        unsafe {
+            if self.no_new_privs {
+                check(
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).into(),
+                    "setting no_new_privs",
+                )?;
+            }
+            if let Some(ruleset) = &self.landlock {
+                if self.mounts.is_some() {
+                    for path in CHILD_WRITABLE_MOUNTS {
+                        ruleset
+                            .allow_beneath(path)
+                            .map_err(|e| (e, "adding the run's mounts to the Landlock ruleset"))?;
+                    }
+                }
+                ruleset
+                    .enforce()
+                    .map_err(|e| (e, "enforcing the Landlock ruleset"))?;
+            }
+            if self.no_new_privs {
+                // Whatever a user namespace gave us: nothing survives exec
+                // for a non-root uid anyway, but say so explicitly.
+                let header = CapHeader {
+                    version: CAPABILITY_VERSION_3,
+                    pid: 0,
+                };
+                let data = [CapData::default(); 2];
+                check(
+                    libc::syscall(libc::SYS_capset, &header, data.as_ptr()),
+                    "dropping capabilities",
+                )?;
+            }
+            if let Some(filter) = self.seccomp {
+                filter
+                    .install()
+                    .map_err(|e| (e, "installing the seccomp filter"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Err` with `errno` and `what` when a system call returned -1.
+fn check(r: libc::c_long, what: &'static str) -> Result<(), StepError> {
+    if r == -1 {
+        Err((errno(), what))
+    } else {
         Ok(())
     }
 }
@@ -95,8 +323,6 @@ pub struct SpawnSpec {
     pub argv: Vec<CString>,
     /// The environment, as `NAME=value`.
     pub envp: Vec<CString>,
-    /// The working directory.
-    pub cwd: CString,
     /// Give the child a pipe for stdin (else `/dev/null`).
     pub stdin_pipe: bool,
     /// What the child does before `exec`.
@@ -106,7 +332,8 @@ pub struct SpawnSpec {
 /// A started command and the parent's ends of its pipes.
 #[derive(Debug)]
 pub struct Spawned {
-    /// The process id (also its process group and session id).
+    /// The process id (also its process group and session id); in an
+    /// isolated run, the run's init (PID 1 of its pid namespace).
     pub pid: libc::pid_t,
     /// Write end of its stdin, when a pipe was asked for.
     pub stdin: Option<OwnedFd>,
@@ -114,6 +341,9 @@ pub struct Spawned {
     pub stdout: OwnedFd,
     /// Read end of its stderr.
     pub stderr: OwnedFd,
+    /// Isolated runs: the init, which `pid` is (keep it until `pid` has
+    /// been reaped: the init runs in this process's memory).
+    pub init: Option<Box<RunInit>>,
 }
 
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
@@ -130,40 +360,300 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 /// system calls, with a few small locals.
 const CHILD_STACK: usize = 64 * 1024;
 
-/// What the child reads; lives on the parent's stack during the `vfork`.
+/// What the children read; lives on the parent's stack during the `vfork`.
 struct ChildContext<'a> {
     programs: &'a [CString],
     argv: *const *const c_char,
     envp: *const *const c_char,
-    cwd: *const c_char,
     fds: [RawFd; 3],
     setup: &'a ChildSetup,
     parent: libc::pid_t,
+    /// Isolated runs: the run's init (stacks and what it reports).
+    init: Option<&'a RunInit>,
+    /// Isolated runs: the write end of the start pipe (see `spawn_here`).
+    start_pipe: RawFd,
+    /// Isolated runs: the init's pid (set by the first child).
+    pid: AtomicI32,
     error: AtomicI32,
+    /// The failed step's description (`&'static str` as address and length).
+    step: (AtomicUsize, AtomicUsize),
 }
 
+impl ChildContext<'_> {
+    fn fail(&self, (e, step): StepError) {
+        self.step.0.store(step.as_ptr() as usize, Ordering::SeqCst);
+        self.step.1.store(step.len(), Ordering::SeqCst);
+        self.error.store(e.max(1), Ordering::SeqCst);
+    }
+
+    fn failure(&self) -> Option<SpawnError> {
+        let e = self.error.load(Ordering::SeqCst);
+        (e != 0).then(|| SpawnError {
+            step: step_text(&self.step),
+            errno: e,
+        })
+    }
+}
+
+/// The command's process: sets up and execs.
 extern "C" fn child_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the ChildContext the parent passed to clone; the
     // parent is suspended until we exec or exit, so it is alive.
     let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
     // SAFETY: we are the child between clone and exec.
     let e = unsafe { child_exec(ctx) };
-    ctx.error.store(e.max(1), Ordering::SeqCst);
+    ctx.fail(e);
     // SAFETY: _exit ends only this child.
     unsafe { libc::_exit(127) }
 }
 
-/// Prepares the child and execs; returns `errno` if anything fails.
+/// The first child of an isolated run: enters the namespaces and starts the
+/// run's init in the new pid namespace (as our parent's child, so the host
+/// waits for it), then exits.
+extern "C" fn enter_main(arg: *mut c_void) -> c_int {
+    // SAFETY: as for child_main.
+    let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
+    let (Some(ns), Some(init)) = (ctx.setup.namespaces.as_ref(), ctx.init) else {
+        ctx.fail((
+            libc::EINVAL,
+            "starting an isolated run without its namespaces",
+        ));
+        // SAFETY: _exit ends only this child.
+        unsafe { libc::_exit(127) }
+    };
+    // SAFETY: we are the first child between clone and exit; the init only
+    // makes system calls on memory that outlives it (see RunInit).
+    unsafe {
+        reset_signals();
+        if let Err(e) = ctx.setup.enter(ns) {
+            ctx.fail(e);
+            libc::_exit(127);
+        }
+        // No CLONE_VFORK: the init runs beside the host for the whole run,
+        // on a stack of its own that the run keeps until it is reaped.
+        let pid = libc::clone(
+            init_main,
+            init.stack_top(0).cast(),
+            libc::CLONE_VM | libc::CLONE_PARENT,
+            arg,
+        );
+        if pid == -1 {
+            ctx.fail((errno(), "starting the run's init in its pid namespace"));
+            libc::_exit(127);
+        }
+        ctx.pid.store(pid, Ordering::SeqCst);
+        libc::_exit(0)
+    }
+}
+
+/// PID 1 of an isolated run: applies the setup to itself (its child, the
+/// command, inherits all of it), starts the command, tells the host (by
+/// closing the start pipe), then reaps whatever ends in the namespace until
+/// the command does, and exits with it having recorded the command's wait
+/// status (a PID 1 cannot be killed by a signal from inside its namespace,
+/// so the command must not be PID 1: `kill $$` has to work). When the init
+/// exits the kernel kills everything left in the namespace.
+extern "C" fn init_main(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the ChildContext; the host blocks reading the start
+    // pipe until we close it, so it is alive until then. After that only
+    // `init` (kept by the run until we are reaped) is used.
+    let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
+    let init = ctx.init.expect("an isolated run has an init");
+    // SAFETY: system calls on data prepared by the parent; see above.
+    unsafe {
+        if let Err(e) = init_start(ctx, init) {
+            init.fail(e);
+            libc::_exit(127);
+        }
+        let command = init.command_pid.load(Ordering::SeqCst);
+        loop {
+            let mut status = 0;
+            let mut usage: libc::rusage = std::mem::zeroed();
+            let r = libc::wait4(-1, &mut status, libc::__WALL, &mut usage);
+            if r == command {
+                init.record_exit(status, &usage);
+                libc::_exit(0);
+            }
+            if r == -1 && errno() != libc::EINTR {
+                libc::_exit(0);
+            }
+        }
+    }
+}
+
+/// The init's start: setup, standard streams, the command.
+///
+/// # Safety
+/// Must run in the init between `clone` and its exit.
+unsafe fn init_start(ctx: &ChildContext<'_>, init: &RunInit) -> Result<(), StepError> {
+    // SAFETY: as for init_main.
+    unsafe {
+        move_streams(ctx)?;
+        // The init keeps its user and capabilities: the command, which has
+        // neither, cannot ptrace it or read its (the host's) memory, and
+        // /proc does not even list it (hidepid).
+        ctx.setup.start_session()?;
+        ctx.setup.arm_parent_death(ctx.parent)?;
+        // Hold nothing of the host's (another run's pipe, say) for the
+        // whole run: only the start pipe and the Landlock ruleset, which
+        // the command still needs, stay open until it has started.
+        let landlock = ctx.setup.landlock.as_ref().map_or(-1, |r| r.raw_fd());
+        close_all_but(ctx.start_pipe, landlock);
+        let pid = libc::clone(
+            command_main,
+            init.stack_top(1).cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            ctx as *const ChildContext<'_> as *mut c_void,
+        );
+        if pid == -1 {
+            return Err((errno(), "starting the command"));
+        }
+        init.command_pid.store(pid, Ordering::SeqCst);
+        // The command has exec'd (or failed, and said so in `init`): let the
+        // host go on, and hold none of the command's streams open.
+        if landlock >= 0 {
+            libc::close(landlock);
+        }
+        libc::close(ctx.start_pipe);
+        for fd in 0..3 {
+            libc::close(fd);
+        }
+    }
+    Ok(())
+}
+
+/// The command's process of an isolated run: everything was set up by the
+/// init; close the start pipe and exec.
+extern "C" fn command_main(arg: *mut c_void) -> c_int {
+    // SAFETY: as for child_main (the init is suspended until we exec).
+    let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
+    // SAFETY: we are the child between clone and exec.
+    let e = unsafe {
+        match ctx.setup.restrict().and_then(|()| ctx.setup.lock_down()) {
+            Ok(()) => {
+                close_above_stdio();
+                exec_program(ctx)
+            }
+            Err(e) => e,
+        }
+    };
+    if let Some(init) = ctx.init {
+        init.fail(e);
+    }
+    // SAFETY: _exit ends only this child.
+    unsafe { libc::_exit(127) }
+}
+
+/// What an isolated run's init shares with the host: its stacks and what
+/// it reports. Lives in the run (boxed, never moved while the init runs)
+/// until the init has been reaped: the init runs in the host's memory.
+pub struct RunInit {
+    stacks: [Box<[std::mem::MaybeUninit<u8>]>; 2],
+    command_pid: AtomicI32,
+    exited: std::sync::atomic::AtomicBool,
+    status: AtomicI32,
+    usage: std::cell::UnsafeCell<libc::rusage>,
+    error: AtomicI32,
+    step: (AtomicUsize, AtomicUsize),
+}
+
+// SAFETY: `usage` is written by the init before `exited` is set (SeqCst)
+// and read by the host only after it has reaped the init.
+unsafe impl Sync for RunInit {}
+// SAFETY: as above; nothing in it is tied to a thread.
+unsafe impl Send for RunInit {}
+
+impl std::fmt::Debug for RunInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunInit")
+            .field("command_pid", &self.command_pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunInit {
+    fn new() -> Box<RunInit> {
+        let stack = || {
+            let mut v = Vec::with_capacity(CHILD_STACK);
+            // SAFETY: MaybeUninit needs no initialisation.
+            unsafe { v.set_len(CHILD_STACK) };
+            v.into_boxed_slice()
+        };
+        Box::new(RunInit {
+            stacks: [stack(), stack()],
+            command_pid: AtomicI32::new(0),
+            exited: std::sync::atomic::AtomicBool::new(false),
+            status: AtomicI32::new(0),
+            // SAFETY: an all-zero rusage is valid.
+            usage: std::cell::UnsafeCell::new(unsafe { std::mem::zeroed() }),
+            error: AtomicI32::new(0),
+            step: (AtomicUsize::new(0), AtomicUsize::new(0)),
+        })
+    }
+
+    fn stack_top(&self, i: usize) -> *mut u8 {
+        let s = &self.stacks[i];
+        // SAFETY: one past the end of the allocation, aligned down.
+        unsafe {
+            let top = (s.as_ptr() as *mut u8).add(s.len());
+            top.sub(top as usize % 16)
+        }
+    }
+
+    fn fail(&self, (e, step): StepError) {
+        self.step.0.store(step.as_ptr() as usize, Ordering::SeqCst);
+        self.step.1.store(step.len(), Ordering::SeqCst);
+        self.error.store(e.max(1), Ordering::SeqCst);
+    }
+
+    fn failure(&self) -> Option<SpawnError> {
+        let e = self.error.load(Ordering::SeqCst);
+        (e != 0).then(|| SpawnError {
+            step: step_text(&self.step),
+            errno: e,
+        })
+    }
+
+    fn record_exit(&self, status: c_int, usage: &libc::rusage) {
+        // SAFETY: only the init writes, once, before setting `exited`.
+        unsafe { *self.usage.get() = *usage };
+        self.status.store(status, Ordering::SeqCst);
+        self.exited.store(true, Ordering::SeqCst);
+    }
+
+    /// The command's wait status and resource usage, once the init has
+    /// been reaped; `None` when the init died before the command (killed
+    /// with the run).
+    pub fn command_exit(&self) -> Option<(c_int, libc::rusage)> {
+        if !self.exited.load(Ordering::SeqCst) {
+            return None;
+        }
+        // SAFETY: written before `exited` was set; the init is gone.
+        Some((self.status.load(Ordering::SeqCst), unsafe {
+            *self.usage.get()
+        }))
+    }
+}
+
+/// The `&'static str` stored as address and length by `fail`.
+fn step_text(step: &(AtomicUsize, AtomicUsize)) -> &'static str {
+    let (ptr, len) = (step.0.load(Ordering::SeqCst), step.1.load(Ordering::SeqCst));
+    if ptr == 0 {
+        return "starting the command";
+    }
+    // SAFETY: stored from a `&'static str`.
+    unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr as *const u8, len)) }
+}
+
+/// Resets signal handling for the child (no handler of the parent may run
+/// here, we share its memory): default dispositions and an empty mask, as
+/// glibc's posix_spawn does (64 queries cost about 10 us).
 ///
 /// # Safety
 /// Must run in the child between `clone` and `exec`.
-unsafe fn child_exec(ctx: &ChildContext<'_>) -> c_int {
-    // SAFETY: system calls on descriptors and strings the parent prepared;
-    // nothing here allocates or takes a lock.
+unsafe fn reset_signals() {
+    // SAFETY: sigaction and sigprocmask on stack structures.
     unsafe {
-        // No handler of the parent may run here (we share its memory), and the
-        // command starts with default dispositions and an empty signal mask
-        // (as glibc's posix_spawn does; 64 queries cost about 10 us).
         let mut dfl: libc::sigaction = std::mem::zeroed();
         dfl.sa_sigaction = libc::SIG_DFL;
         for sig in 1..libc::SIGRTMAX() {
@@ -181,25 +671,62 @@ unsafe fn child_exec(ctx: &ChildContext<'_>) -> c_int {
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+}
+
+/// Prepares the command's process and execs; returns the failed step.
+///
+/// # Safety
+/// Must run in the child between `clone` and `exec`.
+unsafe fn child_exec(ctx: &ChildContext<'_>) -> StepError {
+    // SAFETY: system calls on descriptors and strings the parent prepared;
+    // nothing here allocates or takes a lock.
+    unsafe {
+        reset_signals();
+        if let Err(e) = move_streams(ctx) {
+            return e;
+        }
+        if let Err(e) = ctx.setup.apply(ctx.parent) {
+            return e;
+        }
+        // Nothing of the host's but the three streams reaches the command
+        // (descriptors opened without close-on-exec included).
+        close_above_stdio();
+        exec_program(ctx)
+    }
+}
+
+/// Moves the run's pipe ends onto 0, 1 and 2.
+///
+/// # Safety
+/// Must run in a child between `clone` and `exec`.
+unsafe fn move_streams(ctx: &ChildContext<'_>) -> Result<(), StepError> {
+    // SAFETY: fcntl and dup2 on descriptors the parent prepared.
+    unsafe {
         // Move the pipe ends above 2 first so no dup2 clobbers another.
         let mut high = [0; 3];
         for (i, fd) in ctx.fds.iter().enumerate() {
             high[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 3);
             if high[i] == -1 {
-                return errno();
+                return Err((errno(), "passing the standard streams"));
             }
         }
         for (target, fd) in high.iter().enumerate() {
             if libc::dup2(*fd, target as c_int) == -1 {
-                return errno();
+                return Err((errno(), "passing the standard streams"));
             }
         }
-        if libc::chdir(ctx.cwd) == -1 {
-            return errno();
-        }
-        if let Err(e) = ctx.setup.apply(ctx.parent) {
-            return e;
-        }
+    }
+    Ok(())
+}
+
+/// Tries each candidate path, as `execvp` does; returns the error.
+///
+/// # Safety
+/// Must run in a child between `clone` and `exec`.
+unsafe fn exec_program(ctx: &ChildContext<'_>) -> StepError {
+    // SAFETY: NUL-terminated arrays prepared by the parent.
+    unsafe {
         let mut first_error = libc::ENOENT;
         for (i, program) in ctx.programs.iter().enumerate() {
             libc::execve(program.as_ptr(), ctx.argv, ctx.envp);
@@ -208,7 +735,52 @@ unsafe fn child_exec(ctx: &ChildContext<'_>) -> c_int {
                 first_error = e;
             }
         }
-        first_error
+        (first_error, "starting the program")
+    }
+}
+
+/// Closes every descriptor above 2 but `a` and `b` (-1: none).
+///
+/// # Safety
+/// Must run in a child that owns its descriptor table.
+unsafe fn close_all_but(a: c_int, b: c_int) {
+    let (lo, hi) = (a.min(b), a.max(b));
+    let mut from: u32 = 3;
+    for keep in [lo, hi] {
+        if keep >= 3 {
+            let keep = keep as u32;
+            if keep > from {
+                // SAFETY: closing descriptors of this child's own table.
+                unsafe { libc::syscall(libc::SYS_close_range, from, keep - 1, 0u32) };
+            }
+            from = keep + 1;
+        }
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+}
+
+/// Closes (or, where `close_range` is missing, marks close-on-exec) every
+/// descriptor above 2.
+///
+/// # Safety
+/// Must run in the child between `clone` and `exec`.
+unsafe fn close_above_stdio() {
+    // SAFETY: closing descriptors of this child's own table (not shared:
+    // no CLONE_FILES).
+    unsafe {
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
+            return;
+        }
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur.min(1 << 20) as c_int
+        } else {
+            1024
+        };
+        for fd in 3..max {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
     }
 }
 
@@ -248,37 +820,78 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
     };
     let argv = ptrs(&spec.argv);
     let envp = ptrs(&spec.envp);
+    let isolated = spec.setup.namespaces.is_some();
+    let init = isolated.then(RunInit::new);
+    // Isolated runs: the init closes its end of this pipe once the command
+    // has started (or failed); reading it to its end is how we wait.
+    let start = if isolated { Some(pipe()?) } else { None };
     let ctx = ChildContext {
         programs: &spec.programs,
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
-        cwd: spec.cwd.as_ptr(),
         fds: [stdin_fd, out_w.as_raw_fd(), err_w.as_raw_fd()],
         setup: &spec.setup,
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },
+        init: init.as_deref(),
+        start_pipe: start.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+        pid: AtomicI32::new(0),
         error: AtomicI32::new(0),
+        step: (AtomicUsize::new(0), AtomicUsize::new(0)),
     };
-    // SAFETY: child_main only makes raw system calls and execs or exits;
-    // `ctx` lives on this frame, which outlives the suspended clone.
-    let pid = unsafe {
+    let entry = if isolated { enter_main } else { child_main };
+    // SAFETY: the children only make raw system calls and exec or exit;
+    // `ctx` lives on this frame, which outlives the suspended clone (and,
+    // for the init, our wait on the start pipe below).
+    let first = unsafe {
         vfork_call(
-            child_main,
+            entry,
             &ctx as *const ChildContext<'_> as *mut c_void,
             CHILD_STACK,
         )?
     };
-    let e = ctx.error.load(Ordering::SeqCst);
-    if e != 0 {
-        let _ = wait4(pid);
-        return Err(io::Error::from_raw_os_error(e));
+    let pid = match start {
+        None => first,
+        Some((start_r, start_w)) => {
+            // The first child has exited; the init (our child too) goes on.
+            let _ = wait4(first);
+            drop(start_w);
+            let pid = ctx.pid.load(Ordering::SeqCst);
+            if pid > 0 {
+                wait_closed(&start_r);
+            }
+            pid
+        }
+    };
+    let failure = ctx
+        .failure()
+        .or_else(|| init.as_ref().and_then(|i| i.failure()));
+    if let Some(failure) = failure {
+        if pid > 0 {
+            let _ = wait4(pid);
+        }
+        let os = io::Error::from_raw_os_error(failure.errno);
+        return Err(io::Error::new(os.kind(), failure));
     }
     Ok(Spawned {
         pid,
         stdin: stdin_parent,
         stdout: out_r,
         stderr: err_r,
+        init,
     })
+}
+
+/// Reads `pipe` until every write end is closed.
+fn wait_closed(pipe: &OwnedFd) {
+    let mut buf = [0u8; 16];
+    loop {
+        // SAFETY: reading into a stack buffer from a descriptor we own.
+        let n = unsafe { libc::read(pipe.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n == 0 || (n < 0 && errno() != libc::EINTR) {
+            return;
+        }
+    }
 }
 
 /// Runs `entry(arg)` in a `vfork`-style child: `clone(CLONE_VM |
@@ -298,6 +911,20 @@ pub unsafe fn vfork_call(
     arg: *mut c_void,
     stack_size: usize,
 ) -> io::Result<libc::pid_t> {
+    // SAFETY: the caller's guarantees.
+    unsafe { vfork_call_with(entry, arg, stack_size, 0) }
+}
+
+/// [`vfork_call`] with more `clone` flags (namespaces, `CLONE_FILES`).
+///
+/// # Safety
+/// As for [`vfork_call`].
+pub unsafe fn vfork_call_with(
+    entry: extern "C" fn(*mut c_void) -> c_int,
+    arg: *mut c_void,
+    stack_size: usize,
+    flags: c_int,
+) -> io::Result<libc::pid_t> {
     // Not zeroed: a stack needs no initial contents, and zeroing (or
     // faulting in) a fresh buffer on every spawn is measurable.
     let mut stack: Vec<std::mem::MaybeUninit<u8>> = Vec::with_capacity(stack_size);
@@ -314,7 +941,7 @@ pub unsafe fn vfork_call(
         let pid = libc::clone(
             entry,
             top.cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD | flags,
             arg,
         );
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
@@ -348,41 +975,27 @@ fn at_least(fd: OwnedFd, min: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(dup) })
 }
 
-/// A network namespace with nothing in it but a loopback device that is
-/// down, created once and joined by every run that gets no network
-/// (`setns` costs microseconds; creating a namespace per run costs about
-/// a millisecond). Needs `CAP_SYS_ADMIN`.
-pub fn empty_network_namespace() -> io::Result<RawFd> {
-    static NS: OnceLock<Result<OwnedFd, String>> = OnceLock::new();
-    let ns = NS.get_or_init(|| {
-        // unshare() moves only the calling thread, so use a throwaway one.
-        std::thread::spawn(|| -> io::Result<OwnedFd> {
-            // SAFETY: plain system calls; the path is a NUL-terminated literal.
-            unsafe {
-                if libc::unshare(libc::CLONE_NEWNET) == -1 {
-                    return Err(io::Error::last_os_error());
-                }
-                let fd = libc::open(
-                    c"/proc/thread-self/ns/net".as_ptr(),
-                    libc::O_RDONLY | libc::O_CLOEXEC,
-                );
-                if fd == -1 {
-                    return Err(io::Error::last_os_error());
-                }
-                above_stdio(OwnedFd::from_raw_fd(fd))
-            }
-        })
-        .join()
-        .map_err(|_| "the namespace thread panicked".to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-    });
-    match ns {
-        Ok(fd) => Ok(fd.as_raw_fd()),
-        Err(e) => Err(io::Error::other(format!(
-            "cannot create an empty network namespace: {e}"
-        ))),
+/// Why the command could not be started: the step and its `errno`.
+#[derive(Debug)]
+pub struct SpawnError {
+    /// What the child was doing.
+    pub step: &'static str,
+    /// The error number.
+    pub errno: c_int,
+}
+
+impl std::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            self.step,
+            io::Error::from_raw_os_error(self.errno)
+        )
     }
 }
+
+impl std::error::Error for SpawnError {}
 
 /// Starts the command. The calling thread is suspended until the child
 /// has called `exec` (typically 100–300 us), as with `posix_spawn`.

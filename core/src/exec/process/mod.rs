@@ -14,11 +14,16 @@
 
 mod cgroup;
 mod child;
+mod landlock;
+mod mounts;
+mod namespaces;
+mod seccomp;
 mod slot;
 mod users;
 
 use self::cgroup::{CgroupRoots, RunCgroup};
-use self::child::ChildSetup;
+use self::child::{ChildSetup, JoinNamespaces};
+use self::mounts::{MountPlan, MountRequest};
 use self::slot::{Slot, SlotPool, SlotSpec};
 use self::users::UserSource;
 pub use self::users::{FIRST_RUN_UID, RUN_UID_COUNT};
@@ -32,6 +37,7 @@ use bytes::Bytes;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -92,9 +98,121 @@ pub enum NetworkIsolation {
     Off,
 }
 
+/// How strictly the process backend isolates commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// Every layer (namespaces, read-only host, deny-read paths, seccomp,
+    /// `no_new_privs`; Landlock where the kernel has it) or no run: the
+    /// backend refuses to start when this host cannot provide them, with
+    /// the missing kernel feature named.
+    #[default]
+    Required,
+    /// The layers this host provides; the others are named in
+    /// [`ExecOutcome::isolation_skipped`] (and the audit event).
+    BestEffort,
+    /// No isolation: a plain local process with limits and a scrubbed
+    /// environment (the backend's behaviour before isolation existed).
+    Off,
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Isolation, String> {
+        match s {
+            "required" => Ok(Isolation::Required),
+            "best-effort" | "best_effort" => Ok(Isolation::BestEffort),
+            "off" => Ok(Isolation::Off),
+            other => Err(format!(
+                "isolation must be \"required\", \"best-effort\" or \"off\", not {other:?}"
+            )),
+        }
+    }
+}
+
+/// The home-relative paths hidden from commands by default.
+pub const DEFAULT_DENY_READ_IN_HOME: [&str; 10] = [
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".config/gcloud",
+    ".config/gh",
+];
+
+/// Host paths hidden by default: sockets of daemons that would obey the
+/// command (a read-only mount does not stop `connect` on a Unix socket).
+pub const DEFAULT_DENY_READ: [&str; 5] = [
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/containerd",
+    "/run/podman",
+    "/run/user",
+];
+
+/// Paths that stay read-only inside writable roots: what git and shells
+/// would run later outside the sandbox.
+pub const DEFAULT_PROTECTED: [&str; 10] = [
+    ".git/hooks",
+    ".git/config",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".envrc",
+];
+
+/// The process backend's filesystem view (see `docs/executors.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesystemConfig {
+    /// The run's working directory is writable.
+    pub cwd_writable: bool,
+    /// More writable directories, for every run.
+    pub writable: Vec<PathBuf>,
+    /// Paths hidden from the command (an empty, unreadable directory or an
+    /// empty file in their place). Missing paths are skipped.
+    pub deny_read: Vec<PathBuf>,
+    /// Paths kept read-only inside writable roots: relative ones are looked
+    /// up in each writable root, absolute ones (such as the policy file)
+    /// are used as they are.
+    pub protected: Vec<PathBuf>,
+    /// Size of the private `/tmp` (which holds `HOME`) and of `/dev/shm`.
+    pub tmp_size: u64,
+}
+
+impl Default for FilesystemConfig {
+    /// The working directory writable; the caller's credentials (see
+    /// [`DEFAULT_DENY_READ_IN_HOME`], under `$HOME`) and daemon sockets
+    /// hidden; [`DEFAULT_PROTECTED`]; 256 MiB of `/tmp`.
+    fn default() -> Self {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let mut deny_read: Vec<PathBuf> = DEFAULT_DENY_READ.iter().map(PathBuf::from).collect();
+        if let Some(home) = home.filter(|h| h.is_absolute() && h != Path::new("/")) {
+            deny_read.extend(DEFAULT_DENY_READ_IN_HOME.iter().map(|p| home.join(p)));
+        }
+        FilesystemConfig {
+            cwd_writable: true,
+            writable: Vec::new(),
+            deny_read,
+            protected: DEFAULT_PROTECTED.iter().map(PathBuf::from).collect(),
+            tmp_size: 256 << 20,
+        }
+    }
+}
+
 /// Settings of the process backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessConfig {
+    /// How strictly commands are isolated.
+    pub isolation: Isolation,
+    /// The filesystem view of isolated runs.
+    pub filesystem: FilesystemConfig,
     /// The user the command runs as.
     pub run_as: RunAs,
     /// Cgroup use.
@@ -114,6 +232,8 @@ pub struct ProcessConfig {
 impl Default for ProcessConfig {
     fn default() -> Self {
         ProcessConfig {
+            isolation: Isolation::Required,
+            filesystem: FilesystemConfig::default(),
             run_as: RunAs::Auto,
             cgroups: CgroupMode::Auto,
             network: NetworkIsolation::Auto,
@@ -132,7 +252,31 @@ pub struct ProcessExecutor {
     slots: Arc<SlotPool>,
     is_root: bool,
     capabilities: Capabilities,
+    layers: Layers,
 }
+
+/// The isolation layers this backend applies (found by probing the host).
+#[derive(Debug, Clone, Default)]
+struct Layers {
+    /// User (when not root), network, mount, pid, ipc and uts namespaces
+    /// with the read-only view of the host.
+    namespaces: bool,
+    landlock: bool,
+    seccomp: Option<&'static seccomp::SeccompProgram>,
+    no_new_privs: bool,
+    /// Layers that were asked for and are missing (best effort only).
+    skipped: Vec<String>,
+}
+
+/// `HOME` of an isolated run: a directory of its private `/tmp`.
+pub const ISOLATED_HOME: &str = "/tmp/home";
+
+/// What to do about missing user namespaces.
+const USERNS_HINT: &str = "unprivileged user namespaces are not allowed here: enable them \
+     (sysctl kernel.unprivileged_userns_clone=1 on Debian, \
+     kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04 or later, \
+     user.max_user_namespaces > 0; in a container, a seccomp or AppArmor profile that \
+     allows them), run as root, or choose isolation best-effort or off";
 
 /// Where the users of runs come from.
 fn user_source(setting: RunAs, is_root: bool) -> UserSource {
@@ -150,12 +294,136 @@ fn user_source(setting: RunAs, is_root: bool) -> UserSource {
 /// How long output is still read after every process of the run is gone.
 const DRAIN: Duration = Duration::from_secs(2);
 
+/// Finds which isolation layers this host provides: each is tried for
+/// real (a namespace set is made, the seccomp filter compiled, Landlock's
+/// ABI read), then a trial command runs with all of them.
+fn probe_layers(config: &ProcessConfig, is_root: bool) -> (Layers, Vec<String>) {
+    let mut layers = Layers::default();
+    let mut missing = Vec::new();
+    if config.isolation == Isolation::Off {
+        return (layers, missing);
+    }
+    layers.no_new_privs = true;
+    match namespaces::prepare(!is_root) {
+        Ok(_) => layers.namespaces = true,
+        Err(e) if is_root => missing.push(format!("namespaces ({e})")),
+        Err(e) => missing.push(format!("user namespaces ({e}): {USERNS_HINT}")),
+    }
+    match seccomp::program() {
+        Ok(p) => layers.seccomp = Some(p),
+        Err(e) => missing.push(format!("seccomp ({e})")),
+    }
+    match landlock::abi() {
+        Ok(_) => layers.landlock = true,
+        // A second layer when the namespaces build the read-only view; the
+        // only filesystem layer without them.
+        Err(e) if !layers.namespaces => missing.push(format!("Landlock ({e})")),
+        Err(_) => {}
+    }
+    if !layers.namespaces {
+        missing.push(
+            "the read-only view of the host, deny-read paths and the pid and network \
+             namespaces (they need the namespaces above)"
+                .into(),
+        );
+    } else if let Err(e) = trial_run(config, is_root, &layers) {
+        // Everything exists but this host refuses a step (an unusual
+        // mount, a restrictive LSM): say which.
+        layers.namespaces = false;
+        missing.push(format!("the isolated run ({e})"));
+    }
+    (layers, missing)
+}
+
+/// Runs `true` with every layer, without a workspace; `Ok` when there is
+/// no `true` to run (the first real run reports any failure).
+fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Result<()> {
+    let Some(program) = ["/usr/bin/true", "/bin/true"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        return Ok(());
+    };
+    let ns = namespaces::prepare(!is_root)?;
+    let plan = MountPlan::new(&MountRequest {
+        writable: &[],
+        deny_read: &config.filesystem.deny_read,
+        protected: &[],
+        tmp_size: 1 << 20,
+        home: Path::new(ISOLATED_HOME),
+        home_owner: None,
+    })?;
+    let landlock = if layers.landlock {
+        landlock::RunRuleset::new(&[], &[]).map_err(io::Error::other)?
+    } else {
+        None
+    };
+    let program = CString::new(program).expect("no NUL");
+    let spec = child::SpawnSpec {
+        programs: vec![program.clone()],
+        argv: vec![program],
+        envp: Vec::new(),
+        stdin_pipe: false,
+        setup: ChildSetup {
+            namespaces: Some(JoinNamespaces {
+                user: ns.user.as_ref().map(AsRawFd::as_raw_fd),
+                net: Some(ns.net.as_raw_fd()),
+            }),
+            mounts: Some(plan),
+            cwd: CString::new("/").expect("no NUL"),
+            no_new_privs: true,
+            landlock,
+            seccomp: layers.seccomp,
+            // As root the trial keeps root: no per-run uid is claimed.
+            ..ChildSetup::default()
+        },
+    };
+    let child = child::spawn(spec)?;
+    let (status, _) = child::wait4(child.pid)?;
+    let status = child
+        .init
+        .as_ref()
+        .and_then(|i| i.command_exit())
+        .map_or(status, |(s, _)| s);
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "the trial command ended with status {status:#x}"
+        )))
+    }
+}
+
 impl ProcessExecutor {
-    /// A backend with these settings. Detects this process's cgroups (and
-    /// removes cgroups left by crashed processes).
+    /// A backend with these settings. Probes which isolation layers this
+    /// host provides: under [`Isolation::Required`] (the default) a missing
+    /// one is [`Error::BackendUnavailable`] naming it and how to enable it.
+    /// Detects this process's cgroups (and removes cgroups left by crashed
+    /// processes).
     pub fn new(config: ProcessConfig) -> Result<ProcessExecutor> {
         // SAFETY: geteuid has no preconditions.
         let is_root = unsafe { libc::geteuid() } == 0;
+        let (mut layers, missing) = probe_layers(&config, is_root);
+        if !missing.is_empty() {
+            if config.isolation == Isolation::Required {
+                return Err(Error::BackendUnavailable {
+                    backend: "process".into(),
+                    message: format!(
+                        "isolation is required but this host cannot provide: {}",
+                        missing.join("; ")
+                    ),
+                });
+            }
+            layers.skipped = missing;
+        }
+        if config.network == NetworkIsolation::Required && !layers.namespaces {
+            return Err(Error::BackendUnavailable {
+                backend: "process".into(),
+                message: "network isolation is required but needs the run's namespaces \
+                          (isolation required or best-effort, with user namespaces or root)"
+                    .into(),
+            });
+        }
         let roots = if config.cgroups == CgroupMode::Off {
             CgroupRoots::default()
         } else {
@@ -187,19 +455,32 @@ impl ProcessExecutor {
         if let Some(p) = &probe {
             p.remove();
         }
+        let ns = layers.namespaces;
         let capabilities = Capabilities {
-            network_isolation: is_root && config.network != NetworkIsolation::Off,
+            network_isolation: ns && config.network != NetworkIsolation::Off,
             memory_limit: memory,
-            process_limit: pids,
+            // RLIMIT_NPROC counts the run's own processes only in its own
+            // user namespace or under a per-run uid.
+            process_limit: pids || ns,
             cpu_limit: true,
+            // The host stays readable (read-only): not a filesystem of its own.
             filesystem_isolation: false,
-            kills_descendants: probe.is_some(),
+            kills_descendants: probe.is_some() || ns,
+            user_namespace: ns && !is_root,
+            pid_namespace: ns,
+            read_only_root: ns,
+            deny_read: ns,
+            landlock: layers.landlock,
+            seccomp: layers.seccomp.is_some(),
+            no_new_privs: layers.no_new_privs,
+            closes_descriptors: true,
         };
         let slots = SlotPool::new(
             SlotSpec {
                 roots: Arc::new(roots),
                 home_parent,
                 users: Arc::new(user_source(config.run_as, is_root)),
+                namespaces: ns.then_some(!is_root),
             },
             probe.is_some(),
         );
@@ -208,6 +489,7 @@ impl ProcessExecutor {
             slots,
             is_root,
             capabilities,
+            layers,
         })
     }
 
@@ -228,11 +510,17 @@ impl ProcessExecutor {
         }
         let mut guard = Cleanup {
             pid: None,
+            init: None,
             slot: Some(slot),
             pool: self.slots.clone(),
             finished: false,
         };
-        let home = guard.home().to_path_buf();
+        let isolated = self.layers.namespaces;
+        let home = if isolated {
+            PathBuf::from(ISOLATED_HOME)
+        } else {
+            guard.home().to_path_buf()
+        };
         let env = self
             .config
             .env
@@ -245,7 +533,18 @@ impl ProcessExecutor {
             },
             Plan::Shell(script) => (self.config.shell.clone(), vec!["-c".into(), script.clone()]),
         };
-        let candidates = resolve(&program, env.get("PATH").map_or("", String::as_str), &cwd);
+        // Looked up on the host: the view inside is the host's, read-only
+        // (but for the private /tmp, where the home is).
+        let lookup_dir = if isolated && req.cwd.is_none() {
+            Path::new("/")
+        } else {
+            cwd.as_path()
+        };
+        let candidates = resolve(
+            &program,
+            env.get("PATH").map_or("", String::as_str),
+            lookup_dir,
+        );
         if candidates.is_empty() {
             let outcome = not_found(&program, started);
             let _ = events
@@ -255,30 +554,90 @@ impl ProcessExecutor {
         }
         let no_network =
             req.network == Network::None && self.config.network != NetworkIsolation::Off;
-        if no_network && !self.is_root && self.config.network == NetworkIsolation::Required {
-            return Err(fail("network isolation is required but needs root".into()));
-        }
         let limits = &req.limits;
         if let Some(c) = guard.cgroup_mut() {
             c.set_limits(limits.memory, limits.processes)
                 .map_err(|e| fail(format!("cannot set the run's cgroup limits: {e}")))?;
         }
-        let network_namespace = if no_network && self.is_root {
-            match child::empty_network_namespace() {
-                Ok(fd) => Some(fd),
-                Err(e) if self.config.network == NetworkIsolation::Required => {
-                    return Err(fail(e.to_string()))
-                }
-                Err(_) => None,
+        let fs = &self.config.filesystem;
+        let mut writable: Vec<PathBuf> = fs.writable.clone();
+        writable.extend(req.filesystem.writable.iter().cloned());
+        if fs.cwd_writable {
+            if let Some(cwd) = &req.cwd {
+                writable.push(cwd.clone());
             }
+        }
+        let mounts = if isolated {
+            let deny_read: Vec<PathBuf> = fs
+                .deny_read
+                .iter()
+                .chain(&req.filesystem.deny_read)
+                .cloned()
+                .collect();
+            Some(
+                MountPlan::new(&MountRequest {
+                    writable: &writable,
+                    deny_read: &deny_read,
+                    protected: &fs.protected,
+                    tmp_size: fs.tmp_size,
+                    home: &home,
+                    home_owner: run_as,
+                })
+                .map_err(|e| Error::InvalidInput(e.to_string()))?,
+            )
         } else {
             None
         };
+        let landlock = if self.layers.landlock {
+            let mut roots: Vec<PathBuf> = match &mounts {
+                Some(plan) => plan
+                    .writable()
+                    .map(|c| PathBuf::from(std::ffi::OsStr::from_bytes(c.to_bytes())))
+                    .collect(),
+                None => {
+                    let mut w = writable.clone();
+                    w.push(home.clone());
+                    w
+                }
+            };
+            roots.retain(|p| p != Path::new("/"));
+            let root_refs: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
+            let devices: Vec<PathBuf> = mounts::DEVICES
+                .iter()
+                .map(|d| Path::new("/dev").join(d))
+                .collect();
+            let device_refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
+            landlock::RunRuleset::new(&root_refs, &device_refs)
+                .map_err(|e| fail(format!("cannot build the Landlock ruleset: {e}")))?
+        } else {
+            None
+        };
+        let namespaces = if isolated {
+            let ns = guard
+                .namespaces()
+                .ok_or_else(|| fail("the run's namespaces could not be prepared".into()))?;
+            Some(JoinNamespaces {
+                user: ns.user.as_ref().map(AsRawFd::as_raw_fd),
+                net: no_network.then(|| ns.net.as_raw_fd()),
+            })
+        } else {
+            None
+        };
+        // RLIMIT_NPROC counts every process of the uid: only a uid (or a
+        // user namespace) of the run's own makes it a per-run limit.
+        let own_uid = isolated || (self.is_root && run_as.is_some_and(|(uid, _)| uid != 0));
         let setup = ChildSetup {
             cgroup_procs: guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default(),
-            network_namespace,
-            rlimits: rlimits(limits, guard.cgroup()),
+            namespaces,
+            mounts,
+            rlimits: rlimits(limits, guard.cgroup(), own_uid),
             run_as,
+            cwd: CString::new(cwd.clone().into_os_string().into_encoded_bytes()).map_err(|_| {
+                Error::InvalidInput("the working directory contains a NUL byte".into())
+            })?,
+            no_new_privs: self.layers.no_new_privs,
+            landlock,
+            seccomp: self.layers.seccomp,
         };
         let c_string = |what: &str, s: Vec<u8>| {
             CString::new(s).map_err(|_| Error::InvalidInput(format!("{what} contains a NUL byte")))
@@ -296,10 +655,6 @@ impl ProcessExecutor {
                 .iter()
                 .map(|(k, v)| c_string("an environment variable", format!("{k}={v}").into_bytes()))
                 .collect::<Result<_>>()?,
-            cwd: c_string(
-                "the working directory",
-                cwd.clone().into_os_string().into_encoded_bytes(),
-            )?,
             stdin_pipe: req.stdin.is_some(),
             setup,
         };
@@ -312,6 +667,7 @@ impl ProcessExecutor {
         })?;
         let pid = child.pid;
         guard.pid = Some(pid);
+        guard.init = child.init.take();
         let stdout = pipe_reader(child.stdout)?;
         let stderr = pipe_reader(child.stderr)?;
         let stdin_task = match (child.stdin.take(), req.stdin) {
@@ -356,6 +712,13 @@ impl ProcessExecutor {
         }
         let (status, usage) =
             wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
+        // An isolated run's init reports its command's status; without
+        // one (the init was killed with the run) the init's own stands.
+        let (status, usage) = guard
+            .init
+            .as_ref()
+            .and_then(|i| i.command_exit())
+            .unwrap_or((status, usage));
         // The OOM killer's SIGKILL makes the command fail; a clean exit 0
         // needs no look at the counter (a file read on every run).
         let clean_exit = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
@@ -381,6 +744,7 @@ impl ProcessExecutor {
                 system_cpu: tv(usage.ru_stime),
                 max_rss: peak.map_or(rss, |p| p.max(rss)),
             }),
+            isolation_skipped: self.layers.skipped.clone(),
         };
         let _ = events
             .send(ExecEvent::Exited(Box::new(outcome.clone())))
@@ -411,7 +775,11 @@ impl Executor for ProcessExecutor {
 /// memory cgroup: it counts reserved, not used, memory (Go, Java and
 /// sanitizers reserve far more than they use) and a cgroup both limits
 /// and reports OOM kills.
-fn rlimits(l: &super::Limits, cgroup: Option<&RunCgroup>) -> Vec<(child::Resource, u64, u64)> {
+fn rlimits(
+    l: &super::Limits,
+    cgroup: Option<&RunCgroup>,
+    own_uid: bool,
+) -> Vec<(child::Resource, u64, u64)> {
     let mut v = vec![(libc::RLIMIT_CORE, 0, 0)];
     if let Some(t) = l.cpu_time {
         let s = t.as_secs().max(1);
@@ -422,7 +790,7 @@ fn rlimits(l: &super::Limits, cgroup: Option<&RunCgroup>) -> Vec<(child::Resourc
             v.push((libc::RLIMIT_AS, m, m));
         }
     }
-    if let Some(n) = l.processes {
+    if let (Some(n), true) = (l.processes, own_uid) {
         v.push((libc::RLIMIT_NPROC, n, n));
     }
     if let Some(f) = l.file_size {
@@ -559,6 +927,9 @@ fn not_found(program: &Path, started: Instant) -> ExecOutcome {
 /// Kills and cleans up after a run, also when its future is dropped.
 struct Cleanup {
     pid: Option<libc::pid_t>,
+    /// The isolated run's init: it runs in our memory, so it is kept until
+    /// `pid` has been reaped.
+    init: Option<Box<child::RunInit>>,
     slot: Option<Slot>,
     pool: Arc<SlotPool>,
     finished: bool,
@@ -578,6 +949,10 @@ impl Cleanup {
 
     fn cgroup(&self) -> Option<&RunCgroup> {
         self.slot.as_ref().and_then(|s| s.cgroup.as_ref())
+    }
+
+    fn namespaces(&self) -> Option<&namespaces::PreparedNamespaces> {
+        self.slot.as_ref().and_then(|s| s.namespaces.as_ref())
     }
 
     fn signal_all(&self, signal: libc::c_int) {
@@ -624,6 +999,7 @@ impl Drop for Cleanup {
         }
         let slot = self.slot.take();
         let pool = self.pool.clone();
+        let init = self.init.take();
         std::thread::spawn(move || {
             if let Some(slot) = slot {
                 if let Some(c) = &slot.cgroup {
@@ -634,6 +1010,8 @@ impl Drop for Cleanup {
             if let Some(pid) = pid {
                 let _ = child::wait4(pid);
             }
+            // Only now is the init's memory free.
+            drop(init);
         });
     }
 }

@@ -6,6 +6,7 @@
 //! this thread.
 
 use super::cgroup::{CgroupRoots, RunCgroup};
+use super::namespaces::{self, PreparedNamespaces};
 use super::users::{kill_all_of, RunUser, UserSource};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -57,6 +58,8 @@ pub struct Slot {
     /// The user the run's processes have (`None`: the caller's). Dropped,
     /// and so free for another run, only once the run's processes are gone.
     pub user: Option<RunUser>,
+    /// The run's own namespaces (isolated runs), used by this run only.
+    pub namespaces: Option<PreparedNamespaces>,
 }
 
 impl Drop for Slot {
@@ -76,6 +79,10 @@ pub struct SlotSpec {
     pub home_parent: PathBuf,
     /// Where runs' users come from (they also own the homes).
     pub users: Arc<UserSource>,
+    /// `Some(user_namespace)`: isolated runs, each with namespaces made
+    /// ahead (in a user namespace of their own when `true`) and its home in
+    /// its private `/tmp` (no home on the host).
+    pub namespaces: Option<bool>,
 }
 
 #[derive(Default)]
@@ -146,10 +153,16 @@ impl SlotPool {
     /// error says why (for callers that require cgroups).
     fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
         let user = self.spec.users.acquire()?;
-        let home = Home::create(
-            &self.spec.home_parent,
-            user.as_ref().map(|u| (u.uid, u.gid)),
-        )?;
+        let (home, namespaces) = match self.spec.namespaces {
+            Some(user_namespace) => (None, Some(namespaces::prepare(user_namespace)?)),
+            None => (
+                Some(Home::create(
+                    &self.spec.home_parent,
+                    user.as_ref().map(|u| (u.uid, u.gid)),
+                )?),
+                None,
+            ),
+        };
         let recycled = if self.use_cgroups {
             self.lock().recycled.pop()
         } else {
@@ -166,8 +179,9 @@ impl SlotPool {
         Ok((
             Slot {
                 cgroup,
-                home: Some(home),
+                home,
                 user,
+                namespaces,
             },
             error,
         ))

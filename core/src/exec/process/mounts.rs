@@ -1,0 +1,500 @@
+//! The command's view of the filesystem, built in its own mount namespace
+//! between `clone` and `exec`: the host's tree read-only (one recursive
+//! `mount_setattr`), the writable roots bound back in read-write, a private
+//! size-limited `/tmp` (which holds the run's `HOME`), a minimal `/dev`, the
+//! deny-read paths covered, the protected paths inside writable roots bound
+//! read-only, and a `/proc` for the run's pid namespace.
+//!
+//! [`MountPlan`] is computed in the parent (it allocates); the child only
+//! runs [`MountPlan::apply`], which makes system calls on the plan's
+//! prepared strings (the child shares the parent's memory until `exec`).
+//!
+//! Writable roots are cloned with `open_tree(OPEN_TREE_CLONE)` *before* the
+//! tree is made read-only and attached with `move_mount` afterwards, so they
+//! keep their flags, and a root below `/tmp` (a test's temporary workspace)
+//! survives the private `/tmp` mounted over the host's.
+
+use std::ffi::{c_int, CStr, CString};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The device nodes bound into the run's `/dev` from the host's.
+pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// The most writable roots (and device nodes) one run may have.
+pub const MAX_TREES: usize = 64;
+
+/// A path to hide: directories get an empty, unreadable tmpfs over them,
+/// files get `/dev/null`.
+#[derive(Debug, Clone)]
+pub struct Hidden {
+    path: CString,
+    is_dir: bool,
+}
+
+/// Everything the child mounts, in order. Built by [`MountPlan::new`].
+#[derive(Debug, Clone)]
+pub struct MountPlan {
+    /// Writable roots, parents before children.
+    writable: Vec<CString>,
+    /// Directories to create in the private `/tmp` before a writable root
+    /// below it can be attached (parents first).
+    tmp_dirs: Vec<CString>,
+    /// `/dev/<name>` for each of [`DEVICES`].
+    devices: Vec<(CString, CString)>,
+    hidden: Vec<Hidden>,
+    /// Paths inside writable roots that stay read-only.
+    protected: Vec<CString>,
+    tmp_options: CString,
+    shm_options: CString,
+    /// The run's home directory inside the private `/tmp`, and its owner.
+    home: CString,
+    home_owner: Option<(u32, u32)>,
+}
+
+/// What the plan is made from.
+#[derive(Debug, Clone)]
+pub struct MountRequest<'a> {
+    /// Writable roots (existing directories).
+    pub writable: &'a [PathBuf],
+    /// Paths to hide (missing ones are skipped).
+    pub deny_read: &'a [PathBuf],
+    /// Paths kept read-only: absolute, or relative to each writable root
+    /// (missing ones are skipped).
+    pub protected: &'a [PathBuf],
+    /// Size of the private `/tmp` and `/dev/shm`, bytes.
+    pub tmp_size: u64,
+    /// The path of the run's home (below `/tmp`).
+    pub home: &'a Path,
+    /// The owner of the home, when the child changes user after mounting.
+    pub home_owner: Option<(u32, u32)>,
+}
+
+fn c_path(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} contains a NUL byte", p.display()),
+        )
+    })
+}
+
+/// `path` with symlinks resolved, when it exists.
+fn existing(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+impl MountPlan {
+    /// Plans the view. Writable roots must exist (an error names the one
+    /// that does not); deny-read and protected paths that do not exist are
+    /// left out.
+    pub fn new(req: &MountRequest<'_>) -> io::Result<MountPlan> {
+        let mut writable = Vec::new();
+        for w in req.writable {
+            let real = std::fs::canonicalize(w).map_err(|e| {
+                io::Error::new(e.kind(), format!("writable path {}: {e}", w.display()))
+            })?;
+            if !real.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("writable path {} is not a directory", w.display()),
+                ));
+            }
+            if !writable.contains(&real) {
+                writable.push(real);
+            }
+        }
+        // Parents before children, so a nested root lands on its parent.
+        writable.sort_by_key(|p| p.components().count());
+        if writable.len() > MAX_TREES - DEVICES.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("at most {} writable paths", MAX_TREES - DEVICES.len()),
+            ));
+        }
+        let mut tmp_dirs: Vec<PathBuf> = Vec::new();
+        for w in &writable {
+            if let Ok(rest) = w.strip_prefix("/tmp") {
+                let mut dir = PathBuf::from("/tmp");
+                for c in rest.components() {
+                    dir.push(c);
+                    if !tmp_dirs.contains(&dir) {
+                        tmp_dirs.push(dir.clone());
+                    }
+                }
+            }
+        }
+        let hidden = req
+            .deny_read
+            .iter()
+            .filter_map(|p| existing(p))
+            .filter(|p| p != Path::new("/"))
+            .map(|p| {
+                Ok(Hidden {
+                    is_dir: p.is_dir(),
+                    path: c_path(&p)?,
+                })
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        let mut protected = Vec::new();
+        for p in req.protected {
+            let candidates: Vec<PathBuf> = if p.is_absolute() {
+                vec![p.clone()]
+            } else {
+                writable.iter().map(|w| w.join(p)).collect()
+            };
+            for c in candidates {
+                // Only inside a writable root: the rest is read-only anyway.
+                // A symlink is not followed out of the root.
+                let Ok(meta) = std::fs::symlink_metadata(&c) else {
+                    continue;
+                };
+                if meta.file_type().is_symlink() {
+                    continue;
+                }
+                if writable.iter().any(|w| c.starts_with(w)) && !protected.contains(&c) {
+                    protected.push(c);
+                }
+            }
+        }
+        Ok(MountPlan {
+            writable: writable
+                .iter()
+                .map(|p| c_path(p))
+                .collect::<io::Result<_>>()?,
+            tmp_dirs: tmp_dirs
+                .iter()
+                .map(|p| c_path(p))
+                .collect::<io::Result<_>>()?,
+            devices: DEVICES
+                .iter()
+                .map(|d| {
+                    let path = CString::new(format!("/dev/{d}")).expect("no NUL");
+                    (path.clone(), path)
+                })
+                .collect(),
+            hidden,
+            protected: protected
+                .iter()
+                .map(|p| c_path(p))
+                .collect::<io::Result<_>>()?,
+            tmp_options: CString::new(format!("size={},mode=1777", req.tmp_size.max(4096)))
+                .expect("no NUL"),
+            shm_options: CString::new(format!("size={},mode=1777", req.tmp_size.max(4096)))
+                .expect("no NUL"),
+            home: c_path(req.home)?,
+            home_owner: req.home_owner,
+        })
+    }
+
+    /// The writable roots, as planned (canonical paths).
+    pub fn writable(&self) -> impl Iterator<Item = &CStr> {
+        self.writable.iter().map(CString::as_c_str)
+    }
+
+    /// Builds the view. Returns the failed step's `errno` and a short
+    /// description of the step (a static string: nothing is allocated).
+    ///
+    /// # Safety
+    /// Must run in a child between `clone` and `exec`, in a mount namespace
+    /// of its own (and, for `/proc`, a pid namespace of its own), with the
+    /// capabilities to mount there.
+    pub unsafe fn apply(&self) -> Result<(), (c_int, &'static str)> {
+        // SAFETY: system calls on strings and stack structures prepared by
+        // the parent; nothing here allocates.
+        unsafe {
+            let fail = |what: &'static str| (errno(), what);
+            // Nothing we mount here propagates back to the host.
+            if mount(None, c"/", None, libc::MS_REC | libc::MS_SLAVE, None) != 0 {
+                return Err(fail("making the mount tree private"));
+            }
+            // Detached read-write copies of the writable roots and devices,
+            // taken before the tree becomes read-only.
+            let mut trees = [-1 as c_int; MAX_TREES];
+            for (i, w) in self.writable.iter().enumerate() {
+                trees[i] = open_tree(w, libc::AT_RECURSIVE as u32)?;
+            }
+            let devices_at = self.writable.len();
+            for (i, (host, _)) in self.devices.iter().enumerate() {
+                trees[devices_at + i] = open_tree(host, 0)?;
+            }
+            let read_only = libc::mount_attr {
+                attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID,
+                attr_clr: 0,
+                propagation: 0,
+                userns_fd: 0,
+            };
+            if mount_setattr(c"/", libc::AT_RECURSIVE as u32, &read_only) != 0 {
+                return Err(fail("making the host's tree read-only"));
+            }
+            let nosuid_nodev = libc::MS_NOSUID | libc::MS_NODEV;
+            if mount(
+                Some(c"tmpfs"),
+                c"/tmp",
+                Some(c"tmpfs"),
+                nosuid_nodev,
+                Some(&self.tmp_options),
+            ) != 0
+            {
+                return Err(fail("mounting the private /tmp"));
+            }
+            for d in &self.tmp_dirs {
+                if libc::mkdir(d.as_ptr(), 0o755) != 0 && errno() != libc::EEXIST {
+                    return Err(fail("creating a writable path's parents in /tmp"));
+                }
+            }
+            for (i, w) in self.writable.iter().enumerate() {
+                move_mount(trees[i], w)?;
+            }
+            // /dev: a small tmpfs with the device nodes bound in.
+            if mount(
+                Some(c"tmpfs"),
+                c"/dev",
+                Some(c"tmpfs"),
+                libc::MS_NOSUID | libc::MS_NOEXEC,
+                Some(c"size=65536,mode=0755"),
+            ) != 0
+            {
+                return Err(fail("mounting /dev"));
+            }
+            for (i, (_, target)) in self.devices.iter().enumerate() {
+                let fd = libc::open(
+                    target.as_ptr(),
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                    0o666,
+                );
+                if fd < 0 {
+                    return Err(fail("creating a device node's mount point"));
+                }
+                libc::close(fd);
+                move_mount(trees[devices_at + i], target)?;
+            }
+            for (dir, fstype, flags, data) in [
+                (
+                    c"/dev/pts",
+                    c"devpts",
+                    libc::MS_NOSUID | libc::MS_NOEXEC,
+                    c"newinstance,ptmxmode=0666,mode=0620",
+                ),
+                (
+                    c"/dev/shm",
+                    c"tmpfs",
+                    nosuid_nodev,
+                    self.shm_options.as_c_str(),
+                ),
+            ] {
+                if libc::mkdir(dir.as_ptr(), 0o755) != 0 {
+                    return Err(fail("creating /dev/pts or /dev/shm"));
+                }
+                if mount(Some(fstype), dir, Some(fstype), flags, Some(data)) != 0 {
+                    return Err(fail("mounting /dev/pts or /dev/shm"));
+                }
+            }
+            for (target, link) in [
+                (c"pts/ptmx", c"/dev/ptmx"),
+                (c"/proc/self/fd", c"/dev/fd"),
+                (c"/proc/self/fd/0", c"/dev/stdin"),
+                (c"/proc/self/fd/1", c"/dev/stdout"),
+                (c"/proc/self/fd/2", c"/dev/stderr"),
+            ] {
+                if libc::symlink(target.as_ptr(), link.as_ptr()) != 0 {
+                    return Err(fail("creating a /dev symlink"));
+                }
+            }
+            let dev_read_only = libc::mount_attr {
+                attr_set: libc::MOUNT_ATTR_RDONLY,
+                ..read_only
+            };
+            if mount_setattr(c"/dev", 0, &dev_read_only) != 0 {
+                return Err(fail("making /dev read-only"));
+            }
+            for h in &self.hidden {
+                let r = if h.is_dir {
+                    mount(
+                        Some(c"tmpfs"),
+                        &h.path,
+                        Some(c"tmpfs"),
+                        libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                        Some(c"size=4096,mode=000"),
+                    )
+                } else {
+                    mount(Some(c"/dev/null"), &h.path, None, libc::MS_BIND, None)
+                };
+                if r != 0 {
+                    return Err(fail("hiding a deny-read path"));
+                }
+                if !h.is_dir && mount_setattr(&h.path, 0, &dev_read_only) != 0 {
+                    return Err(fail("hiding a deny-read path"));
+                }
+            }
+            for p in &self.protected {
+                if mount(Some(p), p, None, libc::MS_BIND | libc::MS_REC, None) != 0 {
+                    return Err(fail("binding a protected path"));
+                }
+                if mount_setattr(p, libc::AT_RECURSIVE as u32, &dev_read_only) != 0 {
+                    return Err(fail("making a protected path read-only"));
+                }
+            }
+            if libc::mkdir(self.home.as_ptr(), 0o700) != 0 {
+                return Err(fail("creating the run's home"));
+            }
+            if let Some((uid, gid)) = self.home_owner {
+                if libc::chown(self.home.as_ptr(), uid, gid) != 0 {
+                    return Err(fail("giving the run's home to its user"));
+                }
+            }
+            if mount(
+                Some(c"proc"),
+                c"/proc",
+                Some(c"proc"),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                // Processes the command may not ptrace are not even listed:
+                // the run's init (which keeps capabilities the command
+                // lacks, and runs in the host's memory) is invisible.
+                Some(c"hidepid=invisible"),
+            ) != 0
+            {
+                return Err(fail("mounting /proc for the run's pid namespace"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn errno() -> c_int {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// `mount(2)` with optional arguments.
+unsafe fn mount(
+    source: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: libc::c_ulong,
+    data: Option<&CStr>,
+) -> c_int {
+    let ptr = |s: Option<&CStr>| s.map_or(std::ptr::null(), CStr::as_ptr);
+    // SAFETY: NUL-terminated strings or null pointers, as mount(2) takes.
+    unsafe {
+        libc::mount(
+            ptr(source),
+            target.as_ptr(),
+            ptr(fstype),
+            flags,
+            ptr(data).cast(),
+        )
+    }
+}
+
+/// A detached copy of the mount at `path` (recursive with `AT_RECURSIVE`).
+unsafe fn open_tree(path: &CStr, flags: u32) -> Result<c_int, (c_int, &'static str)> {
+    // SAFETY: a NUL-terminated path; the result is a new descriptor.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | flags,
+        )
+    };
+    if fd < 0 {
+        return Err((
+            errno(),
+            "copying a writable path or device node (open_tree)",
+        ));
+    }
+    Ok(fd as c_int)
+}
+
+/// Attaches the detached tree `fd` at `target` and closes `fd`.
+unsafe fn move_mount(fd: c_int, target: &CStr) -> Result<(), (c_int, &'static str)> {
+    // SAFETY: a descriptor from open_tree and a NUL-terminated path.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    let e = errno();
+    // SAFETY: closing a descriptor we opened.
+    unsafe { libc::close(fd) };
+    if r != 0 {
+        return Err((e, "attaching a writable path or device node (move_mount)"));
+    }
+    Ok(())
+}
+
+/// `mount_setattr(2)` on `path`.
+unsafe fn mount_setattr(path: &CStr, flags: u32, attr: &libc::mount_attr) -> c_int {
+    // SAFETY: a NUL-terminated path and a mount_attr of the size given.
+    unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            flags,
+            attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        ) as c_int
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_parents_first_and_skips_what_does_not_exist() {
+        let ws = tempfile::tempdir().unwrap();
+        let inner = ws.path().join("a/b");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::create_dir_all(ws.path().join(".git/hooks")).unwrap();
+        let plan = MountPlan::new(&MountRequest {
+            writable: &[inner.clone(), ws.path().to_path_buf()],
+            deny_read: &[ws.path().join("missing"), ws.path().join("a")],
+            protected: &[PathBuf::from(".git/hooks"), PathBuf::from(".bashrc")],
+            tmp_size: 1 << 20,
+            home: Path::new("/tmp/home"),
+            home_owner: None,
+        })
+        .unwrap();
+        let real = std::fs::canonicalize(ws.path()).unwrap();
+        let w: Vec<_> = plan
+            .writable()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(w[0], real.to_str().unwrap());
+        assert!(w[1].ends_with("/a/b"));
+        assert_eq!(plan.hidden.len(), 1);
+        assert!(plan.hidden[0].is_dir);
+        assert_eq!(plan.protected.len(), 1, "{:?}", plan.protected);
+        assert!(plan.protected[0].to_str().unwrap().ends_with(".git/hooks"));
+        if real.starts_with("/tmp") {
+            assert!(plan
+                .tmp_dirs
+                .iter()
+                .any(|d| d.as_bytes() == real.as_os_str().as_bytes()));
+        }
+    }
+
+    #[test]
+    fn a_missing_writable_path_is_an_error_naming_it() {
+        let err = MountPlan::new(&MountRequest {
+            writable: &[PathBuf::from("/no/such/dir")],
+            deny_read: &[],
+            protected: &[],
+            tmp_size: 1 << 20,
+            home: Path::new("/tmp/home"),
+            home_owner: None,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("/no/such/dir"), "{err}");
+    }
+}

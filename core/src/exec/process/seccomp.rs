@@ -1,0 +1,1017 @@
+//! The seccomp filter of the isolated process backend: a deny list (every
+//! other system call is allowed) installed in the child between `clone`
+//! and `exec`, after `PR_SET_NO_NEW_PRIVS`.
+//!
+//! The namespaces, the read-only root and the dropped privileges already
+//! keep a command from touching the host; the filter narrows the kernel
+//! interface a command can reach, so that a kernel bug in a rarely needed
+//! subsystem, or a misconfiguration of the other layers, is not enough to
+//! escape. It follows its peers: Docker's default seccomp profile (which
+//! denies the same families unless the container has the matching
+//! capability), Codex's `linux-sandbox` (ptrace, process_vm_*, io_uring,
+//! user namespaces) and bubblewrap's own filter (TIOCSTI, TIOCLINUX, new
+//! user namespaces from inside the sandbox, clone3 → `ENOSYS`).
+//!
+//! Refused with `EPERM` (the error a missing privilege gives, which tools
+//! already handle):
+//! - debugging and reading other processes: `ptrace`, `process_vm_readv`,
+//!   `process_vm_writev`;
+//! - changing the filesystem view: `mount`, `umount2`, `pivot_root`, and the
+//!   new mount API (`move_mount`, `open_tree`, `fsopen`, `fsconfig`,
+//!   `fsmount`, `fspick`, `mount_setattr`). `chroot` stays allowed: it
+//!   needs `CAP_SYS_CHROOT`, and some build tools probe for it;
+//! - new namespaces: `unshare` (whatever its flags), `setns`, and `clone`
+//!   when its flags (argument 0 on x86_64 and aarch64) carry any of
+//!   `CLONE_NEWNS`, `CLONE_NEWUSER`, `CLONE_NEWPID`, `CLONE_NEWNET`,
+//!   `CLONE_NEWIPC`, `CLONE_NEWUTS`, `CLONE_NEWCGROUP` or `CLONE_NEWTIME`.
+//!   A user namespace would give the command every capability over a new
+//!   namespace, and with them the large kernel surface those capabilities
+//!   guard (mounting filesystems, netfilter, ...);
+//! - large kernel attack surfaces a command has no business with: `bpf`,
+//!   `perf_event_open`, `io_uring_setup`, `io_uring_enter`,
+//!   `io_uring_register` (io_uring operations also bypass this filter),
+//!   `userfaultfd` (a tool to widen race windows in kernel exploits);
+//! - the kernel itself: `kexec_load`, `kexec_file_load`, `init_module`,
+//!   `finit_module`, `delete_module`;
+//! - the kernel keyring (not namespaced): `keyctl`, `add_key`,
+//!   `request_key`;
+//! - file handles, which open files by inode and bypass the path-based
+//!   layers: `open_by_handle_at`, `name_to_handle_at`;
+//! - `personality` unless its argument is `PER_LINUX` (0), `PER_LINUX32`
+//!   (8), `UNAME26` (0x20000) or the query 0xffffffff: other flags such as
+//!   `ADDR_NO_RANDOMIZE` or `READ_IMPLIES_EXEC` weaken the command's own
+//!   exploit mitigations;
+//! - `ioctl` with request `TIOCSTI` (push characters into a terminal's
+//!   input, i.e. type commands into the caller's shell) or `TIOCLINUX`.
+//!
+//! The `personality`, `ioctl` and `clone` arguments are compared on their
+//! low 32 bits, as the kernel reads them (`unsigned int` for the first
+//! two; `clone` takes its flags from `lower_32_bits`), so setting high bits
+//! does not slip past the filter.
+//!
+//! `clone3` returns `ENOSYS`: its flags live in a structure in memory that
+//! seccomp cannot read, so it looks like a kernel without `clone3`, and
+//! glibc (`pthread_create`, `posix_spawn`, `fork` paths) falls back to
+//! `clone`, whose flags the filter checks. seccompiler gives a filter one
+//! match action, so this is a second filter; the two never match the same
+//! system call, and the kernel applies the most restrictive result of all
+//! installed filters anyway.
+//!
+//! Architectures: the filters are compiled for the build's architecture
+//! (x86_64 or aarch64; [`program`] fails elsewhere). seccompiler starts
+//! every filter with an architecture check that *kills the process*
+//! (`SECCOMP_RET_KILL_PROCESS`, the command dies of `SIGSYS`) on a system
+//! call made through another ABI, e.g. the i386 ABI through `int 0x80` on
+//! x86_64 or AArch32 on aarch64: the deny list is written in x86_64/aarch64
+//! numbers and would not match those. So 32-bit binaries cannot run under
+//! the filter; Docker allows them by listing the i386 numbers as well.
+//!
+//! The x32 ABI is different: its system calls report `AUDIT_ARCH_X86_64`
+//! and pass the architecture check, with numbers that have bit
+//! `0x40000000` (`__X32_SYSCALL_BIT`) set — so `0x40000000 | SYS_mount`
+//! would not match the deny list's `SYS_mount`. seccompiler compares
+//! numbers for equality only, so on x86_64 a third, hand-written filter
+//! returns `ENOSYS` for every number at or above `0x40000000` (what a
+//! kernel without x32 support answers).
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+use std::collections::BTreeMap;
+use std::ffi::c_int;
+use std::sync::OnceLock;
+
+/// The compiled seccomp filters, in the order [`SeccompProgram::install`]
+/// installs them. Built once per process by [`program`].
+pub struct SeccompProgram {
+    /// Classic BPF programs, each at most `BPF_MAXINSNS` (4096) long.
+    filters: Vec<Box<[libc::sock_filter]>>,
+}
+
+impl std::fmt::Debug for SeccompProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `libc::sock_filter` has no `Debug`: show the filters' lengths.
+        let lengths: Vec<usize> = self.filters.iter().map(|filter| filter.len()).collect();
+        f.debug_struct("SeccompProgram")
+            .field("instructions", &lengths)
+            .finish()
+    }
+}
+
+/// The process's seccomp program, compiled on first use. Fails (saying
+/// why) on an architecture other than x86_64 and aarch64; the error is the
+/// same on every call.
+pub fn program() -> Result<&'static SeccompProgram, String> {
+    static PROGRAM: OnceLock<Result<SeccompProgram, String>> = OnceLock::new();
+    PROGRAM
+        .get_or_init(SeccompProgram::build)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+impl SeccompProgram {
+    /// Applies the filters to the calling thread (and so to what it
+    /// `exec`s): one `seccomp(SECCOMP_SET_MODE_FILTER, 0, ..)` system call
+    /// per filter. Returns the `errno` of the first one that fails; the
+    /// filters before it stay installed, so the caller must not `exec`
+    /// after an error. Typical errors: `EACCES` when `PR_SET_NO_NEW_PRIVS`
+    /// is not set and the thread lacks `CAP_SYS_ADMIN`, `EINVAL` when the
+    /// kernel lacks `CONFIG_SECCOMP_FILTER`.
+    ///
+    /// Makes raw system calls only — no allocation, no locks — so it may
+    /// run in a `vfork`-style (`CLONE_VM`) child.
+    ///
+    /// # Safety
+    ///
+    /// The caller must have set `PR_SET_NO_NEW_PRIVS` (or hold
+    /// `CAP_SYS_ADMIN`) and must accept that the calling thread is
+    /// restricted for good: meant for the child between `clone` and
+    /// `exec`, never for a thread of the host process.
+    pub unsafe fn install(&self) -> Result<(), c_int> {
+        for filter in &self.filters {
+            let prog = libc::sock_fprog {
+                // At most 4096 instructions, checked when built.
+                len: filter.len() as libc::c_ushort,
+                filter: filter.as_ptr().cast_mut(),
+            };
+            // SAFETY: `prog` points to a live, well-formed BPF program; the
+            // kernel copies it and does not write through the pointer.
+            let result = unsafe {
+                libc::syscall(
+                    libc::SYS_seccomp,
+                    libc::SECCOMP_SET_MODE_FILTER as libc::c_ulong,
+                    0 as libc::c_ulong,
+                    &prog as *const libc::sock_fprog,
+                )
+            };
+            if result != 0 {
+                return Err(errno());
+            }
+        }
+        Ok(())
+    }
+
+    /// Compiles the filters for this build's architecture.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    fn build() -> Result<SeccompProgram, String> {
+        let arch = TargetArch::try_from(std::env::consts::ARCH)
+            .map_err(|e| format!("seccomp filter: {e}"))?;
+        let deny = compile(
+            deny_rules()?,
+            SeccompAction::Errno(libc::EPERM as u32),
+            arch,
+        )?;
+        let clone3 = compile(
+            BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+            SeccompAction::Errno(libc::ENOSYS as u32),
+            arch,
+        )?;
+        let filters = [deny, clone3].into_iter().chain(x32_guard()).collect();
+        Ok(SeccompProgram { filters })
+    }
+
+    /// No filter for this architecture.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    fn build() -> Result<SeccompProgram, String> {
+        Err(format!(
+            "seccomp filter: unsupported architecture {} (x86_64 and aarch64 only)",
+            std::env::consts::ARCH
+        ))
+    }
+}
+
+/// The calling thread's `errno`.
+fn errno() -> c_int {
+    // SAFETY: __errno_location always returns a valid pointer.
+    unsafe { *libc::__errno_location() }
+}
+
+/// `kexec_file_load`'s number (musl's `libc` lacks it on aarch64).
+#[cfg(target_arch = "x86_64")]
+const SYS_KEXEC_FILE_LOAD: libc::c_long = 320;
+/// `kexec_file_load`'s number (musl's `libc` lacks it on aarch64).
+#[cfg(target_arch = "aarch64")]
+const SYS_KEXEC_FILE_LOAD: libc::c_long = 294;
+
+/// System calls refused with `EPERM` whatever their arguments.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const DENIED: &[(libc::c_long, &str)] = &[
+    (libc::SYS_ptrace, "ptrace"),
+    (libc::SYS_process_vm_readv, "process_vm_readv"),
+    (libc::SYS_process_vm_writev, "process_vm_writev"),
+    (libc::SYS_mount, "mount"),
+    (libc::SYS_umount2, "umount2"),
+    (libc::SYS_pivot_root, "pivot_root"),
+    (libc::SYS_move_mount, "move_mount"),
+    (libc::SYS_open_tree, "open_tree"),
+    (libc::SYS_fsopen, "fsopen"),
+    (libc::SYS_fsconfig, "fsconfig"),
+    (libc::SYS_fsmount, "fsmount"),
+    (libc::SYS_fspick, "fspick"),
+    (libc::SYS_mount_setattr, "mount_setattr"),
+    (libc::SYS_unshare, "unshare"),
+    (libc::SYS_setns, "setns"),
+    (libc::SYS_bpf, "bpf"),
+    (libc::SYS_perf_event_open, "perf_event_open"),
+    (libc::SYS_kexec_load, "kexec_load"),
+    (SYS_KEXEC_FILE_LOAD, "kexec_file_load"),
+    (libc::SYS_init_module, "init_module"),
+    (libc::SYS_finit_module, "finit_module"),
+    (libc::SYS_delete_module, "delete_module"),
+    (libc::SYS_keyctl, "keyctl"),
+    (libc::SYS_add_key, "add_key"),
+    (libc::SYS_request_key, "request_key"),
+    (libc::SYS_io_uring_setup, "io_uring_setup"),
+    (libc::SYS_io_uring_enter, "io_uring_enter"),
+    (libc::SYS_io_uring_register, "io_uring_register"),
+    (libc::SYS_userfaultfd, "userfaultfd"),
+    (libc::SYS_open_by_handle_at, "open_by_handle_at"),
+    (libc::SYS_name_to_handle_at, "name_to_handle_at"),
+];
+
+/// Namespace flags `clone` may not carry. (In `clone`'s flags `0x80`, the
+/// value of `CLONE_NEWTIME`, is part of the exit signal, `CSIGNAL`, and a
+/// signal number of 128 or more is invalid anyway: listed so a kernel that
+/// ever reads it as `CLONE_NEWTIME` is covered, at no cost.)
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const CLONE_NAMESPACE_FLAGS: [c_int; 8] = [
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWUSER,
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWTIME,
+];
+
+/// `personality` arguments that stay allowed: `PER_LINUX`, `PER_LINUX32`,
+/// `UNAME26` and the query `0xffffffff`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const PERSONALITY_ALLOWED: [u64; 4] = [0, 0x0008, 0x0002_0000, 0xffff_ffff];
+
+/// `ioctl` request `TIOCSTI` (asm-generic value, used by x86_64 and
+/// aarch64; `libc`'s constant changes type with the C library).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const TIOCSTI: u64 = 0x5412;
+/// `ioctl` request `TIOCLINUX` (asm-generic value).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const TIOCLINUX: u64 = 0x541C;
+
+/// A condition on the low 32 bits of argument `arg`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn dword(arg: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, String> {
+    SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, value)
+        .map_err(|e| format!("seccomp filter: {e}"))
+}
+
+/// A rule of one or more conditions (all must hold).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn rule(conditions: Vec<SeccompCondition>) -> Result<SeccompRule, String> {
+    SeccompRule::new(conditions).map_err(|e| format!("seccomp filter: {e}"))
+}
+
+/// The `EPERM` filter's rules: system call number → rules (an empty list
+/// matches whatever the arguments; otherwise any one rule matching denies).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn deny_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, String> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
+        DENIED.iter().map(|&(nr, _)| (nr, Vec::new())).collect();
+    // clone: one rule per namespace flag, on the flags (argument 0).
+    let clone = CLONE_NAMESPACE_FLAGS
+        .iter()
+        .map(|&flag| {
+            let flag = u64::from(flag as u32);
+            rule(vec![dword(0, SeccompCmpOp::MaskedEq(flag), flag)?])
+        })
+        .collect::<Result<_, _>>()?;
+    rules.insert(libc::SYS_clone, clone);
+    // personality: denied when its argument is none of the allowed values.
+    let personality = PERSONALITY_ALLOWED
+        .iter()
+        .map(|&value| dword(0, SeccompCmpOp::Ne, value))
+        .collect::<Result<_, _>>()?;
+    rules.insert(libc::SYS_personality, vec![rule(personality)?]);
+    // ioctl: TIOCSTI and TIOCLINUX (the request is argument 1).
+    let ioctl = [TIOCSTI, TIOCLINUX]
+        .iter()
+        .map(|&request| rule(vec![dword(1, SeccompCmpOp::Eq, request)?]))
+        .collect::<Result<_, _>>()?;
+    rules.insert(libc::SYS_ioctl, ioctl);
+    Ok(rules)
+}
+
+/// Compiles `rules` into a filter that returns `action` when a rule
+/// matches and allows everything else.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn compile(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    action: SeccompAction,
+    arch: TargetArch,
+) -> Result<Box<[libc::sock_filter]>, String> {
+    let filter = SeccompFilter::new(rules, SeccompAction::Allow, action, arch)
+        .map_err(|e| format!("seccomp filter: {e}"))?;
+    let program: BpfProgram = filter
+        .try_into()
+        .map_err(|e| format!("seccomp filter: {e}"))?;
+    // seccompiler refuses programs of BPF_MAXINSNS (4096) instructions or
+    // more, so the length fits `sock_fprog`'s u16.
+    Ok(program
+        .into_iter()
+        .map(|insn| libc::sock_filter {
+            code: insn.code,
+            jt: insn.jt,
+            jf: insn.jf,
+            k: insn.k,
+        })
+        .collect())
+}
+
+/// `AUDIT_ARCH_X86_64`: `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH_X86_64: u32 = 62 | 0x8000_0000 | 0x4000_0000;
+/// `__X32_SYSCALL_BIT`: set in the numbers of x32 system calls.
+#[cfg(target_arch = "x86_64")]
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// The x32 guard, on x86_64.
+#[cfg(target_arch = "x86_64")]
+fn x32_guard() -> Option<Box<[libc::sock_filter]>> {
+    Some(x32_filter().into_boxed_slice())
+}
+
+/// No x32 guard: aarch64 has no such second ABI.
+#[cfg(target_arch = "aarch64")]
+fn x32_guard() -> Option<Box<[libc::sock_filter]>> {
+    None
+}
+
+/// The x32 guard (see the module documentation): `ENOSYS` for x86_64-ABI
+/// system call numbers at or above `__X32_SYSCALL_BIT`, allow the rest.
+/// Another architecture's calls are allowed here: the other filters'
+/// architecture check kills the process for them.
+#[cfg(target_arch = "x86_64")]
+fn x32_filter() -> Vec<libc::sock_filter> {
+    // Offsets in `struct seccomp_data { int nr; __u32 arch; ... }`.
+    const NR: u32 = 0;
+    const ARCH: u32 = 4;
+    let stmt = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let load = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    vec![
+        /* 0 */ stmt(load, ARCH),
+        /* 1 */
+        jump(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            AUDIT_ARCH_X86_64,
+            0,
+            3,
+        ),
+        /* 2 */ stmt(load, NR),
+        /* 3 */
+        jump(
+            libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
+            X32_SYSCALL_BIT,
+            0,
+            1,
+        ),
+        /* 4 */
+        stmt(
+            libc::BPF_RET | libc::BPF_K,
+            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        ),
+        /* 5 */ stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each probe runs in a forked child (the filter is installed there,
+    //! never in the test process), which reports the probe's result through
+    //! a pipe. The probes' arguments are chosen so that, should the filter
+    //! let them through, they still do nothing (invalid pointers, flags or
+    //! descriptors); [`without_the_filter_the_same_probes_reach_the_kernel`]
+    //! shows that the kernel answers them differently, so the filtered
+    //! results come from the filter.
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// How a probe's child ended.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Ended {
+        /// The probe returned this (a negative `errno` for a failure).
+        Returned(i64),
+        /// The child was killed by this signal.
+        Signaled(c_int),
+    }
+
+    /// A system call's result: its return value, or `-errno`.
+    fn sys(result: libc::c_long) -> i64 {
+        if result == -1 {
+            -i64::from(errno())
+        } else {
+            result
+        }
+    }
+
+    /// Runs `probe` in a forked child, after `PR_SET_NO_NEW_PRIVS` and
+    /// [`SeccompProgram::install`] when `filtered`.
+    fn in_child(filtered: bool, probe: impl Fn() -> i64) -> Ended {
+        // Built before forking, as the backend does: the child allocates
+        // nothing to install it.
+        let program = program().expect("the filter builds on this architecture");
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let [read_fd, write_fd] = fds;
+        // SAFETY: the child runs the probe (system calls and a few glibc
+        // functions that stay usable after `fork`) and ends with `_exit`.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // SAFETY: in the forked child, which ends with `_exit`.
+            unsafe {
+                if filtered {
+                    if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                        libc::_exit(100);
+                    }
+                    if program.install().is_err() {
+                        libc::_exit(101);
+                    }
+                }
+                let value = probe();
+                let written = libc::write(write_fd, (&value as *const i64).cast(), 8);
+                libc::_exit(if written == 8 { 0 } else { 102 });
+            }
+        }
+        let mut value = 0i64;
+        // SAFETY: closing our copy of the write end; reading into a local.
+        let read = unsafe {
+            libc::close(write_fd);
+            let read = libc::read(read_fd, (&mut value as *mut i64).cast(), 8);
+            libc::close(read_fd);
+            read
+        };
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        if libc::WIFSIGNALED(status) {
+            return Ended::Signaled(libc::WTERMSIG(status));
+        }
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "the probe's child failed (100: no_new_privs, 101: install, 102: report)"
+        );
+        assert_eq!(read, 8);
+        Ended::Returned(value)
+    }
+
+    /// `probe`'s result under the filter.
+    fn filtered(probe: impl Fn() -> i64) -> Ended {
+        in_child(true, probe)
+    }
+
+    /// `probe`'s result without the filter.
+    fn unfiltered(probe: impl Fn() -> i64) -> Ended {
+        in_child(false, probe)
+    }
+
+    /// A failure with `errno`.
+    fn failed(errno: c_int) -> Ended {
+        Ended::Returned(-i64::from(errno))
+    }
+
+    /// Whether the probe succeeded (returned 0 or more).
+    fn succeeded(ended: &Ended) -> bool {
+        matches!(ended, Ended::Returned(value) if *value >= 0)
+    }
+
+    /// `ioctl` request `TCGETS` (asm-generic value): not filtered.
+    const TCGETS: u64 = 0x5401;
+
+    /// An address no process maps.
+    const BAD_POINTER: libc::c_long = 1;
+
+    /// `CLONE_THREAD | flag`: without `CLONE_SIGHAND` the kernel refuses
+    /// it (`EINVAL`) before looking at namespaces, so such a `clone`
+    /// creates nothing even when let through.
+    fn clone_flags(flag: c_int) -> libc::c_long {
+        libc::c_long::from(libc::CLONE_THREAD | flag)
+    }
+
+    /// `clone(flags, 0, 0, 0, 0)`.
+    fn clone_raw(flags: libc::c_long) -> i64 {
+        // SAFETY: callers pass requests the kernel refuses (see
+        // `clone_flags`).
+        sys(unsafe { libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0) })
+    }
+
+    /// `clone(CLONE_THREAD | flag)`.
+    fn clone_thread_with(flag: c_int) -> i64 {
+        clone_raw(clone_flags(flag))
+    }
+
+    /// A valid `clone3` (a plain fork): 1 when it created a child.
+    fn clone3_fork() -> i64 {
+        // struct clone_args (CLONE_ARGS_SIZE_VER0): flags, pidfd,
+        // child_tid, parent_tid, exit_signal, stack, stack_size, tls.
+        let args: [u64; 8] = [0, 0, 0, 0, libc::SIGCHLD as u64, 0, 0, 0];
+        // SAFETY: a fork-like clone3; the new child exits at once.
+        let pid = unsafe { libc::syscall(libc::SYS_clone3, args.as_ptr(), 64) };
+        match pid {
+            // SAFETY: in the new child.
+            0 => unsafe { libc::_exit(0) },
+            -1 => sys(pid),
+            pid => {
+                // SAFETY: reaping our own child.
+                unsafe { libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0) };
+                1
+            }
+        }
+    }
+
+    /// `fork()` (glibc: `clone` with `SIGCHLD` and the tid flags): the
+    /// child's exit code.
+    fn fork_exit_code() -> i64 {
+        // SAFETY: the new child exits at once.
+        let pid = unsafe { libc::fork() };
+        match pid {
+            // SAFETY: in the new child.
+            0 => unsafe { libc::_exit(7) },
+            -1 => sys(-1),
+            pid => {
+                let mut status = 0;
+                // SAFETY: reaping our own child.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                i64::from(libc::WEXITSTATUS(status))
+            }
+        }
+    }
+
+    /// `pthread_create` + join (glibc tries `clone3` first, then `clone`):
+    /// 1 when the thread ran, else `-error`.
+    fn thread_runs() -> i64 {
+        static RAN: AtomicBool = AtomicBool::new(false);
+        extern "C" fn start(_: *mut libc::c_void) -> *mut libc::c_void {
+            RAN.store(true, Ordering::SeqCst);
+            std::ptr::null_mut()
+        }
+        // SAFETY: a default-attribute thread, joined before returning.
+        unsafe {
+            let mut thread: libc::pthread_t = std::mem::zeroed();
+            let error =
+                libc::pthread_create(&mut thread, std::ptr::null(), start, std::ptr::null_mut());
+            if error != 0 {
+                return -i64::from(error);
+            }
+            libc::pthread_join(thread, std::ptr::null_mut());
+        }
+        i64::from(RAN.load(Ordering::SeqCst))
+    }
+
+    /// `posix_spawn` of `/bin/sh -c 'exit 3'` (glibc: `clone3`, falling
+    /// back to `clone(CLONE_VM | CLONE_VFORK)`, then `execve`): its exit
+    /// code.
+    fn spawn_exit_code() -> i64 {
+        let argv = [
+            c"sh".as_ptr().cast_mut(),
+            c"-c".as_ptr().cast_mut(),
+            c"exit 3".as_ptr().cast_mut(),
+            std::ptr::null_mut(),
+        ];
+        let envp = [std::ptr::null_mut()];
+        let mut pid = 0;
+        // SAFETY: NUL-terminated argument and environment arrays.
+        let error = unsafe {
+            libc::posix_spawn(
+                &mut pid,
+                c"/bin/sh".as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                argv.as_ptr(),
+                envp.as_ptr(),
+            )
+        };
+        if error != 0 {
+            return -i64::from(error);
+        }
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        i64::from(libc::WEXITSTATUS(status))
+    }
+
+    /// `personality(persona)`, passed as a full 64-bit register.
+    fn personality(persona: u64) -> i64 {
+        // SAFETY: changes only this (forked) process.
+        sys(unsafe { libc::syscall(libc::SYS_personality, persona) })
+    }
+
+    /// `ioctl(-1, request, &'x')`: `EBADF` when let through, so nothing is
+    /// ever pushed into a terminal. (The filter looks at the request only,
+    /// so the descriptor does not matter to it.)
+    fn ioctl_request(request: u64) -> i64 {
+        let byte = b'x';
+        // SAFETY: on descriptor -1.
+        sys(unsafe { libc::syscall(libc::SYS_ioctl, -1, request, &byte as *const u8) })
+    }
+
+    /// `mount(BAD_POINTER, "/", NULL, 0, NULL)`: `EFAULT` when let through.
+    fn mount_bad_source() -> i64 {
+        // SAFETY: the kernel fails to copy the source before anything else.
+        sys(unsafe { libc::syscall(libc::SYS_mount, BAD_POINTER, c"/".as_ptr(), 0, 0, 0) })
+    }
+
+    #[test]
+    fn the_program_is_built_once() {
+        let first = program().unwrap();
+        assert!(std::ptr::eq(first, program().unwrap()));
+        let expected = if cfg!(target_arch = "x86_64") { 3 } else { 2 };
+        assert_eq!(first.filters.len(), expected);
+        assert!(first
+            .filters
+            .iter()
+            .all(|f| !f.is_empty() && f.len() < 4096));
+        assert!(format!("{first:?}").starts_with("SeccompProgram"));
+    }
+
+    #[test]
+    fn every_denied_system_call_fails_with_eperm() {
+        // With every argument -1 each of them fails anyway (bad pointers,
+        // descriptors, flags) if let through; the filter answers first.
+        for &(nr, name) in DENIED {
+            let ended = filtered(|| {
+                // SAFETY: invalid arguments throughout.
+                sys(unsafe { libc::syscall(nr, -1, -1, -1, -1, -1, -1) })
+            });
+            assert_eq!(ended, failed(libc::EPERM), "{name} ({nr})");
+        }
+    }
+
+    #[test]
+    fn namespaces_cannot_be_created_or_joined() {
+        let unshare = |flags: c_int| {
+            // SAFETY: denied by the filter (in the child: harmless anyway).
+            move || sys(unsafe { libc::syscall(libc::SYS_unshare, flags) })
+        };
+        assert_eq!(filtered(unshare(libc::CLONE_NEWUSER)), failed(libc::EPERM));
+        assert_eq!(filtered(unshare(libc::CLONE_NEWNS)), failed(libc::EPERM));
+        assert_eq!(filtered(unshare(libc::CLONE_FILES)), failed(libc::EPERM));
+        assert_eq!(
+            // SAFETY: an invalid descriptor.
+            filtered(|| sys(unsafe { libc::syscall(libc::SYS_setns, -1, 0) })),
+            failed(libc::EPERM)
+        );
+        for flag in CLONE_NAMESPACE_FLAGS {
+            assert_eq!(
+                filtered(|| clone_thread_with(flag)),
+                failed(libc::EPERM),
+                "clone with {flag:#x}"
+            );
+            // Bits in the high half of the register (which the kernel
+            // ignores) do not hide the flag.
+            assert_eq!(
+                filtered(|| clone_raw(0xdead_0000_0000 | clone_flags(flag))),
+                failed(libc::EPERM),
+                "clone with {flag:#x} and high bits"
+            );
+        }
+        // Without a namespace flag clone reaches the kernel (which refuses
+        // CLONE_THREAD without CLONE_SIGHAND).
+        assert_eq!(filtered(|| clone_thread_with(0)), failed(libc::EINVAL));
+    }
+
+    #[test]
+    fn clone3_looks_unimplemented_and_libc_falls_back_to_clone() {
+        assert_eq!(filtered(clone3_fork), failed(libc::ENOSYS));
+        assert_eq!(
+            // SAFETY: no arguments; EINVAL if let through.
+            filtered(|| sys(unsafe { libc::syscall(libc::SYS_clone3, 0, 0) })),
+            failed(libc::ENOSYS)
+        );
+        assert_eq!(filtered(fork_exit_code), Ended::Returned(7));
+        assert_eq!(filtered(thread_runs), Ended::Returned(1));
+        assert_eq!(filtered(spawn_exit_code), Ended::Returned(3));
+    }
+
+    #[test]
+    fn ordinary_system_calls_still_work() {
+        // SAFETY: getpid has no side effects.
+        let pid = filtered(|| sys(unsafe { libc::syscall(libc::SYS_getpid) }));
+        assert!(matches!(pid, Ended::Returned(pid) if pid > 1), "{pid:?}");
+        // chroot is not denied: the kernel answers (bad path pointer).
+        assert_eq!(
+            // SAFETY: a bad pointer; nothing changes.
+            filtered(|| sys(unsafe { libc::syscall(libc::SYS_chroot, BAD_POINTER) })),
+            failed(libc::EFAULT)
+        );
+        // Other ioctls reach the kernel.
+        assert_eq!(filtered(|| ioctl_request(TCGETS)), failed(libc::EBADF));
+    }
+
+    #[test]
+    fn debugging_mounting_and_kernel_interfaces_are_refused() {
+        assert_eq!(filtered(mount_bad_source), failed(libc::EPERM));
+        assert_eq!(
+            // SAFETY: makes the (forked) test process our tracer if let through.
+            filtered(|| sys(unsafe {
+                libc::syscall(libc::SYS_ptrace, libc::PTRACE_TRACEME, 0, 0, 0)
+            })),
+            failed(libc::EPERM)
+        );
+        assert_eq!(
+            // SAFETY: BPF_MAP_CREATE with no attributes: EINVAL if let through.
+            filtered(|| sys(unsafe { libc::syscall(libc::SYS_bpf, 0, 0, 0) })),
+            failed(libc::EPERM)
+        );
+        assert_eq!(
+            filtered(|| {
+                let mut params = [0u8; 120]; // struct io_uring_params
+                                             // SAFETY: a small ring, closed with the child.
+                sys(unsafe { libc::syscall(libc::SYS_io_uring_setup, 4, params.as_mut_ptr()) })
+            }),
+            failed(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn personality_may_only_be_queried_or_set_to_the_plain_ones() {
+        for allowed in [0xffff_ffff, 0, 0x0008, 0x0002_0000] {
+            let ended = filtered(|| personality(allowed));
+            assert!(succeeded(&ended), "personality({allowed:#x}): {ended:?}");
+        }
+        // The kernel reads an unsigned int: 0x1_0000_0000 is PER_LINUX.
+        assert!(succeeded(&filtered(|| personality(0x1_0000_0000))));
+        const ADDR_NO_RANDOMIZE: u64 = 0x0040000;
+        const READ_IMPLIES_EXEC: u64 = 0x0400000;
+        for denied in [
+            ADDR_NO_RANDOMIZE,
+            READ_IMPLIES_EXEC,
+            0x1_0000_0000 | ADDR_NO_RANDOMIZE,
+        ] {
+            assert_eq!(
+                filtered(|| personality(denied)),
+                failed(libc::EPERM),
+                "personality({denied:#x})"
+            );
+        }
+    }
+
+    #[test]
+    fn terminal_injection_ioctls_are_refused() {
+        let tiocsti = TIOCSTI;
+        assert_eq!(filtered(|| ioctl_request(tiocsti)), failed(libc::EPERM));
+        assert_eq!(filtered(|| ioctl_request(TIOCLINUX)), failed(libc::EPERM));
+        // The kernel reads an unsigned int: high bits do not hide TIOCSTI.
+        assert_eq!(
+            filtered(|| ioctl_request(0xdead_0000_0000 | tiocsti)),
+            failed(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn without_the_filter_the_same_probes_reach_the_kernel() {
+        // Answers that do not depend on privileges: each differs from the
+        // filtered one above, so those came from the filter.
+        for flag in CLONE_NAMESPACE_FLAGS {
+            assert_eq!(unfiltered(|| clone_thread_with(flag)), failed(libc::EINVAL));
+        }
+        assert_eq!(unfiltered(clone3_fork), Ended::Returned(1));
+        assert_eq!(unfiltered(mount_bad_source), failed(libc::EFAULT));
+        assert_eq!(unfiltered(|| ioctl_request(TIOCSTI)), failed(libc::EBADF));
+        assert!(succeeded(&unfiltered(|| personality(0x0040000))));
+        assert_eq!(
+            // SAFETY: every flag, several invalid: nothing is unshared.
+            unfiltered(|| sys(unsafe { libc::syscall(libc::SYS_unshare, -1) })),
+            failed(libc::EINVAL)
+        );
+    }
+
+    /// x32 system calls: the x86_64 numbers with `__X32_SYSCALL_BIT`.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x32_system_calls_fail_with_enosys() {
+        for nr in [libc::SYS_getpid, libc::SYS_mount, libc::SYS_unshare] {
+            let x32 = nr | libc::c_long::from(X32_SYSCALL_BIT as i32);
+            // SAFETY: invalid arguments for the denied ones.
+            let ended = filtered(|| sys(unsafe { libc::syscall(x32, -1, -1, -1, -1, -1) }));
+            assert_eq!(ended, failed(libc::ENOSYS), "x32 {nr}");
+        }
+    }
+
+    /// i386 system calls (`int 0x80`) kill the process (seccompiler's
+    /// architecture check).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn i386_system_calls_kill_the_process() {
+        fn i386_getpid() -> i64 {
+            let mut eax: u32 = 20; // __NR_getpid on i386
+                                   // SAFETY: an i386 system call without arguments; the kernel
+                                   // clears r8-r11 on the way back.
+            unsafe {
+                std::arch::asm!(
+                    "int 0x80",
+                    inout("eax") eax,
+                    out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+                    options(nostack),
+                );
+            }
+            i64::from(eax as i32)
+        }
+        let without = unfiltered(i386_getpid);
+        if !succeeded(&without) {
+            eprintln!("no i386 emulation in this kernel ({without:?}): nothing to check");
+            return;
+        }
+        assert_eq!(filtered(i386_getpid), Ended::Signaled(libc::SIGSYS));
+    }
+
+    // The kernel tests above cannot reach every path on every host (this
+    // kernel may lack x32 or i386 support), so the filters are also run
+    // through a small classic-BPF interpreter on made-up system calls.
+
+    /// `struct seccomp_data`, for [`verdict`].
+    struct Call {
+        nr: libc::c_long,
+        arch: u32,
+        args: [u64; 6],
+    }
+
+    /// The audit architecture of this build.
+    #[cfg(target_arch = "x86_64")]
+    const NATIVE: u32 = AUDIT_ARCH_X86_64;
+    /// `AUDIT_ARCH_I386`, for `int 0x80`.
+    #[cfg(target_arch = "x86_64")]
+    const FOREIGN: u32 = 3 | 0x4000_0000;
+    /// The audit architecture of this build.
+    #[cfg(target_arch = "aarch64")]
+    const NATIVE: u32 = 183 | 0x8000_0000 | 0x4000_0000;
+    /// `AUDIT_ARCH_ARM`, for AArch32 tasks.
+    #[cfg(target_arch = "aarch64")]
+    const FOREIGN: u32 = 40 | 0x4000_0000;
+
+    /// A native call of `nr` with `args` (the rest 0).
+    fn call(nr: libc::c_long, args: &[u64]) -> Call {
+        let mut all = [0; 6];
+        all[..args.len()].copy_from_slice(args);
+        Call {
+            nr,
+            arch: NATIVE,
+            args: all,
+        }
+    }
+
+    /// Runs one filter on `call`, as the kernel does; only the
+    /// instructions seccompiler and [`x32_filter`] emit are supported.
+    fn run(filter: &[libc::sock_filter], call: &Call) -> u32 {
+        let word = |offset: u32| -> u32 {
+            match offset {
+                0 => call.nr as u32,
+                4 => call.arch,
+                16..=63 => {
+                    let arg = call.args[(offset as usize - 16) / 8];
+                    if offset % 8 == 0 {
+                        arg as u32
+                    } else {
+                        (arg >> 32) as u32
+                    }
+                }
+                _ => panic!("load from offset {offset}"),
+            }
+        };
+        let (mut acc, mut pc) = (0u32, 0usize);
+        loop {
+            let insn = &filter[pc];
+            pc += 1;
+            let code = u32::from(insn.code);
+            let branch = |taken: bool| usize::from(if taken { insn.jt } else { insn.jf });
+            match code {
+                _ if code == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => acc = word(insn.k),
+                _ if code == libc::BPF_ALU | libc::BPF_AND | libc::BPF_K => acc &= insn.k,
+                _ if code == libc::BPF_JMP | libc::BPF_JA => pc += insn.k as usize,
+                _ if code == libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K => {
+                    pc += branch(acc == insn.k)
+                }
+                _ if code == libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K => {
+                    pc += branch(acc > insn.k)
+                }
+                _ if code == libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K => {
+                    pc += branch(acc >= insn.k)
+                }
+                _ if code == libc::BPF_RET | libc::BPF_K => return insn.k,
+                _ => panic!("unexpected BPF instruction {code:#x}"),
+            }
+        }
+    }
+
+    /// What the kernel does with `call` under all the filters: the most
+    /// restrictive action (the lowest, read as a signed number), the most
+    /// recently installed filter's on a tie.
+    fn verdict(call: Call) -> u32 {
+        program()
+            .unwrap()
+            .filters
+            .iter()
+            .rev()
+            .map(|filter| run(filter, &call))
+            .min_by_key(|ret| (ret & libc::SECCOMP_RET_ACTION_FULL) as i32)
+            .unwrap()
+    }
+
+    const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+    const DENY: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    const NO_SUCH_CALL: u32 = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+    const KILL: u32 = libc::SECCOMP_RET_KILL_PROCESS;
+
+    #[test]
+    fn the_filters_give_the_documented_verdicts() {
+        assert_eq!(verdict(call(libc::SYS_getpid, &[])), ALLOW);
+        assert_eq!(verdict(call(libc::SYS_chroot, &[])), ALLOW);
+        for &(nr, name) in DENIED {
+            assert_eq!(verdict(call(nr, &[])), DENY, "{name}");
+        }
+        assert_eq!(verdict(call(libc::SYS_clone3, &[])), NO_SUCH_CALL);
+        // clone: namespace flags in the low half of the flags.
+        for flag in CLONE_NAMESPACE_FLAGS {
+            let flag = u64::from(flag as u32);
+            let flags = flag | libc::SIGCHLD as u64;
+            assert_eq!(verdict(call(libc::SYS_clone, &[flags])), DENY);
+            assert_eq!(
+                verdict(call(libc::SYS_clone, &[flags | 0xdead << 32])),
+                DENY
+            );
+            // Only in the high half, which the kernel ignores: allowed.
+            assert_eq!(verdict(call(libc::SYS_clone, &[flag << 32])), ALLOW);
+            // In another argument: allowed.
+            assert_eq!(verdict(call(libc::SYS_clone, &[0, flag])), ALLOW);
+        }
+        // glibc's pthread_create fallback and fork.
+        let thread = libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM
+            | libc::CLONE_SETTLS
+            | libc::CLONE_PARENT_SETTID
+            | libc::CLONE_CHILD_CLEARTID;
+        assert_eq!(verdict(call(libc::SYS_clone, &[thread as u64])), ALLOW);
+        let fork = libc::CLONE_CHILD_SETTID | libc::CLONE_CHILD_CLEARTID | libc::SIGCHLD;
+        assert_eq!(verdict(call(libc::SYS_clone, &[fork as u64])), ALLOW);
+        // personality and ioctl.
+        for persona in [0, 8, 0x2_0000, 0xffff_ffff, 0x1_ffff_ffff] {
+            assert_eq!(verdict(call(libc::SYS_personality, &[persona])), ALLOW);
+        }
+        for persona in [0x4_0000, 0x40_0000, 0x4_0008, 0xffff_fffe] {
+            assert_eq!(verdict(call(libc::SYS_personality, &[persona])), DENY);
+        }
+        for request in [TIOCSTI, TIOCLINUX] {
+            assert_eq!(verdict(call(libc::SYS_ioctl, &[0, request])), DENY);
+            assert_eq!(
+                verdict(call(libc::SYS_ioctl, &[0, request | 1 << 32])),
+                DENY
+            );
+            assert_eq!(verdict(call(libc::SYS_ioctl, &[request, 0])), ALLOW);
+        }
+        assert_eq!(verdict(call(libc::SYS_ioctl, &[0, TCGETS])), ALLOW);
+        // Another ABI's calls kill the process, whatever the number.
+        for nr in [0, 20, libc::SYS_getpid, libc::SYS_mount] {
+            let foreign = Call {
+                nr,
+                arch: FOREIGN,
+                args: [0; 6],
+            };
+            assert_eq!(verdict(foreign), KILL, "foreign {nr}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x32_numbers_get_enosys_from_the_filters() {
+        let x32 = libc::c_long::from(X32_SYSCALL_BIT);
+        for nr in [
+            libc::SYS_getpid,
+            libc::SYS_mount,
+            libc::SYS_unshare,
+            512,
+            0x3fff_ffff,
+        ] {
+            assert_eq!(verdict(call(x32 | nr, &[])), NO_SUCH_CALL, "x32 {nr}");
+        }
+        // -1 (the "no system call" number ptracers use) is at or above the bit too.
+        assert_eq!(verdict(call(-1, &[])), NO_SUCH_CALL);
+        assert_eq!(verdict(call(0x3fff_ffff, &[])), ALLOW);
+    }
+}
