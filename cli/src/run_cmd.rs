@@ -7,7 +7,9 @@ use clap::{Args, ValueEnum};
 use sandboxcore::audit::AuditLog;
 use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, PullPolicy, WorkspaceMount};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
-use sandboxcore::exec::{ExecEvent, Executor, Limits, Network, ProcessConfig, ProcessExecutor};
+use sandboxcore::exec::{
+    ExecEvent, Executor, FsAccess, Isolation, Limits, Network, ProcessConfig, ProcessExecutor,
+};
 use sandboxcore::{Decision, Error, RunOptions, Sandbox, Verdict};
 use std::io::Write;
 use std::path::PathBuf;
@@ -71,9 +73,26 @@ pub struct RunArgs {
     /// Output kept per stream in the result (the live stream is complete).
     #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size)]
     output_limit: u64,
-    /// Working directory (default: the run's own home directory).
+    /// Working directory (process backend: default the current directory,
+    /// which is writable for the command unless --no-write-cwd; docker and
+    /// kubernetes: a path in the container).
     #[arg(long, value_name = "DIR")]
     cwd: Option<PathBuf>,
+    /// Keep the working directory read-only (process backend).
+    #[arg(long)]
+    no_write_cwd: bool,
+    /// Also writable for the command (process backend; repeatable).
+    #[arg(long = "write", value_name = "PATH")]
+    write: Vec<PathBuf>,
+    /// Hidden from the command, on top of the defaults (~/.ssh, ~/.aws, ...;
+    /// process backend; repeatable).
+    #[arg(long = "deny-read", value_name = "PATH")]
+    deny_read: Vec<PathBuf>,
+    /// How strictly the process backend isolates: `required` (the default:
+    /// refuse to run when a layer is missing), `best-effort` (run with the
+    /// layers this host has and say which are missing) or `off`.
+    #[arg(long, value_name = "MODE", default_value = "required")]
+    isolation: Isolation,
     /// Network access: none (the default), or with `--network` alone the
     /// backend's network, or with `--network NAME` the named Docker network.
     #[arg(long, value_name = "none|NAME", num_args = 0..=1, default_missing_value = "")]
@@ -153,6 +172,17 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if named_network.is_some() && !matches!(args.backend, Backend::Docker) {
         bail!("--network NAME names a Docker network; use --network alone for this backend");
     }
+    let process_only = [
+        ("--write", !args.write.is_empty()),
+        ("--deny-read", !args.deny_read.is_empty()),
+        ("--no-write-cwd", args.no_write_cwd),
+        ("--isolation", args.isolation != Isolation::Required),
+    ];
+    if let Some((flag, _)) = process_only.iter().find(|(_, set)| *set) {
+        if !matches!(args.backend, Backend::Process) {
+            bail!("{flag} is an option of --backend process");
+        }
+    }
     let docker_only = [
         ("--runtime", args.runtime.is_some()),
         ("--workspace", args.workspace.is_some()),
@@ -165,7 +195,28 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
     let executor: Arc<dyn Executor> = match args.backend {
-        Backend::Process => Arc::new(ProcessExecutor::new(ProcessConfig::default())?),
+        Backend::Process => {
+            let mut config = ProcessConfig {
+                isolation: args.isolation,
+                ..ProcessConfig::default()
+            };
+            config.filesystem.cwd_writable = !args.no_write_cwd;
+            // The policy file itself stays read-only when it lies in a
+            // writable directory.
+            if let Some(path) = args.source.path() {
+                if let Ok(path) = std::fs::canonicalize(path) {
+                    config.filesystem.protected.push(path);
+                }
+            }
+            let executor = ProcessExecutor::new(config)?;
+            if !executor.skipped_layers().is_empty() {
+                eprintln!(
+                    "sandboxcore: isolation best-effort: not applied: {}",
+                    executor.skipped_layers().join("; ")
+                );
+            }
+            Arc::new(executor)
+        }
         Backend::Docker => {
             let Some(image) = args.image.clone() else {
                 bail!("--backend docker needs --image IMAGE");
@@ -211,8 +262,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let approve = args.yes;
     builder = builder.approver(move |_: &Decision| approve);
     let sandbox = builder.build()?;
+    // The process backend runs where the CLI was started, like any command
+    // would; container backends keep their own default.
+    let cwd = match (&args.cwd, args.backend) {
+        (Some(cwd), _) => Some(cwd.clone()),
+        (None, Backend::Process) => Some(
+            std::env::current_dir().context("cannot read the current directory (give --cwd)")?,
+        ),
+        (None, _) => None,
+    };
     let options = RunOptions {
-        cwd: args.cwd.clone(),
+        cwd,
+        filesystem: FsAccess {
+            writable: args.write.clone(),
+            deny_read: args.deny_read.clone(),
+        },
         limits: Some(Limits {
             timeout: nonzero(args.timeout),
             memory: nonzero(args.memory),

@@ -142,6 +142,26 @@ impl Sandbox {
         SandboxBuilder::default()
     }
 
+    /// The run's filesystem access: the policy's `filesystem:` section
+    /// (`~` expanded, relative paths joined to the working directory) and
+    /// the run's own additions.
+    fn filesystem_access(&self, mut access: FsAccess, cwd: Option<&std::path::Path>) -> FsAccess {
+        let fs = &self.policy.settings().filesystem;
+        if fs.writable.is_empty() && fs.deny_read.is_empty() {
+            return access;
+        }
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let cwd = cwd
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| "/".into());
+        let resolve =
+            |p: &String| crate::policy::FilesystemPolicy::resolve(p, home.as_deref(), &cwd);
+        access.writable.extend(fs.writable.iter().map(resolve));
+        access.deny_read.extend(fs.deny_read.iter().map(resolve));
+        access
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -209,6 +229,7 @@ impl Sandbox {
             return Err(Error::NotRunnable(Box::new(decision)));
         };
         let executor = self.executor.as_ref().ok_or(Error::NoExecutor)?;
+        let filesystem = self.filesystem_access(options.filesystem, options.cwd.as_deref());
         let request = ExecRequest {
             plan,
             cwd: options.cwd,
@@ -217,7 +238,7 @@ impl Sandbox {
             limits: options.limits.unwrap_or_default(),
             network: options.network,
             labels: options.labels,
-            filesystem: options.filesystem,
+            filesystem,
         };
         let mut guard = RunGuard {
             sandbox: self,

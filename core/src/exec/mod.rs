@@ -14,7 +14,7 @@ pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_P
 pub use output::{marker as truncation_marker, BoundedOutput};
 pub use process::{
     CgroupMode, FilesystemConfig, Isolation, NetworkIsolation, ProcessConfig, ProcessExecutor,
-    RunAs, FIRST_RUN_UID, RUN_UID_COUNT,
+    ProcessOptions, RunAs, FIRST_RUN_UID, RUN_UID_COUNT,
 };
 
 use crate::policy::Plan;

@@ -41,8 +41,8 @@ pub use error::PolicyError;
 pub use file::FileFormat;
 pub use rule::{glob_match, CommandRule, WordMatch};
 pub use settings::{
-    DeploymentMode, Enforcement, PolicySettings, SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH,
-    DEFAULT_SAFE_COMMANDS,
+    DeploymentMode, Enforcement, FilesystemPolicy, PolicySettings, SettingsLayer,
+    DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
 };
 
 use crate::{classify, Classification, Program};

@@ -94,6 +94,7 @@ impl DeploymentMode {
             require_approval: Vec::new(),
             risk_threshold: Risk::High,
             max_command_length: DEFAULT_MAX_COMMAND_LENGTH,
+            filesystem: FilesystemPolicy::default(),
         }
     }
 }
@@ -142,6 +143,45 @@ pub struct PolicySettings {
     pub risk_threshold: Risk,
     /// Longer command lines are denied; 0 means no limit.
     pub max_command_length: usize,
+    /// What commands may write and may not read (backends that isolate
+    /// the filesystem: the process backend).
+    #[serde(default)]
+    pub filesystem: FilesystemPolicy,
+}
+
+/// The `filesystem:` section of a policy: added to the backend's own
+/// writable and deny-read lists for every run. `~/` is the caller's home;
+/// relative paths are relative to the run's working directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesystemPolicy {
+    /// Directories commands may write, besides their working directory.
+    #[serde(default)]
+    pub writable: Vec<String>,
+    /// Paths hidden from commands, besides the backend's defaults.
+    #[serde(default)]
+    pub deny_read: Vec<String>,
+}
+
+impl FilesystemPolicy {
+    /// `path` with `~` or `~/` expanded to `home` and a relative path
+    /// joined to `cwd`.
+    pub fn resolve(
+        path: &str,
+        home: Option<&std::path::Path>,
+        cwd: &std::path::Path,
+    ) -> std::path::PathBuf {
+        let expanded = match (path.strip_prefix('~'), home) {
+            (Some(""), Some(h)) => h.to_path_buf(),
+            (Some(rest), Some(h)) if rest.starts_with('/') => h.join(rest.trim_start_matches('/')),
+            _ => std::path::PathBuf::from(path),
+        };
+        if expanded.is_absolute() {
+            expanded
+        } else {
+            cwd.join(expanded)
+        }
+    }
 }
 
 impl Default for PolicySettings {
@@ -179,6 +219,8 @@ pub struct SettingsLayer {
     pub risk_threshold: Option<Risk>,
     /// See [`PolicySettings::max_command_length`].
     pub max_command_length: Option<usize>,
+    /// Added to [`PolicySettings::filesystem`].
+    pub filesystem: Option<FilesystemPolicy>,
 }
 
 impl SettingsLayer {
@@ -207,6 +249,12 @@ impl SettingsLayer {
         set(&mut base.require_approval, &self.require_approval);
         set(&mut base.risk_threshold, &self.risk_threshold);
         set(&mut base.max_command_length, &self.max_command_length);
+        if let Some(fs) = &self.filesystem {
+            base.filesystem.writable.extend(fs.writable.iter().cloned());
+            base.filesystem
+                .deny_read
+                .extend(fs.deny_read.iter().cloned());
+        }
         if let Some(extra) = &self.safe_commands {
             for c in extra {
                 if !base.safe_commands.contains(c) {
@@ -281,6 +329,46 @@ mod tests {
             ..listed
         };
         assert!(SettingsLayer::resolve(&[&both]).allow_shell_operators);
+    }
+
+    #[test]
+    fn filesystem_paths_expand_home_and_join_the_cwd() {
+        use std::path::Path;
+        let home = Some(Path::new("/home/a"));
+        let cwd = Path::new("/w");
+        assert_eq!(
+            FilesystemPolicy::resolve("~/.cache", home, cwd),
+            Path::new("/home/a/.cache")
+        );
+        assert_eq!(
+            FilesystemPolicy::resolve("~", home, cwd),
+            Path::new("/home/a")
+        );
+        assert_eq!(
+            FilesystemPolicy::resolve("out", home, cwd),
+            Path::new("/w/out")
+        );
+        assert_eq!(
+            FilesystemPolicy::resolve("/abs", home, cwd),
+            Path::new("/abs")
+        );
+        // `~user` is not the caller's home.
+        assert_eq!(
+            FilesystemPolicy::resolve("~bob/x", home, cwd),
+            Path::new("/w/~bob/x")
+        );
+    }
+
+    #[test]
+    fn a_filesystem_section_is_read_and_added() {
+        let layer: SettingsLayer = serde_yaml_ng::from_str(
+            "filesystem:\n  writable: [\"~/.cache\"]\n  deny_read: [/srv/secrets]\n",
+        )
+        .unwrap();
+        let s = SettingsLayer::resolve(&[&layer, &layer]);
+        assert_eq!(s.filesystem.writable, vec!["~/.cache", "~/.cache"]);
+        assert_eq!(s.filesystem.deny_read, vec!["/srv/secrets", "/srv/secrets"]);
+        assert!(serde_yaml_ng::from_str::<SettingsLayer>("filesystem: {write: [x]}").is_err());
     }
 
     #[test]

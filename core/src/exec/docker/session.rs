@@ -35,12 +35,27 @@ pub(super) struct Container {
 }
 
 impl Container {
-    /// Creates a container from `body`.
+    /// Creates a container from `body`. Cancel-safe: the daemon lists a
+    /// container before it answers the create request, so the request runs
+    /// on a task of its own, which removes the container when the caller
+    /// has gone by the time the answer comes (a run dropped meanwhile).
     async fn create(docker: &Docker, body: ContainerCreateBody) -> Result<Container> {
         let image = body.image.clone().unwrap_or_default();
-        let created = docker
-            .create_container(Some(CreateContainerOptionsBuilder::default().build()), body)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let client = docker.clone();
+        tokio::spawn(async move {
+            let opts = CreateContainerOptionsBuilder::default().build();
+            let created = client.create_container(Some(opts), body).await;
+            if let Err(Ok(orphan)) = tx.send(created) {
+                remove(&client, &orphan.id).await;
+            }
+        });
+        let created = rx
             .await
+            .map_err(|_| Error::Executor {
+                backend: "docker".into(),
+                message: "the container's creation was abandoned".into(),
+            })?
             .map_err(|e| match e {
                 bollard::errors::Error::DockerResponseServerError {
                     status_code: 404, ..

@@ -55,6 +55,38 @@ pub(super) fn workdir(req: &ExecRequest, config: &DockerConfig) -> String {
     }
 }
 
+/// The `/tmp` tmpfs's mount options for a run as `user` (`uid[:gid]`):
+/// `rw,noexec,nosuid,nodev,size=SIZE,mode=1777`, owned by that user.
+///
+/// `mode=1777` alone does not make `/tmp` writable: runc before 1.1.8
+/// (Debian 12's `docker.io` runs 1.1.5) chmods a tmpfs mounted over an
+/// existing directory to that directory's mode once mounted
+/// (opencontainers/runc#3911), so in an image whose `/tmp` is `0755` the
+/// run's user got a root-owned `0755` `/tmp`. The other ways to ask for a
+/// mode fare no better on such a daemon: a `Mount` of type `tmpfs` with
+/// `TmpfsOptions.mode` goes through the same runc code, `TmpfsOptions`'
+/// `options` (where `uid` could go) need Engine API 1.46 and are dropped
+/// by older daemons, and `notmpcopyup` is refused ("invalid tmpfs
+/// option"). runc only ever chmods, never chowns, so `uid=`/`gid=` hold:
+/// the run's user owns `/tmp`, and the owner bits of whatever mode it ends
+/// up with (`1777` where `mode=` is honoured: runc 1.1.8 and later, gVisor,
+/// an image without `/tmp`; the image's `0755`, `0700`, `1777` otherwise)
+/// let it write. Only an image whose `/tmp` denies its owner write (say
+/// `0555`) still gets an unwritable `/tmp` on such a runc. The size limit
+/// and `noexec,nosuid,nodev` are mount options, which runc's chmod leaves
+/// alone.
+fn tmp_options(size: u64, user: &str) -> String {
+    let mut ids = user.split(':');
+    let mut opts = format!("rw,noexec,nosuid,nodev,size={size},mode=1777");
+    if let Some(uid) = ids.next().filter(|u| u.parse::<u32>().is_ok()) {
+        opts.push_str(&format!(",uid={uid}"));
+    }
+    if let Some(gid) = ids.next().filter(|g| g.parse::<u32>().is_ok()) {
+        opts.push_str(&format!(",gid={gid}"));
+    }
+    opts
+}
+
 fn ulimit(name: &str, value: Option<u64>) -> Option<ResourcesUlimits> {
     let v = i64::try_from(value?).unwrap_or(i64::MAX);
     Some(ResourcesUlimits {
@@ -154,7 +186,7 @@ pub fn container_spec(
     }
     let tmpfs = HashMap::from([(
         "/tmp".to_string(),
-        format!("rw,noexec,nosuid,nodev,size={},mode=1777", config.tmp_size),
+        tmp_options(config.tmp_size, &config.user),
     )]);
     let limits = &req.limits;
     let ulimits = [
@@ -284,10 +316,19 @@ mod tests {
         assert_eq!(h.memory, Some(limits.memory.unwrap() as i64));
         assert_eq!(h.memory_swap, h.memory, "no swap beyond the memory limit");
         assert_eq!(h.nano_cpus, Some(1_000_000_000));
-        let tmp = &h.tmpfs.as_ref().unwrap()["/tmp"];
-        for opt in ["noexec", "nosuid", "nodev", "size=67108864", "mode=1777"] {
-            assert!(tmp.contains(opt), "{tmp} lacks {opt}");
-        }
+        // `/tmp`: bounded, noexec, and owned by the run's user (whatever
+        // mode the image's directory imposes on it).
+        assert_eq!(
+            h.tmpfs.as_ref().unwrap()["/tmp"],
+            "rw,noexec,nosuid,nodev,size=67108864,mode=1777,uid=1000,gid=1000"
+        );
+        assert!(
+            h.mounts
+                .iter()
+                .flatten()
+                .all(|m| m.target.as_deref() != Some("/tmp")),
+            "/tmp is mounted once, through HostConfig.tmpfs"
+        );
         let names: Vec<_> = h
             .ulimits
             .as_ref()
@@ -396,6 +437,30 @@ mod tests {
             .unwrap()
             .iter()
             .any(|u| u.name.as_deref() == Some("cpu") && u.hard == Some(5)));
+    }
+
+    #[test]
+    fn tmp_belongs_to_the_configured_user() {
+        let req = request(Plan::Direct(vec!["id".into()]));
+        let tmp = |user: &str, size: u64| {
+            let mut c = config();
+            c.user = user.into();
+            c.allow_root = true;
+            c.tmp_size = size;
+            let body = container_spec(&req, &c, "r", true).unwrap();
+            host(&body).tmpfs.as_ref().unwrap()["/tmp"].clone()
+        };
+        assert_eq!(
+            tmp("2000:3000", 8 << 20),
+            "rw,noexec,nosuid,nodev,size=8388608,mode=1777,uid=2000,gid=3000"
+        );
+        // No group: the daemon picks it (the image's passwd, else 0).
+        assert_eq!(
+            tmp("2000", 1024),
+            "rw,noexec,nosuid,nodev,size=1024,mode=1777,uid=2000"
+        );
+        assert!(tmp("2000:staff", 1024).ends_with(",uid=2000"));
+        assert!(tmp("0:0", 1024).ends_with(",uid=0,gid=0"));
     }
 
     #[test]

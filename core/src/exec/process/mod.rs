@@ -17,6 +17,7 @@ mod child;
 mod landlock;
 mod mounts;
 mod namespaces;
+mod options;
 mod seccomp;
 mod slot;
 mod users;
@@ -24,6 +25,7 @@ mod users;
 use self::cgroup::{CgroupRoots, RunCgroup};
 use self::child::{ChildSetup, JoinNamespaces};
 use self::mounts::{MountPlan, MountRequest};
+pub use self::options::{ByteCount, ProcessOptions, RunAsOption};
 use self::slot::{Slot, SlotPool, SlotSpec};
 use self::users::UserSource;
 pub use self::users::{FIRST_RUN_UID, RUN_UID_COUNT};
@@ -304,7 +306,7 @@ fn probe_layers(config: &ProcessConfig, is_root: bool) -> (Layers, Vec<String>) 
         return (layers, missing);
     }
     layers.no_new_privs = true;
-    match namespaces::prepare(!is_root) {
+    match namespaces::prepare(!is_root, None) {
         Ok(_) => layers.namespaces = true,
         Err(e) if is_root => missing.push(format!("namespaces ({e})")),
         Err(e) => missing.push(format!("user namespaces ({e}): {USERNS_HINT}")),
@@ -344,7 +346,7 @@ fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Resu
     else {
         return Ok(());
     };
-    let ns = namespaces::prepare(!is_root)?;
+    let ns = namespaces::prepare(!is_root, None)?;
     let plan = MountPlan::new(&MountRequest {
         writable: &[],
         deny_read: &config.filesystem.deny_read,
@@ -352,6 +354,7 @@ fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Resu
         tmp_size: 1 << 20,
         home: Path::new(ISOLATED_HOME),
         home_owner: None,
+        idmap: None,
     })?;
     let landlock = if layers.landlock {
         landlock::RunRuleset::new(&[], &[]).map_err(io::Error::other)?
@@ -493,6 +496,12 @@ impl ProcessExecutor {
         })
     }
 
+    /// The isolation layers that were asked for but are not applied on
+    /// this host (empty unless [`Isolation::BestEffort`]).
+    pub fn skipped_layers(&self) -> &[String] {
+        &self.layers.skipped
+    }
+
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
         let fail = |message: String| Error::Executor {
@@ -582,6 +591,10 @@ impl ProcessExecutor {
                     tmp_size: fs.tmp_size,
                     home: &home,
                     home_owner: run_as,
+                    idmap: guard
+                        .namespaces()
+                        .and_then(|n| n.idmap.as_ref())
+                        .map(AsRawFd::as_raw_fd),
                 })
                 .map_err(|e| Error::InvalidInput(e.to_string()))?,
             )

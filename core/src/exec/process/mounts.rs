@@ -51,6 +51,7 @@ pub struct MountPlan {
     /// The run's home directory inside the private `/tmp`, and its owner.
     home: CString,
     home_owner: Option<(u32, u32)>,
+    idmap: Option<c_int>,
 }
 
 /// What the plan is made from.
@@ -69,6 +70,9 @@ pub struct MountRequest<'a> {
     pub home: &'a Path,
     /// The owner of the home, when the child changes user after mounting.
     pub home_owner: Option<(u32, u32)>,
+    /// A user namespace whose mapping the writable roots get (idmapped
+    /// mounts), when the run has a uid of its own (as root).
+    pub idmap: Option<c_int>,
 }
 
 fn c_path(p: &Path) -> io::Result<CString> {
@@ -185,6 +189,7 @@ impl MountPlan {
                 .expect("no NUL"),
             home: c_path(req.home)?,
             home_owner: req.home_owner,
+            idmap: req.idmap,
         })
     }
 
@@ -214,6 +219,9 @@ impl MountPlan {
             let mut trees = [-1 as c_int; MAX_TREES];
             for (i, w) in self.writable.iter().enumerate() {
                 trees[i] = open_tree(w, libc::AT_RECURSIVE as u32)?;
+                if let Some(userns) = self.idmap {
+                    idmap_tree(trees[i], userns)?;
+                }
             }
             let devices_at = self.writable.len();
             for (i, (host, _)) in self.devices.iter().enumerate() {
@@ -431,6 +439,44 @@ unsafe fn move_mount(fd: c_int, target: &CStr) -> Result<(), (c_int, &'static st
     Ok(())
 }
 
+/// Gives the detached tree `fd` the mapping of the user namespace `userns`
+/// (recursively where the kernel allows). A filesystem that cannot be
+/// idmapped is left as it is: the run then writes there only where its own
+/// uid may.
+unsafe fn idmap_tree(fd: c_int, userns: c_int) -> Result<(), (c_int, &'static str)> {
+    let attr = libc::mount_attr {
+        attr_set: libc::MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns as u64,
+    };
+    for flags in [
+        libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+        libc::AT_EMPTY_PATH,
+    ] {
+        // SAFETY: a descriptor from open_tree, an empty path and a
+        // mount_attr of the size given.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_mount_setattr,
+                fd,
+                c"".as_ptr(),
+                flags as u32,
+                &attr as *const libc::mount_attr,
+                std::mem::size_of::<libc::mount_attr>(),
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        match errno() {
+            libc::EINVAL | libc::EPERM | libc::EOPNOTSUPP => continue,
+            e => return Err((e, "mapping a writable path to the run's user")),
+        }
+    }
+    Ok(())
+}
+
 /// `mount_setattr(2)` on `path`.
 unsafe fn mount_setattr(path: &CStr, flags: u32, attr: &libc::mount_attr) -> c_int {
     // SAFETY: a NUL-terminated path and a mount_attr of the size given.
@@ -463,6 +509,7 @@ mod tests {
             tmp_size: 1 << 20,
             home: Path::new("/tmp/home"),
             home_owner: None,
+            idmap: None,
         })
         .unwrap();
         let real = std::fs::canonicalize(ws.path()).unwrap();
@@ -493,6 +540,7 @@ mod tests {
             tmp_size: 1 << 20,
             home: Path::new("/tmp/home"),
             home_owner: None,
+            idmap: None,
         })
         .unwrap_err();
         assert!(err.to_string().contains("/no/such/dir"), "{err}");

@@ -19,6 +19,11 @@ pub struct PreparedNamespaces {
     pub user: Option<OwnedFd>,
     /// The network namespace: only `lo`, up.
     pub net: OwnedFd,
+    /// As root with a per-run uid: a user namespace whose mapping swaps
+    /// root and the run's uid and gid, for idmapped writable roots (files
+    /// owned by root on the host are the run's inside, and what the run
+    /// creates there is owned by root on the host).
+    pub idmap: Option<OwnedFd>,
 }
 
 struct PrepareContext {
@@ -135,8 +140,9 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
 }
 
 /// Makes a network namespace with `lo` up, inside a new user namespace
-/// when `user_namespace` (the caller's uid and gid mapped to themselves).
-pub fn prepare(user_namespace: bool) -> io::Result<PreparedNamespaces> {
+/// when `user_namespace` (the caller's uid and gid mapped to themselves),
+/// and (as root) the idmap namespace for the run's `(uid, gid)`.
+pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<PreparedNamespaces> {
     // SAFETY: getuid/getgid have no preconditions.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     let ctx = PrepareContext {
@@ -186,10 +192,89 @@ pub fn prepare(user_namespace: bool) -> io::Result<PreparedNamespaces> {
         ));
     }
     let net = net.ok_or_else(|| io::Error::other("the namespace helper ended early"))?;
+    let idmap = match idmap {
+        Some((uid, gid)) if uid != 0 => Some(above_stdio(idmap_namespace(uid, gid)?)?),
+        _ => None,
+    };
     Ok(PreparedNamespaces {
         user: user.map(above_stdio).transpose()?,
         net: above_stdio(net)?,
+        idmap,
     })
+}
+
+/// A mapping of every id to itself but `0` and `id`, which are swapped.
+fn swap_map(id: u32) -> String {
+    let mut map = format!("0 {id} 1\n{id} 0 1\n");
+    if id > 1 {
+        map.push_str(&format!("1 1 {}\n", id - 1));
+    }
+    let above = u32::MAX - id - 1;
+    if above > 0 {
+        map.push_str(&format!("{0} {0} {above}\n", id + 1));
+    }
+    map
+}
+
+extern "C" fn hold_main(arg: *mut c_void) -> c_int {
+    let fd = arg as usize as c_int;
+    let mut b = [0u8; 1];
+    // SAFETY: a read into a stack buffer; then exit (signals stay blocked:
+    // this child shares our memory and runs no handler).
+    unsafe {
+        while libc::read(fd, b.as_mut_ptr().cast(), 1) < 0
+            && *libc::__errno_location() == libc::EINTR
+        {}
+        libc::_exit(0)
+    }
+}
+
+/// A user namespace mapping `0` and `uid` (and `0` and `gid`) to each other
+/// and every other id to itself (root only: the maps name ids other than
+/// our own). Made by a child that waits, in the new namespace, until we
+/// have written its maps and opened the namespace.
+fn idmap_namespace(uid: u32, gid: u32) -> io::Result<OwnedFd> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 returned two new descriptors we now own.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let mut stack: Vec<std::mem::MaybeUninit<u8>> = Vec::with_capacity(16 * 1024);
+    // SAFETY: the child runs hold_main on `stack`, which lives until the
+    // child is reaped below; all signals are blocked around the clone so it
+    // starts (and stays) with every signal blocked.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.capacity()).cast::<u8>();
+        let top = top.sub(top as usize % 16);
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let pid = libc::clone(
+            hold_main,
+            top.cast(),
+            // A shared descriptor table: our closing the write end is the
+            // child's end of file.
+            libc::CLONE_VM | libc::CLONE_FILES | libc::CLONE_NEWUSER | libc::SIGCHLD,
+            std::os::fd::AsRawFd::as_raw_fd(&r) as usize as *mut c_void,
+        );
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        pid
+    };
+    if pid == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    let result = (|| {
+        std::fs::write(format!("/proc/{pid}/uid_map"), swap_map(uid))?;
+        std::fs::write(format!("/proc/{pid}/gid_map"), swap_map(gid))?;
+        std::fs::File::open(format!("/proc/{pid}/ns/user")).map(OwnedFd::from)
+    })();
+    drop(w);
+    let _ = wait4(pid);
+    drop(stack);
+    result.map_err(|e| io::Error::new(e.kind(), format!("cannot make the idmap namespace: {e}")))
 }
 
 #[cfg(test)]
@@ -200,7 +285,7 @@ mod tests {
     fn a_prepared_network_namespace_differs_from_ours() {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let ns = match prepare(!root) {
+        let ns = match prepare(!root, None) {
             Ok(ns) => ns,
             // A host without user namespaces: nothing to check here (the
             // executor reports it; the isolation tests fail in CI).
@@ -212,5 +297,30 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         assert_ne!(ours.ino(), theirs.ino());
         assert_eq!(ns.user.is_some(), !root);
+    }
+
+    #[test]
+    fn swap_maps_cover_every_id_once() {
+        let map = swap_map(1000);
+        let mut inner = 0u64;
+        let mut outer = 0u64;
+        for line in map.lines() {
+            let f: Vec<u64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+            inner += f[2];
+            outer += f[2];
+            assert!(f[0] < u64::from(u32::MAX) && f[1] < u64::from(u32::MAX));
+        }
+        assert_eq!((inner, outer), (u64::from(u32::MAX), u64::from(u32::MAX)));
+        assert!(map.starts_with("0 1000 1\n1000 0 1\n1 1 999\n1001 1001 "));
+    }
+
+    #[test]
+    fn an_idmap_namespace_is_made_as_root() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let ns = prepare(false, Some((1_600_000_123, 1_600_000_123))).unwrap();
+        assert!(ns.idmap.is_some());
     }
 }

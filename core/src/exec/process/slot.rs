@@ -154,7 +154,13 @@ impl SlotPool {
     fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
         let user = self.spec.users.acquire()?;
         let (home, namespaces) = match self.spec.namespaces {
-            Some(user_namespace) => (None, Some(namespaces::prepare(user_namespace)?)),
+            Some(user_namespace) => (
+                None,
+                Some(namespaces::prepare(
+                    user_namespace,
+                    user.as_ref().map(|u| (u.uid, u.gid)),
+                )?),
+            ),
             None => (
                 Some(Home::create(
                     &self.spec.home_parent,
