@@ -149,6 +149,7 @@ docker_test!(the_daemon_records_every_hardening_option, exec, {
     assert_eq!(host.nano_cpus, Some(1_000_000_000));
     let tmp = &host.tmpfs.unwrap()["/tmp"];
     assert!(tmp.contains("noexec") && tmp.contains("size="), "{tmp}");
+    assert!(tmp.ends_with(",uid=1000,gid=1000"), "{tmp}");
     let mounts = info.mounts.unwrap();
     assert!(mounts.iter().all(|m| m.rw == Some(false)), "{mounts:?}");
 });
@@ -278,6 +279,126 @@ docker_test!(filling_tmp_stops_at_the_tmpfs_size, exec, {
     assert!(out.contains("No space left on device"), "{out}");
     let size: u64 = out.lines().last().unwrap().trim().parse().unwrap();
     assert!(size <= 8 << 20, "{size}");
+});
+
+/// Runs `script` as root in a plain container of `image` (no tmpfs, none
+/// of the backend's options) and returns the container and its exit code;
+/// the caller removes the container.
+async fn one_off(exec: &DockerExecutor, image: &str, script: &str) -> (String, i64) {
+    use futures_util::StreamExt;
+    let docker = exec.client();
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.into()),
+        user: Some("0:0".into()),
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+        cmd: Some(vec![script.into()]),
+        network_disabled: Some(true),
+        ..Default::default()
+    };
+    let id = docker
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            body,
+        )
+        .await
+        .unwrap()
+        .id;
+    docker.start_container(&id, None).await.unwrap();
+    let mut code = None;
+    let mut wait = docker.wait_container(&id, None);
+    while let Some(status) = wait.next().await {
+        code = Some(match status {
+            Ok(r) => r.status_code,
+            Err(bollard::errors::Error::DockerContainerWaitError { code, .. }) => code,
+            Err(e) => panic!("{e}"),
+        });
+    }
+    (id, code.expect("no exit status"))
+}
+
+async fn remove(exec: &DockerExecutor, id: &str) {
+    let opts = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .build();
+    exec.client()
+        .remove_container(id, Some(opts))
+        .await
+        .unwrap();
+}
+
+/// An image like the test image but whose `/tmp` is `0755 root:root` (as
+/// in many real images), made from it with a `chmod` and `docker commit`:
+/// local and deterministic, no registry. Checked each time.
+async fn image_with_tmp_0755(exec: &DockerExecutor) -> String {
+    const NAME: &str = "sandboxcore-test:tmp0755";
+    const IS_0755: &str = "[ \"$(stat -c %a:%u:%g /tmp)\" = 755:0:0 ]";
+    if exec.client().inspect_image(NAME).await.is_err() {
+        let (id, code) = one_off(exec, IMAGE, "chmod 0755 /tmp").await;
+        assert_eq!(code, 0, "chmod 0755 /tmp failed");
+        let commit = bollard::query_parameters::CommitContainerOptionsBuilder::default()
+            .container(&id)
+            .repo("sandboxcore-test")
+            .tag("tmp0755")
+            .build();
+        // The test image's entrypoint and command again, not the chmod's.
+        let config = bollard::models::ContainerConfig {
+            entrypoint: Some(vec![]),
+            cmd: Some(vec!["/bin/sh".into()]),
+            ..Default::default()
+        };
+        exec.client()
+            .commit_container(commit, config)
+            .await
+            .unwrap();
+        remove(exec, &id).await;
+    }
+    let (id, code) = one_off(exec, NAME, IS_0755).await;
+    remove(exec, &id).await;
+    assert_eq!(code, 0, "{NAME}: /tmp is not 0755 root:root");
+    NAME.into()
+}
+
+docker_test!(tmp_is_writable_and_bounded_whatever_the_image_mode, exec, {
+    let test = "tmp_is_writable_and_bounded_whatever_the_image_mode";
+    let mut c = config(test);
+    c.image = image_with_tmp_0755(&exec).await;
+    c.tmp_size = 8 << 20;
+    let mut runs = vec![("agent", executor(c.clone()).await.unwrap())];
+    let mut plain = c.clone();
+    plain.agent = None;
+    runs.push(("plain", executor(plain).await.unwrap()));
+    let info = exec.client().info().await.unwrap();
+    if info.runtimes.unwrap_or_default().contains_key("runsc") {
+        c.runtime = Some("runsc".into());
+        runs.push(("runsc", executor(c).await.unwrap()));
+    }
+    let script = "stat -c '%a %u' /tmp; echo ok > /tmp/f && cat /tmp/f; \
+                  dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1; wc -c < /tmp/big; \
+                  grep ' /tmp ' /proc/mounts";
+    for (how, exec) in &runs {
+        let o = run(exec, shell(script)).await;
+        let out = o.stdout_text();
+        let mut lines = out.lines();
+        // Owned by the run's user; its mode is the image's 755 under runc
+        // before 1.1.8 (Debian 12's), 1777 where `mode=` is honoured.
+        let owner = lines.next().unwrap();
+        assert!(owner.ends_with(" 1000"), "{how}: {out}");
+        assert_eq!(lines.next(), Some("ok"), "{how}: /tmp not writable: {out}");
+        assert!(out.contains("No space left on device"), "{how}: {out}");
+        let mount = lines.next_back().unwrap();
+        let size: u64 = lines.next_back().unwrap().trim().parse().unwrap();
+        assert!(size <= 8 << 20, "{how}: {size}");
+        assert!(mount.contains(" /tmp tmpfs "), "{how}: {mount}");
+        // gVisor lists fewer flags (and the size in bytes).
+        let flags: &[&str] = match *how {
+            "runsc" => &["rw", "noexec", "size=8388608"],
+            _ => &["rw", "nosuid", "nodev", "noexec", "size=8192k"],
+        };
+        for flag in flags {
+            let mut opts = mount.split([' ', ',']);
+            assert!(opts.any(|o| o == *flag), "{how}: {flag}: {mount}");
+        }
+    }
 });
 
 docker_test!(an_output_flood_is_truncated, exec, {
