@@ -1,9 +1,14 @@
 //! Process backend benchmarks (`make bench`):
 //!
-//! - spawning and waiting for `/bin/true` through the backend (with its
-//!   cgroups, home directory and isolation) against `std::process::Command`
-//!   in the same run, and Python's `subprocess.run(["/bin/true"])` for
-//!   reference (goal: at most 1.2x `std::process::Command`);
+//! - spawning and waiting for `/bin/true` through the backend, fully
+//!   isolated (the default) and with isolation off, against
+//!   `std::process::Command` and bubblewrap
+//!   (`bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true`)
+//!   in the same run, interleaved, and Python's `subprocess.run(["/bin/true"])`
+//!   for reference (goals: isolated at most 1.5x `std::process::Command` and
+//!   at most 0.3x bwrap);
+//! - the CLI, `sandboxcore run -- /bin/true` (release build), against the
+//!   bwrap line above as whole commands (goal: at most 0.7x bwrap);
 //! - streaming `head -c 1G /dev/zero` through the backend (goal: at least
 //!   1 GB/s, with peak memory under the output cap plus a fixed buffer).
 //!
@@ -11,7 +16,7 @@
 
 use criterion::{criterion_group, Criterion};
 use sandboxcore::exec::{
-    CgroupMode, ExecRequest, Executor, NetworkIsolation, ProcessConfig, ProcessExecutor,
+    CgroupMode, ExecRequest, Executor, Isolation, NetworkIsolation, ProcessConfig, ProcessExecutor,
 };
 use sandboxcore::Plan;
 use std::path::PathBuf;
@@ -43,12 +48,71 @@ fn multi_thread_runtime() -> tokio::runtime::Runtime {
 fn backends() -> Vec<(&'static str, ProcessExecutor)> {
     let full = ProcessExecutor::new(ProcessConfig::default()).unwrap();
     let bare = ProcessExecutor::new(ProcessConfig {
+        isolation: Isolation::Off,
         cgroups: CgroupMode::Off,
         network: NetworkIsolation::Off,
         ..ProcessConfig::default()
     })
     .unwrap();
-    vec![("backend", full), ("backend_no_cgroups_no_netns", bare)]
+    vec![("backend_isolated", full), ("backend_isolation_off", bare)]
+}
+
+/// The bubblewrap line of the issue, when bwrap is installed.
+fn bwrap() -> Option<Command> {
+    let found = ["/usr/bin/bwrap", "/bin/bwrap"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let mut c = Command::new(found);
+    c.args([
+        "--unshare-all",
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "true",
+    ]);
+    Some(c)
+}
+
+/// The release CLI (`cargo build --release -p sandboxcore-cli`), if built.
+fn cli() -> Option<Command> {
+    let path = root().join("target/release/sandboxcore");
+    path.exists().then(|| {
+        let mut c = Command::new(path);
+        c.args(["run", "--", "/bin/true"])
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c
+    })
+}
+
+/// Medians (microseconds) of `rounds` timings of each function, the
+/// functions taking turns so that the machine's drift touches all alike.
+fn interleaved_medians(rounds: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    for f in fs.iter_mut() {
+        (0..WARM_UP).for_each(|_| f());
+    }
+    let mut times = vec![Vec::with_capacity(rounds); fs.len()];
+    for _ in 0..rounds {
+        for (i, f) in fs.iter_mut().enumerate() {
+            let t = Instant::now();
+            f();
+            times[i].push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        })
+        .collect()
 }
 
 fn true_request() -> ExecRequest {
@@ -62,6 +126,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function("std_process_command", |b| {
         b.iter(|| Command::new("/bin/true").status().unwrap())
     });
+    if let Some(mut bw) = bwrap() {
+        g.bench_function("bwrap_unshare_all", |b| b.iter(|| bw.status().unwrap()));
+    }
     for (name, exec) in backends() {
         g.bench_function(name, |b| {
             b.iter(|| rt.block_on(exec.execute(true_request())).unwrap())
@@ -147,6 +214,52 @@ fn summary() {
     report.push_str(&format!(
         "spawn /bin/true: std::process::Command {std_us:.0} us (median of 501)\n"
     ));
+    // The isolated backend, std::process::Command and bwrap, interleaved.
+    let (_, isolated) = backends().remove(0);
+    let mut run_std = || {
+        Command::new("/bin/true").status().unwrap();
+    };
+    let mut run_isolated = || {
+        rt.block_on(isolated.execute(true_request())).unwrap();
+    };
+    match bwrap() {
+        Some(mut bw) => {
+            let mut run_bwrap = || {
+                assert!(bw.status().unwrap().success());
+            };
+            let m =
+                interleaved_medians(301, &mut [&mut run_std, &mut run_isolated, &mut run_bwrap]);
+            report.push_str(&format!(
+                "spawn /bin/true, interleaved (median of 301): std::process::Command {:.0} us, \
+                 isolated backend {:.0} us, bwrap --unshare-all {:.0} us: \
+                 isolated = {:.2}x std::process::Command, {:.2}x bwrap\n",
+                m[0],
+                m[1],
+                m[2],
+                m[1] / m[0],
+                m[1] / m[2]
+            ));
+            match cli() {
+                Some(mut cli) => {
+                    let mut run_cli = || {
+                        assert!(cli.status().unwrap().success());
+                    };
+                    let m = interleaved_medians(101, &mut [&mut run_cli, &mut run_bwrap]);
+                    report.push_str(&format!(
+                        "CLI `sandboxcore run -- /bin/true` {:.0} us vs bwrap --unshare-all {:.0} us \
+                         (median of 101, interleaved): {:.2}x bwrap\n",
+                        m[0],
+                        m[1],
+                        m[0] / m[1]
+                    ));
+                }
+                None => report.push_str(
+                    "CLI: target/release/sandboxcore not built (cargo build --release -p sandboxcore-cli)\n",
+                ),
+            }
+        }
+        None => report.push_str("bwrap: not installed (apt-get install bubblewrap)\n"),
+    }
     let mt = multi_thread_runtime();
     for (name, exec) in backends() {
         for (rt_name, runtime) in [("current-thread", &rt), ("multi-thread", &mt)] {

@@ -12,6 +12,7 @@ mod k8s_cmd;
 mod policy_cmd;
 mod policy_source;
 mod run_cmd;
+mod verify_cmd;
 
 /// Decide whether shell commands an AI agent wants to run are safe.
 #[derive(Parser)]
@@ -72,6 +73,13 @@ enum Commands {
     K8s(k8s_cmd::K8sArgs),
     /// Remove what crashed runs left behind (cgroups, homes, Jobs).
     Gc(gc_cmd::GcArgs),
+    /// Prove each isolation layer of a backend from inside real runs and
+    /// print the checklist: non-root, no capabilities, read-only root,
+    /// writes outside the workspace refused, deny-read paths hidden, no
+    /// network, host processes invisible, no leaked descriptors,
+    /// no_new_privs, seccomp, process and memory limits. Exit status 1 when
+    /// any check fails.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +91,7 @@ fn main() -> ExitCode {
         Commands::Run(args) => run_cmd::run(*args),
         Commands::K8s(args) => k8s_cmd::run(args),
         Commands::Gc(args) => gc_cmd::run(args),
+        Commands::Verify(args) => verify_cmd::run(args),
     };
     match result {
         Ok(code) => code,

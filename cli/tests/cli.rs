@@ -314,3 +314,39 @@ fn k8s_manifests_are_yaml_documents() {
     assert!(text.contains("pod-security.kubernetes.io/enforce: restricted"));
     assert!(text.contains("namespace: agents"));
 }
+
+/// `sandboxcore verify` proves every layer of the process backend from
+/// inside real runs (as root here in CI; `scripts/test-as-user` runs the
+/// isolation suite as an ordinary user too).
+#[test]
+fn verify_passes_every_check_of_the_process_backend() {
+    let out = bin()
+        .args(["verify"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for check in [
+        "runs as non-root",
+        "read-only root",
+        "deny-read paths hidden",
+        "no network",
+        "host processes invisible",
+        "no leaked descriptors",
+        "seccomp filter active",
+        "process limit",
+        "memory limit",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(check))
+            .unwrap_or_else(|| panic!("{check} missing:\n{text}"));
+        assert!(line.contains("PASS"), "{line}");
+    }
+    assert!(text.contains("verify: 12 of 12 checks passed"), "{text}");
+}

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod policy;
 pub mod sandbox;
 pub mod shell;
+pub mod verify;
 
 pub use classify::{
     classify, Classification, Construct, ConstructKind, Program, Reason, ReasonCode, Risk,

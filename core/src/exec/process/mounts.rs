@@ -129,11 +129,17 @@ impl MountPlan {
                 }
             }
         }
+        // The host's /tmp and /dev are not in the view (the run has its own)
+        // but for writable roots there: nothing else of theirs needs hiding.
+        let in_view = |p: &Path| {
+            let replaced = ["/tmp", "/dev", "/proc"].iter().any(|m| p.starts_with(m));
+            !replaced || writable.iter().any(|w| p.starts_with(w))
+        };
         let hidden = req
             .deny_read
             .iter()
             .filter_map(|p| existing(p))
-            .filter(|p| p != Path::new("/"))
+            .filter(|p| p != Path::new("/") && in_view(p))
             .map(|p| {
                 Ok(Hidden {
                     is_dir: p.is_dir(),
