@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make demo   installs what is needed and runs the classifier demo
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker
+.PHONY: demo test deps fmt lint unit isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -33,6 +33,11 @@ unit:
 	  CI=true $(CARGO) test --workspace --all-targets; \
 	fi
 
+# The isolation tests again as an ordinary user (the user namespace path
+# of the process backend; CI runs everything else as root).
+isolation-as-user:
+	CARGO=$(CARGO) ./scripts/test-as-user
+
 # The Python bindings: a venv with maturin, pytest and mypy, and the
 # extension built and installed into it (editable).
 python: deps
@@ -51,7 +56,7 @@ node: deps
 node-test: node
 	cd bindings-node && npm test
 
-test: deps fmt lint build-release agent docker unit python-test node-test
+test: deps fmt lint build-release agent docker unit isolation-as-user python-test node-test
 
 # The Docker backend's in-container agent, linked statically (it runs in
 # images without a libc), at target/agent/sandboxcore-agent where
@@ -71,6 +76,7 @@ build-release:
 
 bench: bench-python bench-node
 	$(CARGO) bench --bench classify
+	$(CARGO) build --release -p sandboxcore-cli
 	$(CARGO) bench --bench process
 
 bench-docker: agent docker

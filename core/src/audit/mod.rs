@@ -80,6 +80,7 @@ fn emit(r: &AuditRecord) {
                 signal = r.signal,
                 duration_seconds = r.duration_seconds,
                 truncated = r.truncated,
+                isolation_skipped = ?r.isolation_skipped,
                 error = r.error.as_deref(),
                 security_event = true,
                 "sandboxcore {}",

@@ -70,6 +70,9 @@ pub struct AuditRecord {
     /// Output was truncated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<bool>,
+    /// Isolation layers that were not applied (best-effort isolation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub isolation_skipped: Vec<String>,
     /// Why the executor failed, redacted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -110,6 +113,7 @@ impl AuditRecord {
             signal: None,
             duration_seconds: None,
             truncated: None,
+            isolation_skipped: Vec::new(),
             error: None,
             labels: BTreeMap::new(),
         }
@@ -136,6 +140,7 @@ impl AuditRecord {
                 r.exit_code = o.exit_code;
                 r.signal = o.signal;
                 r.truncated = Some(o.stdout_truncated || o.stderr_truncated);
+                r.isolation_skipped = o.isolation_skipped.clone();
                 if o.timed_out || o.oom_killed {
                     r.severity = Severity::Error;
                 }

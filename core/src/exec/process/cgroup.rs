@@ -390,6 +390,9 @@ impl RunCgroup {
                 match fs::remove_dir(dir) {
                     Ok(()) => break,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                    // Not ours to remove (another user's leftovers): no
+                    // amount of waiting changes that.
+                    Err(e) if e.kind() == io::ErrorKind::PermissionDenied => break,
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }

@@ -3,9 +3,9 @@
 //! command from a large host process such as a Python interpreter stays
 //! cheap), then in the child, before `exec`, the steps of [`ChildSetup`].
 //!
-//! An isolated run takes two such clones. The first child joins the run's
-//! cgroups and its prepared user and network namespaces and creates mount,
-//! pid, ipc and uts namespaces (`unshare`); the pid namespace applies to its
+//! An isolated run takes three such clones. The first child joins its
+//! prepared user, network, ipc and uts namespaces and creates mount and pid
+//! namespaces (`unshare`); the pid namespace applies to its
 //! children only, so it clones the command's process (with `CLONE_PARENT`,
 //! so that process is our child, whose exit status we wait for) and exits.
 //! That second child is PID 1 of the new pid namespace: when it exits, the
@@ -36,6 +36,10 @@ pub struct JoinNamespaces {
     pub user: Option<RawFd>,
     /// The network namespace (`None`: the host's network).
     pub net: Option<RawFd>,
+    /// The ipc namespace.
+    pub ipc: RawFd,
+    /// The uts namespace.
+    pub uts: RawFd,
 }
 
 /// Everything the child does before `exec`, prepared in the parent so the
@@ -94,18 +98,13 @@ pub type StepError = (c_int, &'static str);
 const CHILD_WRITABLE_MOUNTS: [&std::ffi::CStr; 3] = [c"/tmp", c"/dev/shm", c"/dev/pts"];
 
 impl ChildSetup {
-    /// The first child's part of an isolated run: cgroups and namespaces.
+    /// The first child's part of an isolated run: the namespaces.
     ///
     /// # Safety
     /// Must run in the child between `clone` and `exec`.
     unsafe fn enter(&self, ns: &JoinNamespaces) -> Result<(), StepError> {
         // SAFETY: plain system calls on descriptors the parent prepared.
         unsafe {
-            for &fd in &self.cgroup_procs {
-                if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-                    return Err((errno(), "joining the run's cgroup"));
-                }
-            }
             if let Some(user) = ns.user {
                 if libc::setns(user, libc::CLONE_NEWUSER) != 0 {
                     return Err((errno(), "joining the run's user namespace"));
@@ -116,10 +115,14 @@ impl ChildSetup {
                     return Err((errno(), "joining the run's network namespace"));
                 }
             }
-            let flags =
-                libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
-            if libc::unshare(flags) != 0 {
-                return Err((errno(), "creating mount, pid, ipc and uts namespaces"));
+            if libc::setns(ns.ipc, libc::CLONE_NEWIPC) != 0 {
+                return Err((errno(), "joining the run's ipc namespace"));
+            }
+            if libc::setns(ns.uts, libc::CLONE_NEWUTS) != 0 {
+                return Err((errno(), "joining the run's uts namespace"));
+            }
+            if libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID) != 0 {
+                return Err((errno(), "creating mount and pid namespaces"));
             }
         }
         Ok(())
@@ -154,12 +157,6 @@ impl ChildSetup {
                         return Err((errno(), "joining the run's cgroup"));
                     }
                 }
-            } else {
-                let name = b"sandbox";
-                check(
-                    libc::sethostname(name.as_ptr().cast(), name.len()).into(),
-                    "setting the host name",
-                )?;
             }
             if let Some(plan) = &self.mounts {
                 plan.apply()?;
@@ -178,6 +175,17 @@ impl ChildSetup {
     unsafe fn restrict(&self) -> Result<(), StepError> {
         // SAFETY: plain system calls on data prepared by the parent.
         unsafe {
+            if self.namespaces.is_some() {
+                // The command, not the init: the init runs in the host's
+                // memory, and the OOM killer, choosing in the run's memory
+                // cgroup, would see the host's size there and kill every
+                // process sharing that memory — the host included.
+                for &fd in &self.cgroup_procs {
+                    if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err((errno(), "joining the run's cgroup"));
+                    }
+                }
+            }
             for &(resource, soft, hard) in &self.rlimits {
                 let lim = libc::rlimit {
                     rlim_cur: soft,
@@ -498,7 +506,13 @@ unsafe fn init_start(ctx: &ChildContext<'_>, init: &RunInit) -> Result<(), StepE
         // whole run: only the start pipe and the Landlock ruleset, which
         // the command still needs, stay open until it has started.
         let landlock = ctx.setup.landlock.as_ref().map_or(-1, |r| r.raw_fd());
-        close_all_but(ctx.start_pipe, landlock);
+        let mut keep = [-1; MAX_KEPT];
+        keep[0] = ctx.start_pipe;
+        keep[1] = landlock;
+        for (slot, &fd) in keep[2..].iter_mut().zip(&ctx.setup.cgroup_procs) {
+            *slot = fd;
+        }
+        close_all_but(&keep);
         let pid = libc::clone(
             command_main,
             init.stack_top(1).cast(),
@@ -513,6 +527,9 @@ unsafe fn init_start(ctx: &ChildContext<'_>, init: &RunInit) -> Result<(), StepE
         // host go on, and hold none of the command's streams open.
         if landlock >= 0 {
             libc::close(landlock);
+        }
+        for &fd in &ctx.setup.cgroup_procs {
+            libc::close(fd);
         }
         libc::close(ctx.start_pipe);
         for fd in 0..3 {
@@ -739,22 +756,30 @@ unsafe fn exec_program(ctx: &ChildContext<'_>) -> StepError {
     }
 }
 
-/// Closes every descriptor above 2 but `a` and `b` (-1: none).
+/// The most descriptors the init keeps open for the command.
+const MAX_KEPT: usize = 8;
+
+/// Closes every descriptor above 2 but those in `keep` (at most
+/// [`MAX_KEPT`]; negative entries are ignored).
 ///
 /// # Safety
 /// Must run in a child that owns its descriptor table.
-unsafe fn close_all_but(a: c_int, b: c_int) {
-    let (lo, hi) = (a.min(b), a.max(b));
+unsafe fn close_all_but(keep: &[c_int]) {
+    let mut sorted = [c_int::MAX; MAX_KEPT];
+    let mut n = 0;
+    for &fd in keep.iter().filter(|&&fd| fd >= 3).take(MAX_KEPT) {
+        sorted[n] = fd;
+        n += 1;
+    }
+    sorted[..n].sort_unstable();
     let mut from: u32 = 3;
-    for keep in [lo, hi] {
-        if keep >= 3 {
-            let keep = keep as u32;
-            if keep > from {
-                // SAFETY: closing descriptors of this child's own table.
-                unsafe { libc::syscall(libc::SYS_close_range, from, keep - 1, 0u32) };
-            }
-            from = keep + 1;
+    for &fd in &sorted[..n] {
+        let fd = fd as u32;
+        if fd > from {
+            // SAFETY: closing descriptors of this child's own table.
+            unsafe { libc::syscall(libc::SYS_close_range, from, fd - 1, 0u32) };
         }
+        from = from.max(fd + 1);
     }
     // SAFETY: as above.
     unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };

@@ -349,6 +349,7 @@ fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Resu
     let ns = namespaces::prepare(!is_root, None)?;
     let plan = MountPlan::new(&MountRequest {
         writable: &[],
+        read_only: &[],
         deny_read: &config.filesystem.deny_read,
         protected: &[],
         tmp_size: 1 << 20,
@@ -371,6 +372,8 @@ fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Resu
             namespaces: Some(JoinNamespaces {
                 user: ns.user.as_ref().map(AsRawFd::as_raw_fd),
                 net: Some(ns.net.as_raw_fd()),
+                ipc: ns.ipc.as_raw_fd(),
+                uts: ns.uts.as_raw_fd(),
             }),
             mounts: Some(plan),
             cwd: CString::new("/").expect("no NUL"),
@@ -583,9 +586,18 @@ impl ProcessExecutor {
                 .chain(&req.filesystem.deny_read)
                 .cloned()
                 .collect();
+            // A working directory below the host's /tmp that is not
+            // writable must still be there (read-only).
+            let read_only: Vec<PathBuf> = req
+                .cwd
+                .iter()
+                .filter(|_| !fs.cwd_writable)
+                .cloned()
+                .collect();
             Some(
                 MountPlan::new(&MountRequest {
                     writable: &writable,
+                    read_only: &read_only,
                     deny_read: &deny_read,
                     protected: &fs.protected,
                     tmp_size: fs.tmp_size,
@@ -632,6 +644,8 @@ impl ProcessExecutor {
             Some(JoinNamespaces {
                 user: ns.user.as_ref().map(AsRawFd::as_raw_fd),
                 net: no_network.then(|| ns.net.as_raw_fd()),
+                ipc: ns.ipc.as_raw_fd(),
+                uts: ns.uts.as_raw_fd(),
             })
         } else {
             None

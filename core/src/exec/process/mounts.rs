@@ -44,6 +44,13 @@ pub struct MountPlan {
     /// `/dev/<name>` for each of [`DEVICES`].
     devices: Vec<(CString, CString)>,
     hidden: Vec<Hidden>,
+    /// Read-only roots that the private `/tmp` would hide (a read-only
+    /// working directory below the host's `/tmp`).
+    read_only: Vec<CString>,
+    /// Directories between a writable root and a protected path: bound onto
+    /// themselves so that they cannot be renamed away (a mount point cannot
+    /// be), taking the protected mounts with them.
+    anchors: Vec<CString>,
     /// Paths inside writable roots that stay read-only.
     protected: Vec<CString>,
     tmp_options: CString,
@@ -59,6 +66,9 @@ pub struct MountPlan {
 pub struct MountRequest<'a> {
     /// Writable roots (existing directories).
     pub writable: &'a [PathBuf],
+    /// Directories to show read-only although they lie below the host's
+    /// `/tmp` (others are in the read-only view anyway).
+    pub read_only: &'a [PathBuf],
     /// Paths to hide (missing ones are skipped).
     pub deny_read: &'a [PathBuf],
     /// Paths kept read-only: absolute, or relative to each writable root
@@ -105,20 +115,42 @@ impl MountPlan {
                     format!("writable path {} is not a directory", w.display()),
                 ));
             }
+            // The run's /tmp is private: a working directory of /tmp is
+            // that private /tmp, not the host's.
+            if real == Path::new("/tmp") {
+                continue;
+            }
+            if Path::new("/tmp").starts_with(&real) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "writable path {} would make the whole host writable; choose a project directory",
+                        w.display()
+                    ),
+                ));
+            }
             if !writable.contains(&real) {
                 writable.push(real);
             }
         }
         // Parents before children, so a nested root lands on its parent.
         writable.sort_by_key(|p| p.components().count());
-        if writable.len() > MAX_TREES - DEVICES.len() {
+        if writable.len() + req.read_only.len() > MAX_TREES - DEVICES.len() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("at most {} writable paths", MAX_TREES - DEVICES.len()),
             ));
         }
+        let mut read_only = Vec::new();
+        for r in req.read_only {
+            if let Ok(real) = std::fs::canonicalize(r) {
+                if real.starts_with("/tmp") && real != Path::new("/tmp") && real.is_dir() {
+                    read_only.push(real);
+                }
+            }
+        }
         let mut tmp_dirs: Vec<PathBuf> = Vec::new();
-        for w in &writable {
+        for w in writable.iter().chain(&read_only) {
             if let Ok(rest) = w.strip_prefix("/tmp") {
                 let mut dir = PathBuf::from("/tmp");
                 for c in rest.components() {
@@ -140,6 +172,13 @@ impl MountPlan {
             .iter()
             .filter_map(|p| existing(p))
             .filter(|p| p != Path::new("/") && in_view(p))
+            .fold(Vec::new(), |mut seen, p| {
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+                seen
+            })
+            .into_iter()
             .map(|p| {
                 Ok(Hidden {
                     is_dir: p.is_dir(),
@@ -148,6 +187,7 @@ impl MountPlan {
             })
             .collect::<io::Result<Vec<_>>>()?;
         let mut protected = Vec::new();
+        let mut anchors: Vec<PathBuf> = Vec::new();
         for p in req.protected {
             let candidates: Vec<PathBuf> = if p.is_absolute() {
                 vec![p.clone()]
@@ -163,8 +203,17 @@ impl MountPlan {
                 if meta.file_type().is_symlink() {
                     continue;
                 }
-                if writable.iter().any(|w| c.starts_with(w)) && !protected.contains(&c) {
-                    protected.push(c);
+                if let Some(root) = writable.iter().find(|w| c.starts_with(w)) {
+                    let mut dir = c.parent();
+                    while let Some(d) = dir.filter(|d| d != root && d.starts_with(root)) {
+                        if !anchors.contains(&d.to_path_buf()) {
+                            anchors.push(d.to_path_buf());
+                        }
+                        dir = d.parent();
+                    }
+                    if !protected.contains(&c) {
+                        protected.push(c);
+                    }
                 }
             }
         }
@@ -185,6 +234,17 @@ impl MountPlan {
                 })
                 .collect(),
             hidden,
+            read_only: read_only
+                .iter()
+                .map(|p| c_path(p))
+                .collect::<io::Result<_>>()?,
+            anchors: {
+                anchors.sort_by_key(|p| p.components().count());
+                anchors
+                    .iter()
+                    .map(|p| c_path(p))
+                    .collect::<io::Result<_>>()?
+            },
             protected: protected
                 .iter()
                 .map(|p| c_path(p))
@@ -229,7 +289,11 @@ impl MountPlan {
                     idmap_tree(trees[i], userns)?;
                 }
             }
-            let devices_at = self.writable.len();
+            let read_only_at = self.writable.len();
+            for (i, r) in self.read_only.iter().enumerate() {
+                trees[read_only_at + i] = open_tree(r, libc::AT_RECURSIVE as u32)?;
+            }
+            let devices_at = read_only_at + self.read_only.len();
             for (i, (host, _)) in self.devices.iter().enumerate() {
                 trees[devices_at + i] = open_tree(host, 0)?;
             }
@@ -253,6 +317,16 @@ impl MountPlan {
             {
                 return Err(fail("mounting the private /tmp"));
             }
+            // The home first, on the private /tmp (a writable root at the
+            // same path would otherwise be taken for it).
+            if libc::mkdir(self.home.as_ptr(), 0o700) != 0 {
+                return Err(fail("creating the run's home"));
+            }
+            if let Some((uid, gid)) = self.home_owner {
+                if libc::chown(self.home.as_ptr(), uid, gid) != 0 {
+                    return Err(fail("giving the run's home to its user"));
+                }
+            }
             for d in &self.tmp_dirs {
                 if libc::mkdir(d.as_ptr(), 0o755) != 0 && errno() != libc::EEXIST {
                     return Err(fail("creating a writable path's parents in /tmp"));
@@ -260,6 +334,18 @@ impl MountPlan {
             }
             for (i, w) in self.writable.iter().enumerate() {
                 move_mount(trees[i], w)?;
+            }
+            let tree_read_only = libc::mount_attr {
+                attr_set: libc::MOUNT_ATTR_RDONLY,
+                attr_clr: 0,
+                propagation: 0,
+                userns_fd: 0,
+            };
+            for (i, r) in self.read_only.iter().enumerate() {
+                move_mount(trees[read_only_at + i], r)?;
+                if mount_setattr(r, libc::AT_RECURSIVE as u32, &tree_read_only) != 0 {
+                    return Err(fail("making a read-only directory read-only"));
+                }
             }
             // /dev: a small tmpfs with the device nodes bound in.
             if mount(
@@ -342,20 +428,17 @@ impl MountPlan {
                     return Err(fail("hiding a deny-read path"));
                 }
             }
+            for a in &self.anchors {
+                if mount(Some(a), a, None, libc::MS_BIND | libc::MS_REC, None) != 0 {
+                    return Err(fail("pinning a protected path's parent"));
+                }
+            }
             for p in &self.protected {
                 if mount(Some(p), p, None, libc::MS_BIND | libc::MS_REC, None) != 0 {
                     return Err(fail("binding a protected path"));
                 }
                 if mount_setattr(p, libc::AT_RECURSIVE as u32, &dev_read_only) != 0 {
                     return Err(fail("making a protected path read-only"));
-                }
-            }
-            if libc::mkdir(self.home.as_ptr(), 0o700) != 0 {
-                return Err(fail("creating the run's home"));
-            }
-            if let Some((uid, gid)) = self.home_owner {
-                if libc::chown(self.home.as_ptr(), uid, gid) != 0 {
-                    return Err(fail("giving the run's home to its user"));
                 }
             }
             if mount(
@@ -510,6 +593,7 @@ mod tests {
         std::fs::create_dir_all(ws.path().join(".git/hooks")).unwrap();
         let plan = MountPlan::new(&MountRequest {
             writable: &[inner.clone(), ws.path().to_path_buf()],
+            read_only: &[],
             deny_read: &[ws.path().join("missing"), ws.path().join("a")],
             protected: &[PathBuf::from(".git/hooks"), PathBuf::from(".bashrc")],
             tmp_size: 1 << 20,
@@ -529,6 +613,9 @@ mod tests {
         assert!(plan.hidden[0].is_dir);
         assert_eq!(plan.protected.len(), 1, "{:?}", plan.protected);
         assert!(plan.protected[0].to_str().unwrap().ends_with(".git/hooks"));
+        // `.git` is pinned, so it cannot be renamed with the hooks in it.
+        assert_eq!(plan.anchors.len(), 1);
+        assert!(plan.anchors[0].to_str().unwrap().ends_with("/.git"));
         if real.starts_with("/tmp") {
             assert!(plan
                 .tmp_dirs
@@ -541,6 +628,7 @@ mod tests {
     fn a_missing_writable_path_is_an_error_naming_it() {
         let err = MountPlan::new(&MountRequest {
             writable: &[PathBuf::from("/no/such/dir")],
+            read_only: &[],
             deny_read: &[],
             protected: &[],
             tmp_size: 1 << 20,

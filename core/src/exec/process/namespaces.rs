@@ -3,8 +3,9 @@
 //! slot gets a fresh one in the background (never shared between runs:
 //! nothing a run leaves on its loopback reaches the next). When the caller
 //! is not root, the network namespace belongs to a user namespace made with
-//! it, which maps the caller's uid and gid to themselves; the run joins both
-//! and creates its mount, pid, ipc and uts namespaces inside.
+//! it, which maps the caller's uid and gid to themselves. The ipc and uts
+//! namespaces (the host name `sandbox`) are made with them. The run joins
+//! these and creates its mount and pid namespaces inside.
 
 use super::child::{above_stdio, vfork_call_with, wait4};
 use std::ffi::{c_int, c_void, CString};
@@ -19,6 +20,10 @@ pub struct PreparedNamespaces {
     pub user: Option<OwnedFd>,
     /// The network namespace: only `lo`, up.
     pub net: OwnedFd,
+    /// The ipc namespace (System V IPC, POSIX message queues).
+    pub ipc: OwnedFd,
+    /// The uts namespace, host name `sandbox`.
+    pub uts: OwnedFd,
     /// As root with a per-run uid: a user namespace whose mapping swaps
     /// root and the run's uid and gid, for idmapped writable roots (files
     /// owned by root on the host are the run's inside, and what the run
@@ -32,17 +37,20 @@ struct PrepareContext {
     gid_map: CString,
     user_fd: AtomicI32,
     net_fd: AtomicI32,
+    ipc_fd: AtomicI32,
+    uts_fd: AtomicI32,
     error: AtomicI32,
     step: AtomicI32,
 }
 
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 7] = [
     "",
     "denying setgroups in the new user namespace",
     "writing the user namespace's uid map",
     "writing the user namespace's gid map",
     "bringing up the loopback device",
     "opening the namespace",
+    "setting the host name",
 ];
 
 /// Writes `data` to the file at `path`.
@@ -115,6 +123,20 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
         if let Err(e) = loopback_up() {
             return fail(4, e);
         }
+        let name = b"sandbox";
+        if libc::sethostname(name.as_ptr().cast(), name.len()) != 0 {
+            return fail(6, *libc::__errno_location());
+        }
+        for (path, slot) in [
+            (c"/proc/self/ns/ipc", &ctx.ipc_fd),
+            (c"/proc/self/ns/uts", &ctx.uts_fd),
+        ] {
+            let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return fail(5, *libc::__errno_location());
+            }
+            slot.store(fd, Ordering::SeqCst);
+        }
         // The descriptor table is shared (CLONE_FILES): these are the
         // parent's descriptors once we exit.
         let net = libc::open(
@@ -151,10 +173,13 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
         gid_map: CString::new(format!("{gid} {gid} 1")).expect("no NUL"),
         user_fd: AtomicI32::new(-1),
         net_fd: AtomicI32::new(-1),
+        ipc_fd: AtomicI32::new(-1),
+        uts_fd: AtomicI32::new(-1),
         error: AtomicI32::new(0),
         step: AtomicI32::new(0),
     };
-    let mut flags = libc::CLONE_FILES | libc::CLONE_NEWNET;
+    let mut flags =
+        libc::CLONE_FILES | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
     if user_namespace {
         flags |= libc::CLONE_NEWUSER;
     }
@@ -183,6 +208,8 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
     let take = |fd: i32| (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) });
     let net = take(ctx.net_fd.load(Ordering::SeqCst));
     let user = take(ctx.user_fd.load(Ordering::SeqCst));
+    let ipc = take(ctx.ipc_fd.load(Ordering::SeqCst));
+    let uts = take(ctx.uts_fd.load(Ordering::SeqCst));
     let e = ctx.error.load(Ordering::SeqCst);
     if e != 0 {
         let step = STEPS[ctx.step.load(Ordering::SeqCst) as usize];
@@ -191,7 +218,9 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
             format!("{step}: {}", io::Error::from_raw_os_error(e)),
         ));
     }
-    let net = net.ok_or_else(|| io::Error::other("the namespace helper ended early"))?;
+    let (Some(net), Some(ipc), Some(uts)) = (net, ipc, uts) else {
+        return Err(io::Error::other("the namespace helper ended early"));
+    };
     let idmap = match idmap {
         Some((uid, gid)) if uid != 0 => Some(above_stdio(idmap_namespace(uid, gid)?)?),
         _ => None,
@@ -199,6 +228,8 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
     Ok(PreparedNamespaces {
         user: user.map(above_stdio).transpose()?,
         net: above_stdio(net)?,
+        ipc: above_stdio(ipc)?,
+        uts: above_stdio(uts)?,
         idmap,
     })
 }
@@ -220,8 +251,10 @@ extern "C" fn hold_main(arg: *mut c_void) -> c_int {
     let fd = arg as usize as c_int;
     let mut b = [0u8; 1];
     // SAFETY: a read into a stack buffer; then exit (signals stay blocked:
-    // this child shares our memory and runs no handler).
+    // this child shares our memory and runs no handler; SIGKILL, which
+    // cannot be blocked, ends it if we die first).
     unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         while libc::read(fd, b.as_mut_ptr().cast(), 1) < 0
             && *libc::__errno_location() == libc::EINTR
         {}
