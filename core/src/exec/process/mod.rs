@@ -695,6 +695,11 @@ impl ProcessExecutor {
         let pid = child.pid;
         guard.pid = Some(pid);
         guard.init = child.init.take();
+        if guard.init.is_some() {
+            if let Some(slot) = guard.slot.as_mut() {
+                slot.mount_namespace = std::fs::File::open(format!("/proc/{pid}/ns/mnt")).ok();
+            }
+        }
         let stdout = pipe_reader(child.stdout)?;
         let stderr = pipe_reader(child.stderr)?;
         let stdin_task = match (child.stdin.take(), req.stdin) {

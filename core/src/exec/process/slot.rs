@@ -60,6 +60,10 @@ pub struct Slot {
     pub user: Option<RunUser>,
     /// The run's own namespaces (isolated runs), used by this run only.
     pub namespaces: Option<PreparedNamespaces>,
+    /// The run's mount namespace, held so that its many mounts are torn
+    /// down when the slot is dropped on the background thread, not in the
+    /// exit of the run's init (which the run waits for).
+    pub mount_namespace: Option<std::fs::File>,
 }
 
 impl Drop for Slot {
@@ -188,6 +192,7 @@ impl SlotPool {
                 home,
                 user,
                 namespaces,
+                mount_namespace: None,
             },
             error,
         ))
