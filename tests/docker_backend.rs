@@ -834,3 +834,11 @@ docker_test!(a_missing_image_is_pulled_only_when_asked, exec, {
         )
         .await;
 });
+
+docker_test!(verify_passes_every_check_in_a_container, exec, {
+    // The same probes as `sandboxcore verify --backend docker`.
+    let checks = sandboxcore::verify::verify(&exec).await;
+    let failed: Vec<_> = checks.iter().filter(|c| !c.passed).collect();
+    assert!(failed.is_empty(), "{}", sandboxcore::verify::table(&checks));
+    assert_eq!(checks.len(), 12);
+});
