@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make demo   installs what is needed and runs the classifier demo
+#   make demo   installs what is needed, then classifies, judges and runs
+#               agent commands in the sandbox (scripts/demo)
 #   make test   runs every test (what .ci/run runs)
 .PHONY: demo test deps fmt lint unit isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker
 
@@ -13,9 +14,7 @@ deps:
 	./scripts/install-deps
 
 demo: deps
-	$(CARGO) run --quiet --release --example classify_demo
-	@echo
-	$(CARGO) run --quiet --release -p sandboxcore-cli -- classify --pretty -- 'sudo rm -rf /'
+	./scripts/demo
 
 fmt:
 	$(CARGO) fmt --all -- --check

@@ -44,6 +44,11 @@ pub struct MountPlan {
     /// `/dev/<name>` for each of [`DEVICES`].
     devices: Vec<(CString, CString)>,
     hidden: Vec<Hidden>,
+    /// As root with a per-run uid: ancestors of the writable roots that
+    /// the run's uid could not pass through (`/root`, mode 0700), bound
+    /// onto themselves read-only and idmapped like the roots, so the run
+    /// reaches its workspace (and can read there what the caller can).
+    passages: Vec<CString>,
     /// Read-only roots that the private `/tmp` would hide (a read-only
     /// working directory below the host's `/tmp`).
     read_only: Vec<CString>,
@@ -135,10 +140,10 @@ impl MountPlan {
         }
         // Parents before children, so a nested root lands on its parent.
         writable.sort_by_key(|p| p.components().count());
-        if writable.len() + req.read_only.len() > MAX_TREES - DEVICES.len() {
+        if writable.len() + req.read_only.len() > MAX_TREES - DEVICES.len() - 16 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("at most {} writable paths", MAX_TREES - DEVICES.len()),
+                format!("at most {} writable paths", MAX_TREES - DEVICES.len() - 16),
             ));
         }
         let mut read_only = Vec::new();
@@ -148,6 +153,25 @@ impl MountPlan {
                     read_only.push(real);
                 }
             }
+        }
+        let mut passages: Vec<PathBuf> = Vec::new();
+        if req.idmap.is_some() {
+            for root in writable.iter().chain(&read_only) {
+                for a in root.ancestors().skip(1) {
+                    let closed = std::fs::metadata(a).is_ok_and(|m| {
+                        std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o001 == 0
+                    });
+                    if a != Path::new("/")
+                        && !a.starts_with("/tmp")
+                        && closed
+                        && !passages.contains(&a.to_path_buf())
+                    {
+                        passages.push(a.to_path_buf());
+                    }
+                }
+            }
+            passages.sort_by_key(|p| p.components().count());
+            passages.truncate(16);
         }
         let mut tmp_dirs: Vec<PathBuf> = Vec::new();
         for w in writable.iter().chain(&read_only) {
@@ -234,6 +258,10 @@ impl MountPlan {
                 })
                 .collect(),
             hidden,
+            passages: passages
+                .iter()
+                .map(|p| c_path(p))
+                .collect::<io::Result<_>>()?,
             read_only: read_only
                 .iter()
                 .map(|p| c_path(p))
@@ -293,7 +321,14 @@ impl MountPlan {
             for (i, r) in self.read_only.iter().enumerate() {
                 trees[read_only_at + i] = open_tree(r, libc::AT_RECURSIVE as u32)?;
             }
-            let devices_at = read_only_at + self.read_only.len();
+            let passages_at = read_only_at + self.read_only.len();
+            for (i, a) in self.passages.iter().enumerate() {
+                trees[passages_at + i] = open_tree(a, libc::AT_RECURSIVE as u32)?;
+                if let Some(userns) = self.idmap {
+                    idmap_tree(trees[passages_at + i], userns)?;
+                }
+            }
+            let devices_at = passages_at + self.passages.len();
             for (i, (host, _)) in self.devices.iter().enumerate() {
                 trees[devices_at + i] = open_tree(host, 0)?;
             }
@@ -332,15 +367,21 @@ impl MountPlan {
                     return Err(fail("creating a writable path's parents in /tmp"));
                 }
             }
-            for (i, w) in self.writable.iter().enumerate() {
-                move_mount(trees[i], w)?;
-            }
             let tree_read_only = libc::mount_attr {
                 attr_set: libc::MOUNT_ATTR_RDONLY,
                 attr_clr: 0,
                 propagation: 0,
                 userns_fd: 0,
             };
+            for (i, a) in self.passages.iter().enumerate() {
+                move_mount(trees[passages_at + i], a)?;
+                if mount_setattr(a, libc::AT_RECURSIVE as u32, &tree_read_only) != 0 {
+                    return Err(fail("making a passage to a writable path read-only"));
+                }
+            }
+            for (i, w) in self.writable.iter().enumerate() {
+                move_mount(trees[i], w)?;
+            }
             for (i, r) in self.read_only.iter().enumerate() {
                 move_mount(trees[read_only_at + i], r)?;
                 if mount_setattr(r, libc::AT_RECURSIVE as u32, &tree_read_only) != 0 {
