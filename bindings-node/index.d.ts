@@ -132,15 +132,70 @@ export interface SandboxOptions {
   namespace?: string
   /** RuntimeClass of the pods, e.g. gvisor (kubernetes backend). */
   runtimeClass?: string
+  /** Append audit events to this JSON-lines file. */
+  auditLog?: string
+  // Process backend options (the names of sandboxcore's ProcessOptions;
+  // unknown names and wrong values throw INVALID_ARGUMENT).
+  /** How strictly commands are isolated (default `required`: every layer or no sandbox). */
+  isolation?: 'required' | 'best-effort' | 'best_effort' | 'off'
+  /** More directories every run may write (the host is read-only otherwise). */
+  writable?: string[]
+  /** More paths hidden from commands, added to the defaults (~/.ssh, ~/.aws, docker.sock, ...). */
+  denyRead?: string[]
+  /** More paths kept read-only inside writable directories, added to the defaults (.git/hooks, .bashrc, ...). */
+  protected?: string[]
+  /** Size of the private /tmp in bytes (default 256 MiB). */
+  tmpSize?: number
+  /** Whether the run's working directory is writable (default true). */
+  cwdWritable?: boolean
+  /** `auto` (a uid of its own per run when root), `current`, or `[uid, gid]`. */
+  runAs?: 'auto' | 'current' | [number, number]
   cgroups?: 'auto' | 'required' | 'off'
   networkIsolation?: 'auto' | 'required' | 'off'
+  /** Milliseconds between SIGTERM and SIGKILL at a timeout (or `killGrace` in seconds). */
   killGraceMs?: number
+  /** Seconds between SIGTERM and SIGKILL at a timeout (not with `killGraceMs`). */
+  killGrace?: number
   /** Variables (globs) inherited from this process; secrets never are. */
   inheritEnv?: string[]
   /** Secret-looking variables that may still be inherited. */
   allowSecrets?: string[]
-  /** Append audit events to this JSON-lines file. */
-  auditLog?: string
+  /** The shell for command lines that need one (default /bin/sh). */
+  shell?: string
+}
+
+/** What a backend enforces (`Sandbox.capabilities()`). */
+export interface Capabilities {
+  /** `process`, `docker` or `kubernetes`. */
+  backend: string
+  /** The command cannot reach the network. */
+  networkIsolation: boolean
+  /** Memory is limited and exceeding it is reported. */
+  memoryLimit: boolean
+  /** The number of processes is limited. */
+  processLimit: boolean
+  /** CPU is limited. */
+  cpuLimit: boolean
+  /** The command sees its own filesystem, not the host's. */
+  filesystemIsolation: boolean
+  /** Every process the command starts is killed when the run ends. */
+  killsDescendants: boolean
+  /** The command runs in a user namespace of its own. */
+  userNamespace: boolean
+  /** The command is PID 1 of a pid namespace of its own. */
+  pidNamespace: boolean
+  /** The host's filesystem is read-only for the command but for the writable directories, /tmp and HOME. */
+  readOnlyRoot: boolean
+  /** Deny-read paths are hidden from the command. */
+  denyRead: boolean
+  /** Landlock restricts the command's writes (a second layer). */
+  landlock: boolean
+  /** A seccomp filter denies system calls that escape or weaken the sandbox. */
+  seccomp: boolean
+  /** no_new_privs is set and every capability dropped. */
+  noNewPrivs: boolean
+  /** No descriptor of this process but 0-2 reaches the command. */
+  closesDescriptors: boolean
 }
 
 /** Per-run options. */
@@ -157,6 +212,10 @@ export interface RunOptions {
   outputLimit?: number
   network?: boolean
   labels?: Record<string, string>
+  /** More directories this run may write (process backend). */
+  writable?: string[]
+  /** More paths hidden from this run (process backend). */
+  denyRead?: string[]
   /** Aborting stops the command and rejects with AbortError. */
   signal?: AbortSignal
   /** Called with each chunk of standard output as it arrives; a returned promise holds further output until it settles. */
@@ -185,6 +244,8 @@ export interface Result {
   durationMs: number
   status: 'ok' | 'failed' | 'signal' | 'timeout' | 'oom'
   ok: boolean
+  /** Isolation layers asked for but not applied (only under `isolation: 'best-effort'`). */
+  isolationSkipped: string[]
 }
 
 /** Checks and runs commands under a policy. */
@@ -197,6 +258,8 @@ export declare class Sandbox {
   run(command: Command, options?: RunOptions): Promise<Result>
   /** Output as it arrives, then the result; leaving the loop early stops the command. */
   stream(command: Command, options?: Omit<RunOptions, 'onStdout' | 'onStderr'>): AsyncGenerator<StreamEvent, void, void>
+  /** What the backend enforces. */
+  capabilities(): Capabilities
   /** The Prometheus text exposition. */
   metrics(): string
   /** Releases the backend's resources; later runs fail. */

@@ -104,7 +104,22 @@ class Sandbox {
     if (policy !== undefined && !(policy instanceof Policy)) {
       throw new TypeError('policy must be a Policy')
     }
+    // JSON, which options cross as, has no NaN or Infinity.
+    for (const [key, value] of Object.entries(rest)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        const backend = typeof rest.backend === 'string' ? rest.backend : 'process'
+        throw makeError('INVALID_ARGUMENT', `${backend} backend option \`${key}\`: must be a finite number, not ${value}`)
+      }
+    }
     this._native = wrap(() => new native.NativeSandbox(policy ? policy._native : undefined, rest))()
+  }
+
+  /**
+   * What the backend enforces: `backend` (its name) and a boolean for each
+   * isolation property (networkIsolation, readOnlyRoot, seccomp, ...).
+   */
+  capabilities() {
+    return this._native.capabilities()
   }
 
   /** Decides on a command without running it (audited and counted). */

@@ -9,7 +9,9 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
-use sandboxcore::exec::{Executor, Limits, Network, ProcessConfig, ProcessExecutor};
+use sandboxcore::exec::{
+    Capabilities, Executor, FsAccess, Limits, Network, ProcessExecutor, ProcessOptions,
+};
 use sandboxcore::policy::{self as core_policy, DeploymentMode};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -151,27 +153,81 @@ pub struct OutputChunk {
 pub struct NativeSandbox {
     inner: Arc<RwLock<Option<sandboxcore::Sandbox>>>,
     running: Arc<Mutex<HashMap<u32, tokio::task::AbortHandle>>>,
+    /// The backend's name and what it enforces (fixed when it is created).
+    backend: String,
+    capabilities: Capabilities,
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.get(key).filter(|x| !x.is_null())
 }
 
+/// Rejects keys (other than null ones) that `backend` does not take.
+fn only_keys(options: &Value, backend: &str, known: &[&str]) -> Result<()> {
+    let unknown = options
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(k, v)| !v.is_null() && !known.contains(&k.as_str()));
+    match unknown {
+        Some((k, _)) => Err(error(
+            "INVALID_ARGUMENT",
+            format!(
+                "unknown option `{k}` for the {backend} backend (expected one of {}, backend, auditLog)",
+                known.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 #[napi]
 impl NativeSandbox {
-    /// `options`: `{ backend?: "process", cgroups?: "auto"|"required"|"off",
-    /// networkIsolation?: ..., killGraceMs?: number, inheritEnv?: string[],
-    /// allowSecrets?: string[], auditLog?: string }`.
+    /// `options`: `{ backend?: "process" | "docker" | "kubernetes",
+    /// auditLog?: string, ... }` and the backend's options: for the process
+    /// backend the names of `sandboxcore::exec::ProcessOptions` (isolation,
+    /// writable, denyRead, protected, tmpSize, cwdWritable, runAs, cgroups,
+    /// networkIsolation, killGrace or killGraceMs, inheritEnv,
+    /// allowSecrets, shell); unknown names and wrong values are
+    /// INVALID_ARGUMENT errors.
     #[napi(catch_unwind, constructor)]
     pub fn new(policy: Option<&Policy>, options: Option<Value>) -> Result<NativeSandbox> {
-        let options = options.unwrap_or(json!({}));
-        let backend = get(&options, "backend")
-            .and_then(Value::as_str)
-            .unwrap_or("process");
-        let remote: Option<Arc<dyn Executor>> = match backend {
-            "process" => None,
-            "kubernetes" => Some(Arc::new(kubernetes_executor(&options)?)),
-            "docker" => Some(Arc::new(docker_executor(&options)?)),
+        let options = match options {
+            None | Some(Value::Null) => json!({}),
+            Some(o @ Value::Object(_)) => o,
+            Some(_) => return Err(error("INVALID_ARGUMENT", "options must be an object")),
+        };
+        let backend = match get(&options, "backend") {
+            None => "process",
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err(error("INVALID_ARGUMENT", "backend must be a string")),
+        };
+        // The keys of the sandbox itself; the others are the backend's.
+        let mut backend_options = options.clone();
+        if let Some(map) = backend_options.as_object_mut() {
+            map.remove("backend");
+            map.remove("auditLog");
+        }
+        let executor: Arc<dyn Executor> = match backend {
+            "process" => Arc::new(
+                ProcessExecutor::new(
+                    ProcessOptions::from_json(&backend_options)
+                        .map_err(|e| error("INVALID_ARGUMENT", e))?,
+                )
+                .map_err(|e| error("BACKEND_UNAVAILABLE", e))?,
+            ),
+            "kubernetes" => {
+                only_keys(
+                    &backend_options,
+                    backend,
+                    &["image", "namespace", "runtimeClass"],
+                )?;
+                Arc::new(kubernetes_executor(&options)?)
+            }
+            "docker" => {
+                only_keys(&backend_options, backend, &["image", "docker"])?;
+                Arc::new(docker_executor(&options)?)
+            }
             _ => {
                 return Err(error(
                     "BACKEND_UNAVAILABLE",
@@ -179,53 +235,8 @@ impl NativeSandbox {
                 ))
             }
         };
-        let mut config = ProcessConfig::default();
-        let choice = |key: &str| -> Result<Option<String>> {
-            match get(&options, key) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(error("INVALID_ARGUMENT", format!("{key} must be a string"))),
-            }
-        };
-        if let Some(c) = choice("cgroups")? {
-            config.cgroups = match c.as_str() {
-                "auto" => sandboxcore::exec::CgroupMode::Auto,
-                "required" => sandboxcore::exec::CgroupMode::Required,
-                "off" => sandboxcore::exec::CgroupMode::Off,
-                _ => return Err(error("INVALID_ARGUMENT", "cgroups: auto, required or off")),
-            };
-        }
-        if let Some(c) = choice("networkIsolation")? {
-            config.network = match c.as_str() {
-                "auto" => sandboxcore::exec::NetworkIsolation::Auto,
-                "required" => sandboxcore::exec::NetworkIsolation::Required,
-                "off" => sandboxcore::exec::NetworkIsolation::Off,
-                _ => {
-                    return Err(error(
-                        "INVALID_ARGUMENT",
-                        "networkIsolation: auto, required or off",
-                    ))
-                }
-            };
-        }
-        if let Some(ms) = get(&options, "killGraceMs").and_then(Value::as_u64) {
-            config.kill_grace = Duration::from_millis(ms);
-        }
-        let strings = |key: &str| -> Option<Vec<String>> {
-            serde_json::from_value(get(&options, key)?.clone()).ok()
-        };
-        if let Some(v) = strings("inheritEnv") {
-            config.env.inherit = v;
-        }
-        if let Some(v) = strings("allowSecrets") {
-            config.env.allow_secrets = v;
-        }
-        let executor: Arc<dyn Executor> = match remote {
-            Some(k) => k,
-            None => {
-                Arc::new(ProcessExecutor::new(config).map_err(|e| error("BACKEND_UNAVAILABLE", e))?)
-            }
-        };
+        let backend = executor.name().to_string();
+        let capabilities = executor.capabilities();
         let policy = match policy {
             Some(p) => (*p.inner).clone(),
             None => sandboxcore::Policy::load(None).map_err(policy_error)?,
@@ -233,16 +244,62 @@ impl NativeSandbox {
         let mut builder = sandboxcore::Sandbox::builder()
             .policy(policy)
             .shared_executor(executor);
-        if let Some(path) = get(&options, "auditLog").and_then(Value::as_str) {
-            builder = builder.audit(
-                sandboxcore::audit::AuditLog::with_jsonl(&PathBuf::from(path))
-                    .map_err(|e| error("INVALID_ARGUMENT", format!("cannot open {path}: {e}")))?,
-            );
+        match get(&options, "auditLog") {
+            None => {}
+            Some(Value::String(path)) => {
+                builder = builder.audit(
+                    sandboxcore::audit::AuditLog::with_jsonl(&PathBuf::from(path)).map_err(
+                        |e| error("INVALID_ARGUMENT", format!("cannot open {path}: {e}")),
+                    )?,
+                );
+            }
+            Some(_) => return Err(error("INVALID_ARGUMENT", "auditLog must be a string")),
         }
         let inner = builder.build().map_err(|e| error("EXECUTION_ERROR", e))?;
         Ok(NativeSandbox {
             inner: Arc::new(RwLock::new(Some(inner))),
             running: Arc::new(Mutex::new(HashMap::new())),
+            backend,
+            capabilities,
+        })
+    }
+
+    /// What the backend enforces: `backend` (its name) and a boolean for
+    /// each field of `sandboxcore::exec::Capabilities`, in camelCase.
+    #[napi(catch_unwind, ts_return_type = "Capabilities")]
+    pub fn capabilities(&self) -> Value {
+        let Capabilities {
+            network_isolation,
+            memory_limit,
+            process_limit,
+            cpu_limit,
+            filesystem_isolation,
+            kills_descendants,
+            user_namespace,
+            pid_namespace,
+            read_only_root,
+            deny_read,
+            landlock,
+            seccomp,
+            no_new_privs,
+            closes_descriptors,
+        } = self.capabilities;
+        json!({
+            "backend": self.backend,
+            "networkIsolation": network_isolation,
+            "memoryLimit": memory_limit,
+            "processLimit": process_limit,
+            "cpuLimit": cpu_limit,
+            "filesystemIsolation": filesystem_isolation,
+            "killsDescendants": kills_descendants,
+            "userNamespace": user_namespace,
+            "pidNamespace": pid_namespace,
+            "readOnlyRoot": read_only_root,
+            "denyRead": deny_read,
+            "landlock": landlock,
+            "seccomp": seccomp,
+            "noNewPrivs": no_new_privs,
+            "closesDescriptors": closes_descriptors,
         })
     }
 
@@ -263,7 +320,7 @@ impl NativeSandbox {
     /// Runs a command; resolves to `{ outcome }` or `{ error: { code,
     /// message, decision } }` (never rejects for policy outcomes).
     /// `options`: `{ timeoutMs?, cwd?, env?, stdin? (string), memory?,
-    /// processes?, outputLimit?, network?, labels? }`.
+    /// processes?, outputLimit?, network?, labels?, writable?, denyRead? }`.
     /// `on_output`, when given, receives each chunk of output as it arrives
     /// (`{ kind: "stdout" | "stderr", data: Buffer }`); the command waits
     /// while the callback runs, so a slow consumer cannot grow memory.
@@ -418,6 +475,17 @@ fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {
             }),
         }
     };
+    let paths = |key: &str| -> Result<Vec<PathBuf>> {
+        match get(v, key) {
+            None => Ok(Vec::new()),
+            Some(x) => serde_json::from_value(x.clone()).map_err(|_| {
+                error(
+                    "INVALID_ARGUMENT",
+                    format!("{key} must be an array of paths"),
+                )
+            }),
+        }
+    };
     Ok(sandboxcore::RunOptions {
         cwd: get(v, "cwd").and_then(Value::as_str).map(PathBuf::from),
         env: map("env")?,
@@ -431,7 +499,10 @@ fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {
             Network::None
         },
         labels: map("labels")?,
-        filesystem: Default::default(),
+        filesystem: FsAccess {
+            writable: paths("writable")?,
+            deny_read: paths("denyRead")?,
+        },
     })
 }
 
@@ -450,6 +521,7 @@ fn outcome(o: &sandboxcore::exec::ExecOutcome) -> Value {
         "durationMs": o.duration.as_secs_f64() * 1000.0,
         "status": o.status(),
         "ok": o.success() && !o.timed_out && !o.oom_killed,
+        "isolationSkipped": o.isolation_skipped,
     })
 }
 

@@ -116,6 +116,164 @@ test('denials and approvals reject with the decision', async () => {
   if (saved[1] !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved[1]
 })
 
+const CAPABILITIES = [
+  'backend',
+  'networkIsolation',
+  'memoryLimit',
+  'processLimit',
+  'cpuLimit',
+  'filesystemIsolation',
+  'killsDescendants',
+  'userNamespace',
+  'pidNamespace',
+  'readOnlyRoot',
+  'denyRead',
+  'landlock',
+  'seccomp',
+  'noNewPrivs',
+  'closesDescriptors',
+]
+
+test('capabilities() shows the isolation of the default (required) backend', async () => {
+  const sb = selfhosted()
+  const caps = sb.capabilities()
+  assert.deepEqual(Object.keys(caps).sort(), [...CAPABILITIES].sort())
+  assert.equal(caps.backend, 'process')
+  assert.equal(caps.readOnlyRoot, true)
+  assert.equal(caps.pidNamespace, true)
+  assert.equal(caps.seccomp, true)
+  assert.equal(caps.denyRead, true)
+  const r = await sb.run(['true'])
+  assert.deepEqual(r.isolationSkipped, [])
+  sb.close()
+})
+
+test('process options are checked by the core: unknown keys and wrong types throw', () => {
+  const policy = sc.Policy.forMode('selfhosted')
+  const invalid = (options, pattern) =>
+    assert.throws(() => new sc.Sandbox({ policy, ...options }), (e) => {
+      assert.ok(e instanceof sc.SandboxError, e)
+      assert.equal(e.code, 'INVALID_ARGUMENT')
+      assert.match(e.message, pattern)
+      return true
+    })
+  invalid({ colour: 'blue' }, /unknown field `colour`, expected one of .*`isolation`/)
+  invalid({ image: 'busybox' }, /unknown field `image`/)
+  invalid({ isolation: 'strict' }, /option `isolation`: must be "required", "best-effort" or "off"/)
+  invalid({ isolation: true }, /option `isolation`: invalid type: boolean/)
+  invalid({ killGraceMs: -1 }, /option `killGraceMs`: must be a finite number of milliseconds >= 0, not -1/)
+  invalid({ killGraceMs: NaN }, /option `killGraceMs`: must be a finite number, not NaN/)
+  invalid({ killGrace: 'soon' }, /option `killGrace`: invalid type: string "soon"/)
+  invalid({ killGrace: 1, killGraceMs: 1000 }, /not both/)
+  invalid({ writable: '/var/tmp' }, /option `writable`: invalid type: string "\/var\/tmp", expected a sequence/)
+  invalid({ denyRead: [1] }, /option `denyRead`: invalid type: integer/)
+  invalid({ tmpSize: 1.5 }, /option `tmpSize`: must be a positive whole number of bytes/)
+  invalid({ cwdWritable: 'yes' }, /option `cwdWritable`: invalid type: string/)
+  invalid({ runAs: 'root' }, /option `runAs`: must be "auto", "current" or \[uid, gid\]/)
+  invalid({ backend: 'docker', image: 'x', killGraceMs: 5 }, /unknown option `killGraceMs` for the docker backend/)
+  // Every option, camelCase (snake_case is accepted as well).
+  new sc.Sandbox({
+    policy,
+    isolation: 'best-effort',
+    writable: ['/var/tmp'],
+    denyRead: ['/etc/shadow'],
+    protected: ['.hgrc'],
+    tmpSize: 8 * 2 ** 30,
+    cwdWritable: false,
+    runAs: 'auto',
+    cgroups: 'auto',
+    networkIsolation: 'auto',
+    killGrace: 0.5,
+    inheritEnv: ['PATH'],
+    allowSecrets: [],
+    shell: '/bin/sh',
+    auditLog: undefined,
+  }).close()
+  new sc.Sandbox({ policy, kill_grace_ms: 100, network_isolation: 'off' }).close()
+})
+
+test('isolation off is a plain process', async () => {
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted'), isolation: 'off' })
+  const caps = sb.capabilities()
+  assert.equal(caps.readOnlyRoot, false)
+  assert.equal(caps.pidNamespace, false)
+  assert.equal(caps.seccomp, false)
+  const r = await sb.run(['echo', 'plain'])
+  assert.equal(r.stdout, 'plain\n')
+  assert.deepEqual(r.isolationSkipped, [])
+  sb.close()
+})
+
+/** A writable directory (0777: under root the command runs as a per-run
+ * uid) and a world-writable one in /var/tmp that is not listed, with a
+ * world-readable secret in it: only the isolation keeps the command out. */
+function hostDirs() {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-writable-'))
+  const other = fs.mkdtempSync('/var/tmp/sbx-other-')
+  fs.chmodSync(out, 0o777)
+  fs.chmodSync(other, 0o777)
+  const secret = path.join(other, 'secret.txt')
+  fs.writeFileSync(secret, 'top-secret-value\n', { mode: 0o644 })
+  fs.chmodSync(secret, 0o644)
+  const cleanup = () => {
+    fs.rmSync(out, { recursive: true, force: true })
+    fs.rmSync(other, { recursive: true, force: true })
+  }
+  return { out, other, secret, cleanup }
+}
+
+test('writable directories are writable; the rest of the host is read-only', async () => {
+  const { out, other, cleanup } = hostDirs()
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted'), writable: [out] })
+  try {
+    let r = await sb.run(`echo made > ${out}/made.txt`)
+    assert.equal(r.ok, true, r.stderr)
+    assert.equal(fs.readFileSync(path.join(out, 'made.txt'), 'utf8'), 'made\n')
+    r = await sb.run(`echo no > ${other}/escaped.txt`)
+    assert.equal(r.ok, false)
+    assert.equal(fs.existsSync(path.join(other, 'escaped.txt')), false)
+    // The same directory, writable for one run only.
+    r = await sb.run(`echo once > ${other}/once.txt`, { writable: [other] })
+    assert.equal(r.ok, true, r.stderr)
+    assert.equal(fs.readFileSync(path.join(other, 'once.txt'), 'utf8'), 'once\n')
+    r = await sb.run(`echo again > ${other}/again.txt`)
+    assert.equal(r.ok, false)
+    assert.equal(fs.existsSync(path.join(other, 'again.txt')), false)
+  } finally {
+    sb.close()
+    cleanup()
+  }
+})
+
+test('denyRead hides a file (it reads as empty) or a directory (unreadable)', async () => {
+  const { other, secret, cleanup } = hostDirs()
+  const policy = sc.Policy.forMode('selfhosted')
+  const sandboxes = []
+  const sandbox = (options) => {
+    const sb = new sc.Sandbox({ policy, ...options })
+    sandboxes.push(sb)
+    return sb
+  }
+  try {
+    const open = sandbox({})
+    // Readable without denyRead: the test is not vacuous.
+    assert.equal((await open.run(['cat', secret])).stdout, 'top-secret-value\n')
+    // A hidden file reads as empty (/dev/null is in its place).
+    let r = await open.run(['cat', secret], { denyRead: [secret] })
+    assert.equal(r.stdout, '')
+    r = await sandbox({ denyRead: [secret] }).run(['cat', secret])
+    assert.equal(r.stdout, '')
+    // A hidden directory cannot be read at all.
+    r = await sandbox({ denyRead: [other] }).run(['cat', secret])
+    assert.equal(r.ok, false)
+    assert.equal(r.stdout, '')
+    assert.ok(!r.stdout.includes('top-secret-value'))
+  } finally {
+    for (const sb of sandboxes) sb.close()
+    cleanup()
+  }
+})
+
 function running(marker) {
   const out = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
   return out.split('\n').some((l) => l.includes(marker) && !l.includes('ps -eo'))
@@ -188,7 +346,9 @@ test('a consumer that stops reading stops the command instead of buffering', asy
   const marker = path.join(dir, 'finished')
   let chunks = 0
   let bytes = 0
-  for await (const ev of sb.stream(`head -c 20000000 /dev/zero; touch ${marker}`)) {
+  // The directory is in /tmp, which is private to each run: it is made
+  // writable (and so shared with the host) for this run.
+  for await (const ev of sb.stream(`head -c 20000000 /dev/zero; touch ${marker}`, { writable: [dir] })) {
     if (ev.type === 'stdout') {
       chunks += 1
       bytes += ev.data.length

@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit` (npm test): the declarations describe
 // the API as a gateway uses it.
-import { Sandbox, Policy, PolicyDeniedError, classify, type Result, type Decision } from '../index'
+import { Sandbox, Policy, PolicyDeniedError, classify, type Result, type Decision, type Capabilities } from '../index'
 
 async function handle(command: string | string[], signal: AbortSignal): Promise<Result | Decision> {
   const sandbox = new Sandbox({ policy: Policy.forMode('saas_sandboxed'), cgroups: 'auto' })
@@ -23,6 +23,26 @@ async function tail(sandbox: Sandbox): Promise<number | null> {
   return last
 }
 void tail
+
+function isolated(workspace: string): [Sandbox, Capabilities] {
+  const sandbox = new Sandbox({
+    policy: Policy.forMode('selfhosted'),
+    isolation: 'best-effort',
+    writable: [workspace],
+    denyRead: ['/etc/shadow'],
+    tmpSize: 64 << 20,
+    runAs: [1000, 1000],
+    killGraceMs: 500,
+  })
+  return [sandbox, sandbox.capabilities()]
+}
+async function skipped(sandbox: Sandbox, dir: string): Promise<boolean> {
+  const r = await sandbox.run('touch out', { cwd: dir, writable: [dir], denyRead: [`${dir}/.env`] })
+  const layers: string[] = r.isolationSkipped
+  return sandbox.capabilities().readOnlyRoot && layers.length === 0
+}
+void isolated
+void skipped
 
 const c = classify('ls -la')
 const argv: string[] | null = c.argv

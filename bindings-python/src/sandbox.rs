@@ -9,8 +9,8 @@ use sandboxcore::audit::AuditLog;
 use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{
-    CgroupMode, EnvConfig, ExecEvent, ExecOutcome, Executor, Limits, Network, NetworkIsolation,
-    ProcessConfig, ProcessExecutor, RunAs,
+    Capabilities, ExecEvent, ExecOutcome, Executor, FsAccess, Limits, Network, ProcessConfig,
+    ProcessExecutor, ProcessOptions,
 };
 use sandboxcore::RunOptions;
 use std::collections::BTreeMap;
@@ -101,6 +101,13 @@ impl RunResult {
     #[getter]
     fn duration(&self) -> f64 {
         self.inner.duration.as_secs_f64()
+    }
+
+    /// Isolation layers that were asked for but not applied to this run
+    /// (only under best-effort isolation).
+    #[getter]
+    fn isolation_skipped(&self) -> Vec<String> {
+        self.inner.isolation_skipped.clone()
     }
 
     /// "ok", "failed", "signal", "timeout" or "oom".
@@ -201,82 +208,69 @@ impl EventStream {
 pub struct Sandbox {
     inner: RwLock<Option<sandboxcore::Sandbox>>,
     policy: Policy,
+    /// The backend's name and what it enforces (fixed when it is created).
+    backend: String,
+    capabilities: Capabilities,
 }
 
+/// The process backend from its options: the keyword arguments as JSON,
+/// parsed by `sandboxcore::exec::ProcessOptions` (the same names, values
+/// and errors as in Node).
 fn process_config(options: Option<&Bound<'_, PyDict>>) -> PyResult<ProcessConfig> {
-    let mut c = ProcessConfig::default();
-    let Some(options) = options else {
-        return Ok(c);
-    };
-    let choice = |v: &Bound<'_, PyAny>, key: &str| -> PyResult<String> {
-        v.extract::<String>()
-            .map_err(|_| PyTypeError::new_err(format!("{key} must be a string")))
-    };
-    for (k, v) in options.iter() {
+    let mut map = serde_json::Map::new();
+    for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
         let key: String = k.extract()?;
-        match key.as_str() {
-            "run_as" => {
-                c.run_as = if let Ok((uid, gid)) = v.extract::<(u32, u32)>() {
-                    RunAs::User { uid, gid }
-                } else {
-                    match choice(&v, &key)?.as_str() {
-                        "auto" => RunAs::Auto,
-                        "current" => RunAs::Current,
-                        other => {
-                            return Err(PyValueError::new_err(format!(
-                                "run_as must be \"auto\", \"current\" or (uid, gid), not {other:?}"
-                            )))
-                        }
-                    }
-                }
-            }
-            "cgroups" => {
-                c.cgroups = match choice(&v, &key)?.as_str() {
-                    "auto" => CgroupMode::Auto,
-                    "required" => CgroupMode::Required,
-                    "off" => CgroupMode::Off,
-                    other => {
-                        return Err(PyValueError::new_err(format!(
-                            "cgroups must be \"auto\", \"required\" or \"off\", not {other:?}"
-                        )))
-                    }
-                }
-            }
-            "network_isolation" => {
-                c.network = match choice(&v, &key)?.as_str() {
-                    "auto" => NetworkIsolation::Auto,
-                    "required" => NetworkIsolation::Required,
-                    "off" => NetworkIsolation::Off,
-                    other => {
-                        return Err(PyValueError::new_err(format!(
-                    "network_isolation must be \"auto\", \"required\" or \"off\", not {other:?}"
-                )))
-                    }
-                }
-            }
-            "kill_grace" => c.kill_grace = Duration::from_secs_f64(v.extract::<f64>()?.max(0.0)),
-            "inherit_env" => {
-                c.env = EnvConfig {
-                    inherit: v.extract()?,
-                    ..c.env
-                }
-            }
-            "allow_secrets" => {
-                c.env = EnvConfig {
-                    allow_secrets: v.extract()?,
-                    ..c.env
-                }
-            }
-            "shell" => c.shell = v.extract()?,
-            other => {
-                return Err(PyTypeError::new_err(format!(
-                    "unknown option {other:?} for the process backend (run_as, cgroups, \
-                     network_isolation, kill_grace, inherit_env, allow_secrets, shell)"
-                )))
-            }
-        }
+        let what = format!("process backend option `{key}`");
+        map.insert(key, crate::convert::python_to_value(&v, &what)?);
     }
-    Ok(c)
+    ProcessOptions::from_json(&serde_json::Value::Object(map))
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// What a backend enforces, as a dict: `backend` and every field of
+/// `sandboxcore::exec::Capabilities`.
+fn capabilities_dict<'py>(
+    py: Python<'py>,
+    backend: &str,
+    c: &Capabilities,
+) -> PyResult<Bound<'py, PyDict>> {
+    let Capabilities {
+        network_isolation,
+        memory_limit,
+        process_limit,
+        cpu_limit,
+        filesystem_isolation,
+        kills_descendants,
+        user_namespace,
+        pid_namespace,
+        read_only_root,
+        deny_read,
+        landlock,
+        seccomp,
+        no_new_privs,
+        closes_descriptors,
+    } = *c;
+    let d = PyDict::new(py);
+    d.set_item("backend", backend)?;
+    for (k, v) in [
+        ("network_isolation", network_isolation),
+        ("memory_limit", memory_limit),
+        ("process_limit", process_limit),
+        ("cpu_limit", cpu_limit),
+        ("filesystem_isolation", filesystem_isolation),
+        ("kills_descendants", kills_descendants),
+        ("user_namespace", user_namespace),
+        ("pid_namespace", pid_namespace),
+        ("read_only_root", read_only_root),
+        ("deny_read", deny_read),
+        ("landlock", landlock),
+        ("seccomp", seccomp),
+        ("no_new_privs", no_new_privs),
+        ("closes_descriptors", closes_descriptors),
+    ] {
+        d.set_item(k, v)?;
+    }
+    Ok(d)
 }
 
 /// The Kubernetes backend from `image=` (required), `namespace=` and
@@ -390,6 +384,8 @@ struct RunArgs {
     output_limit: Option<usize>,
     network: bool,
     labels: Option<BTreeMap<String, String>>,
+    writable: Option<Vec<PathBuf>>,
+    deny_read: Option<Vec<PathBuf>>,
 }
 
 impl RunArgs {
@@ -423,7 +419,10 @@ impl RunArgs {
                 Network::None
             },
             labels: self.labels.unwrap_or_default(),
-            filesystem: Default::default(),
+            filesystem: FsAccess {
+                writable: self.writable.unwrap_or_default(),
+                deny_read: self.deny_read.unwrap_or_default(),
+            },
         })
     }
 }
@@ -463,10 +462,14 @@ impl Sandbox {
 #[pymethods]
 impl Sandbox {
     /// A sandbox with `policy` (default: `Policy.for_mode("selfhosted")`
-    /// with environment overrides) on `backend`. Process backend options:
-    /// run_as ("auto", "current" or (uid, gid)), cgroups ("auto",
-    /// "required", "off"), network_isolation (same), kill_grace (seconds),
-    /// inherit_env and allow_secrets (lists of names), shell.
+    /// with environment overrides) on `backend`. Process backend options
+    /// (`sandboxcore::exec::ProcessOptions`; unknown names and bad values
+    /// are ValueError): isolation ("required", "best-effort", "off"),
+    /// writable, deny_read and protected (lists of paths), tmp_size
+    /// (bytes), cwd_writable, run_as ("auto", "current" or (uid, gid)),
+    /// cgroups ("auto", "required", "off"), network_isolation (same),
+    /// kill_grace (seconds), inherit_env and allow_secrets (lists of
+    /// names), shell.
     #[new]
     #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, **backend_options))]
     fn new(
@@ -496,6 +499,8 @@ impl Sandbox {
                 )))
             }
         };
+        let backend = executor.name().to_string();
+        let capabilities = executor.capabilities();
         let mut builder = sandboxcore::Sandbox::builder()
             .policy((*policy.inner).clone())
             .shared_executor(executor);
@@ -510,6 +515,8 @@ impl Sandbox {
         Ok(Sandbox {
             inner: RwLock::new(Some(inner)),
             policy,
+            backend,
+            capabilities,
         })
     }
 
@@ -528,7 +535,9 @@ impl Sandbox {
 
     /// Checks and runs a command (str: a command line; list: an argv, no
     /// shell), releasing the GIL while it runs. Ctrl-C stops the command.
-    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None))]
+    /// `writable` and `deny_read` add directories the command may write and
+    /// paths hidden from it, for this run only (process backend).
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
@@ -543,6 +552,8 @@ impl Sandbox {
         output_limit: Option<usize>,
         network: bool,
         labels: Option<BTreeMap<String, String>>,
+        writable: Option<Vec<PathBuf>>,
+        deny_read: Option<Vec<PathBuf>>,
     ) -> PyResult<RunResult> {
         let (sb, line, options) = self.prepare(
             command,
@@ -556,6 +567,8 @@ impl Sandbox {
                 output_limit,
                 network,
                 labels,
+                writable,
+                deny_read,
             },
         )?;
         // The run is driven on this thread with the GIL released; every
@@ -582,7 +595,7 @@ impl Sandbox {
 
     /// `await sandbox.run_async(...)`: like `run`, for asyncio. Cancelling
     /// the task stops the command.
-    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None))]
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
     fn run_async<'py>(
         &self,
@@ -597,6 +610,8 @@ impl Sandbox {
         output_limit: Option<usize>,
         network: bool,
         labels: Option<BTreeMap<String, String>>,
+        writable: Option<Vec<PathBuf>>,
+        deny_read: Option<Vec<PathBuf>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (sb, line, options) = self.prepare(
             command,
@@ -610,6 +625,8 @@ impl Sandbox {
                 output_limit,
                 network,
                 labels,
+                writable,
+                deny_read,
             },
         )?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
@@ -622,7 +639,7 @@ impl Sandbox {
 
     /// `async for kind, data in sandbox.stream(...)`: output as it comes.
     /// Stopping the iteration early stops the command.
-    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None))]
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -636,6 +653,8 @@ impl Sandbox {
         output_limit: Option<usize>,
         network: bool,
         labels: Option<BTreeMap<String, String>>,
+        writable: Option<Vec<PathBuf>>,
+        deny_read: Option<Vec<PathBuf>>,
     ) -> PyResult<EventStream> {
         let (sb, line, options) = self.prepare(
             command,
@@ -649,6 +668,8 @@ impl Sandbox {
                 output_limit,
                 network,
                 labels,
+                writable,
+                deny_read,
             },
         )?;
         let (tx, rx) = mpsc::channel(64);
@@ -664,6 +685,12 @@ impl Sandbox {
             error,
             task,
         })
+    }
+
+    /// What the backend enforces: `backend` (its name) and a bool for each
+    /// isolation property (network_isolation, read_only_root, seccomp, ...).
+    fn capabilities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        capabilities_dict(py, &self.backend, &self.capabilities)
     }
 
     /// The Prometheus text exposition of this sandbox's metrics.

@@ -5,8 +5,10 @@ import asyncio
 import logging
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -156,13 +158,142 @@ def test_backends_and_options_are_checked():
         os.environ.pop("KUBECONFIG")
     with pytest.raises(ValueError):
         sc.Sandbox(backend="vm")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="unknown field `colour`"):
         sc.Sandbox(colour="blue")
     sb = sc.Sandbox(cgroups="off", network_isolation="off", inherit_env=["PATH"])
     sb.close()
     with pytest.raises(sc.SandboxError):
         sb.run("true")
     assert repr(sb) == "Sandbox(closed)"
+
+
+CAPABILITIES = {
+    "backend",
+    "network_isolation",
+    "memory_limit",
+    "process_limit",
+    "cpu_limit",
+    "filesystem_isolation",
+    "kills_descendants",
+    "user_namespace",
+    "pid_namespace",
+    "read_only_root",
+    "deny_read",
+    "landlock",
+    "seccomp",
+    "no_new_privs",
+    "closes_descriptors",
+}
+
+
+def test_capabilities_show_the_isolation(sandbox):
+    caps = sandbox.capabilities()
+    assert set(caps) == CAPABILITIES
+    assert caps["backend"] == "process"
+    assert all(isinstance(v, bool) for k, v in caps.items() if k != "backend")
+    # The default isolation ("required") on this machine.
+    assert caps["read_only_root"] and caps["pid_namespace"] and caps["seccomp"]
+    assert caps["deny_read"] and caps["no_new_privs"] and caps["closes_descriptors"]
+    r = sandbox.run(["true"])
+    assert r.ok and r.isolation_skipped == []
+
+
+def test_process_options_are_checked_by_the_core():
+    selfhosted = sc.Policy.for_mode("selfhosted")
+    with pytest.raises(ValueError, match=r"unknown field `colour`, expected one of .*`isolation`"):
+        sc.Sandbox(selfhosted, colour="blue")
+    with pytest.raises(ValueError, match=r"option `isolation`: must be \"required\", \"best-effort\" or \"off\""):
+        sc.Sandbox(selfhosted, isolation="strict")
+    with pytest.raises(ValueError, match="option `kill_grace`: must be a finite number of seconds >= 0, not -1"):
+        sc.Sandbox(selfhosted, kill_grace=-1)
+    with pytest.raises(ValueError, match="option `kill_grace`: must be a finite number, not nan"):
+        sc.Sandbox(selfhosted, kill_grace=float("nan"))
+    with pytest.raises(ValueError, match="option `kill_grace`: must be a finite number, not inf"):
+        sc.Sandbox(selfhosted, kill_grace=float("inf"))
+    with pytest.raises(ValueError, match="option `writable`: invalid type: string"):
+        sc.Sandbox(selfhosted, writable="/var/tmp")
+    with pytest.raises(ValueError, match="option `tmp_size`: must be a positive number of bytes"):
+        sc.Sandbox(selfhosted, tmp_size=0)
+    with pytest.raises(ValueError, match="option `run_as`: must be"):
+        sc.Sandbox(selfhosted, run_as="root")
+    with pytest.raises(ValueError, match="option `cgroups`: invalid type: integer"):
+        sc.Sandbox(selfhosted, cgroups=1)
+    with pytest.raises(TypeError, match="option `shell`: unsupported type object"):
+        sc.Sandbox(selfhosted, shell=object())
+    # Paths may be pathlib paths; run_as a tuple.
+    sc.Sandbox(
+        selfhosted,
+        isolation="best-effort",
+        writable=[pathlib.Path("/var/tmp")],
+        deny_read=["/etc/shadow"],
+        protected=[".hgrc"],
+        tmp_size=64 << 20,
+        cwd_writable=False,
+        run_as="auto",
+        kill_grace=0,
+    ).close()
+
+
+def test_isolation_off_is_a_plain_process():
+    with sc.Sandbox(sc.Policy.for_mode("selfhosted"), isolation="off") as sb:
+        caps = sb.capabilities()
+        assert caps["read_only_root"] is False
+        assert not caps["pid_namespace"] and not caps["seccomp"] and not caps["deny_read"]
+        r = sb.run(["echo", "plain"])
+        assert r.stdout == "plain\n" and r.isolation_skipped == []
+
+
+@pytest.fixture()
+def host_dirs():
+    """A writable directory (0777: under root the command runs as a per-run
+    uid) and a world-writable one in /var/tmp that is not listed, with a
+    world-readable secret in it: only the isolation keeps the command out."""
+    out = pathlib.Path(tempfile.mkdtemp(prefix="sbx-writable-"))
+    other = pathlib.Path(tempfile.mkdtemp(prefix="sbx-other-", dir="/var/tmp"))
+    for d in (out, other):
+        d.chmod(0o777)
+    secret = other / "secret.txt"
+    secret.write_text("top-secret-value\n")
+    secret.chmod(0o644)
+    yield out, other, secret
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(other, ignore_errors=True)
+
+
+def test_writable_directories_and_a_read_only_host(host_dirs):
+    out, other, _ = host_dirs
+    with sc.Sandbox(sc.Policy.for_mode("selfhosted"), writable=[out]) as sb:
+        r = sb.run(f"echo made > {out}/made.txt")
+        assert r.ok, r.stderr
+        assert (out / "made.txt").read_text() == "made\n"
+        r = sb.run(f"echo no > {other}/escaped.txt")
+        assert not r.ok
+        assert not (other / "escaped.txt").exists()
+        # The same directory, writable for one run only.
+        r = sb.run(f"echo once > {other}/once.txt", writable=[other])
+        assert r.ok, r.stderr
+        assert (other / "once.txt").read_text() == "once\n"
+        r = sb.run(f"echo again > {other}/again.txt")
+        assert not r.ok and not (other / "again.txt").exists()
+
+
+def test_deny_read_hides_a_file(host_dirs):
+    _, other, secret = host_dirs
+    selfhosted = sc.Policy.for_mode("selfhosted")
+    with sc.Sandbox(selfhosted) as sb:
+        # Readable without deny_read: the test is not vacuous.
+        assert sb.run(["cat", str(secret)]).stdout == "top-secret-value\n"
+        # A hidden file reads as empty (/dev/null is in its place).
+        r = sb.run(["cat", str(secret)], deny_read=[secret])
+        assert "top-secret-value" not in r.stdout and r.stdout == ""
+    with sc.Sandbox(selfhosted, deny_read=[secret]) as sb:
+        r = sb.run(["cat", str(secret)])
+        assert "top-secret-value" not in r.stdout and r.stdout == ""
+    # A hidden directory cannot be read at all.
+    with sc.Sandbox(selfhosted, deny_read=[other]) as sb:
+        r = sb.run(["cat", str(secret)])
+        assert not r.ok and "top-secret-value" not in r.stdout
+        assert r.stdout == "" and r.stderr
 
 
 def test_run_async_and_cancellation_kills_the_command(sandbox):

@@ -47,6 +47,25 @@ class DecisionReasonDict(TypedDict):
     effect: Literal["deny", "ask", "warn", "note"]
     message: str
 
+class CapabilitiesDict(TypedDict):
+    """What a backend enforces (``Sandbox.capabilities()``)."""
+
+    backend: str
+    network_isolation: bool
+    memory_limit: bool
+    process_limit: bool
+    cpu_limit: bool
+    filesystem_isolation: bool
+    kills_descendants: bool
+    user_namespace: bool
+    pid_namespace: bool
+    read_only_root: bool
+    deny_read: bool
+    landlock: bool
+    seccomp: bool
+    no_new_privs: bool
+    closes_descriptors: bool
+
 class SandboxError(Exception):
     """Base class of every sandboxcore error."""
 
@@ -179,6 +198,9 @@ class RunResult:
     def duration(self) -> float:
         """Seconds."""
     @property
+    def isolation_skipped(self) -> List[str]:
+        """Isolation layers asked for but not applied (best-effort isolation only)."""
+    @property
     def status(self) -> Literal["ok", "failed", "signal", "timeout", "oom"]: ...
     @property
     def ok(self) -> bool:
@@ -202,8 +224,13 @@ class EventStream:
 class Sandbox:
     """Checks and runs commands under a policy on a backend.
 
-    Process backend options: run_as, cgroups, network_isolation, kill_grace,
-    inherit_env, allow_secrets, shell. Docker backend options: image
+    Process backend options (unknown names and bad values are ValueError):
+    isolation ("required", the default: every layer or no sandbox;
+    "best-effort"; "off"), writable (more writable directories), deny_read
+    and protected (paths added to the defaults), tmp_size (bytes of the
+    private /tmp), cwd_writable, run_as ("auto", "current" or (uid, gid)),
+    cgroups and network_isolation ("auto", "required", "off"), kill_grace
+    (seconds), inherit_env, allow_secrets, shell. Docker backend options: image
     (required), runtime ("runsc" for gVisor), network (a named network for
     commands allowed the network), workspace ("DIR[:ro]" or a path),
     user ("uid:gid"), pool_size (warm containers), pull, cpus, tmp_size,
@@ -237,6 +264,8 @@ class Sandbox:
         output_limit: Optional[int] = None,
         network: bool = False,
         labels: Optional[Mapping[str, str]] = None,
+        writable: Optional[Sequence[StrPath]] = None,
+        deny_read: Optional[Sequence[StrPath]] = None,
     ) -> RunResult: ...
     async def run_async(
         self,
@@ -251,6 +280,8 @@ class Sandbox:
         output_limit: Optional[int] = None,
         network: bool = False,
         labels: Optional[Mapping[str, str]] = None,
+        writable: Optional[Sequence[StrPath]] = None,
+        deny_read: Optional[Sequence[StrPath]] = None,
     ) -> RunResult: ...
     def stream(
         self,
@@ -265,7 +296,11 @@ class Sandbox:
         output_limit: Optional[int] = None,
         network: bool = False,
         labels: Optional[Mapping[str, str]] = None,
+        writable: Optional[Sequence[StrPath]] = None,
+        deny_read: Optional[Sequence[StrPath]] = None,
     ) -> EventStream: ...
+    def capabilities(self) -> CapabilitiesDict:
+        """What the backend enforces (its name and a bool per isolation property)."""
     def metrics(self) -> str: ...
     def close(self) -> None: ...
     def __enter__(self) -> Sandbox: ...
@@ -274,4 +309,4 @@ class Sandbox:
         exc_type: Optional[Type[BaseException]],
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> Literal[False]: ...

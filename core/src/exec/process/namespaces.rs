@@ -249,15 +249,20 @@ fn swap_map(id: u32) -> String {
 
 extern "C" fn hold_main(arg: *mut c_void) -> c_int {
     let fd = arg as usize as c_int;
-    let mut b = [0u8; 1];
-    // SAFETY: a read into a stack buffer; then exit (signals stay blocked:
+    // SAFETY: a poll on a stack structure; then exit (signals stay blocked:
     // this child shares our memory and runs no handler; SIGKILL, which
     // cannot be blocked, ends it if we die first).
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        while libc::read(fd, b.as_mut_ptr().cast(), 1) < 0
-            && *libc::__errno_location() == libc::EINTR
-        {}
+        // Until the write end is closed, and never longer than 10 s (a
+        // descriptor table copied by another child in between keeps the
+        // write end open a little longer; nothing may keep us for ever).
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let _ = libc::poll(&mut pfd, 1, 10_000);
         libc::_exit(0)
     }
 }
