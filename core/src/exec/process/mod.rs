@@ -619,9 +619,14 @@ impl ProcessExecutor {
                     .writable()
                     .map(|c| PathBuf::from(std::ffi::OsStr::from_bytes(c.to_bytes())))
                     .collect(),
+                // Without the mount namespace (best effort on a host without
+                // user namespaces) Landlock is the only filesystem layer:
+                // the writable roots, the run's home and the host's temp
+                // directory (there is no private one).
                 None => {
                     let mut w = writable.clone();
                     w.push(home.clone());
+                    w.push(std::env::temp_dir());
                     w
                 }
             };
