@@ -213,8 +213,14 @@ fn run_streams_output_and_exits_with_the_command_status() {
     let out = run(&["--mode", "saas_unsandboxed", "--", "ls | wc -l"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("denied by policy"));
-    let out = run(&["--", "printf '%s' \"$HOME\""]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("sandboxcore-home-"));
+    // The run's own home (in its private /tmp); the directory the CLI was
+    // started in is the working directory.
+    let out = run(&["--", "printf '%s %s' \"$HOME\" \"$(pwd -P)\""]);
+    let here = std::env::current_dir().unwrap().canonicalize().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("/tmp/home {}", here.display())
+    );
 }
 
 #[test]
