@@ -1407,3 +1407,71 @@ fn dev_is_minimal() {
     assert_eq!(step(&o, "random"), 4, "{}", show(&o));
     assert_refused(&o, &["kmsg", "mem"]);
 }
+
+/// No file made in a writable root may carry a set-user-ID or set-group-ID
+/// bit: as root the workspace is idmapped (the run's uid is root there on
+/// the host), so such a file would be a setuid-root program for anyone on
+/// the host to run. chmod, install -m, creating with the mode and mknod are
+/// all refused, and nothing setuid appears on the host.
+#[test]
+fn no_setuid_file_can_be_planted_in_the_workspace() {
+    let ws = workspace();
+    let o = run_in(
+        ws.path(),
+        "cp /bin/true t1; chmod 4755 t1; echo chmod=$?; chmod g+s t1; echo chmodg=$?; \
+         install -m 4755 /bin/true t2; echo install=$?; \
+         python3 -c 'import os; os.close(os.open(\"t3\", os.O_CREAT | os.O_WRONLY, 0o4755))'; echo open=$?; \
+         python3 -c 'import os; os.mknod(\"t4\", 0o100000 | 0o4755)'; echo mknod=$?; \
+         chmod 755 t1; echo plain=$?",
+    );
+    let out = o.stdout_text();
+    for step in [
+        "chmod=1",
+        "chmodg=1",
+        "install=1",
+        "open=1",
+        "mknod=1",
+        "plain=0",
+    ] {
+        assert!(
+            out.contains(step),
+            "{step} expected in: {out}\n{}",
+            o.stderr_text()
+        );
+    }
+    use std::os::unix::fs::MetadataExt;
+    for entry in std::fs::read_dir(ws.path()).unwrap().flatten() {
+        let mode = entry.metadata().unwrap().mode();
+        assert_eq!(
+            mode & 0o6000,
+            0,
+            "{:?} is set-ID on the host: {mode:o}",
+            entry.path()
+        );
+    }
+}
+
+/// Git files that do not exist yet cannot be covered by a read-only mount;
+/// those that would redirect git to other configuration or hooks
+/// (`.git/commondir`, `.git/config.worktree`, `.git/worktrees`) are removed
+/// after the run when the command made them, and the run says so.
+#[test]
+fn git_redirects_made_by_the_command_are_removed() {
+    let ws = workspace();
+    std::fs::create_dir_all(ws.path().join(".git/hooks")).unwrap();
+    std::fs::write(ws.path().join(".git/config"), "[core]\n").unwrap();
+    std::fs::write(ws.path().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let o = run_in(
+        ws.path(),
+        "mkdir -p evil/hooks && printf '[core]\\n\\thooksPath = evil/hooks\\n' > evil/config; \
+         echo ../evil > .git/commondir; echo '[core]' > .git/config.worktree; \
+         mkdir -p .git/worktrees/x; echo done",
+    );
+    assert!(o.stdout_text().contains("done"), "{}", show(&o));
+    for p in [".git/commondir", ".git/config.worktree", ".git/worktrees"] {
+        assert!(!ws.path().join(p).exists(), "{p} left on the host");
+    }
+    assert!(o.stderr_text().contains("commondir"), "{}", o.stderr_text());
+    // What the command may make stays.
+    assert!(ws.path().join("evil/config").exists());
+}

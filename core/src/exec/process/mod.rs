@@ -356,6 +356,7 @@ fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Resu
         home: Path::new(ISOLATED_HOME),
         home_owner: None,
         idmap: None,
+        caller_home: None,
     })?;
     let landlock = if layers.landlock {
         landlock::RunRuleset::new(&[], &[]).map_err(io::Error::other)?
@@ -579,6 +580,14 @@ impl ProcessExecutor {
                 writable.push(cwd.clone());
             }
         }
+        // Git files that would point git at other configuration or hooks
+        // and that a protected-path mount cannot cover while they do not
+        // exist: noted now, removed after the run if the command made them.
+        let absent_git_redirects = if isolated {
+            absent_git_redirects(&writable)
+        } else {
+            Vec::new()
+        };
         let mounts = if isolated {
             let deny_read: Vec<PathBuf> = fs
                 .deny_read
@@ -607,6 +616,7 @@ impl ProcessExecutor {
                         .namespaces()
                         .and_then(|n| n.idmap.as_ref())
                         .map(AsRawFd::as_raw_fd),
+                    caller_home: std::env::var_os("HOME").as_deref().map(Path::new),
                 })
                 .map_err(|e| Error::InvalidInput(e.to_string()))?,
             )
@@ -763,7 +773,11 @@ impl ProcessExecutor {
         let peak = guard.cgroup().and_then(|c| c.peak_memory());
         guard.finish();
         let (stdout, stdout_truncated) = out.finish();
-        let (stderr, stderr_truncated) = err.finish();
+        let (mut stderr, stderr_truncated) = err.finish();
+        // Every process of the run is gone: nothing races with this.
+        for note in remove_git_redirects(&absent_git_redirects) {
+            stderr.extend_from_slice(note.as_bytes());
+        }
         let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
         let rss = (usage.ru_maxrss as u64) * 1024;
         let outcome = ExecOutcome {
@@ -949,6 +963,55 @@ fn resolve(program: &Path, path_var: &str, cwd: &Path) -> Vec<PathBuf> {
 /// are left out (`std::env::vars` would panic on them).
 fn utf8_environment() -> impl Iterator<Item = (String, String)> {
     std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+}
+
+/// Paths in a repository's `.git` that redirect git to another directory's
+/// configuration or hooks (`commondir`, `config.worktree`, `worktrees/`,
+/// and a `hooks` directory where there was none).
+const GIT_REDIRECTS: [&str; 4] = [
+    ".git/commondir",
+    ".git/config.worktree",
+    ".git/worktrees",
+    ".git/hooks",
+];
+
+/// The [`GIT_REDIRECTS`] that do not exist in the repositories at the
+/// writable roots.
+fn absent_git_redirects(roots: &[PathBuf]) -> Vec<PathBuf> {
+    roots
+        .iter()
+        .filter(|w| w.join(".git").is_dir())
+        .flat_map(|w| GIT_REDIRECTS.iter().map(move |r| w.join(r)))
+        .filter(|p| std::fs::symlink_metadata(p).is_err())
+        .collect()
+}
+
+/// Removes those of `absent` that the run created; a note for each.
+fn remove_git_redirects(absent: &[PathBuf]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for p in absent {
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            continue;
+        };
+        let removed = if meta.is_dir() {
+            std::fs::remove_dir_all(p)
+        } else {
+            std::fs::remove_file(p)
+        };
+        let note = match removed {
+            Ok(()) => format!(
+                "sandboxcore: removed {} made by the command (it would point git at other configuration or hooks)\n",
+                p.display()
+            ),
+            Err(e) => format!(
+                "sandboxcore: cannot remove {} made by the command: {e}\n",
+                p.display()
+            ),
+        };
+        tracing::warn!(path = %p.display(), "{}", note.trim_end());
+        notes.push(note);
+    }
+    notes
 }
 
 /// What a shell reports for a program it cannot find.

@@ -44,11 +44,12 @@ pub struct MountPlan {
     /// `/dev/<name>` for each of [`DEVICES`].
     devices: Vec<(CString, CString)>,
     hidden: Vec<Hidden>,
-    /// As root with a per-run uid: ancestors of the writable roots that
-    /// the run's uid could not pass through (`/root`, mode 0700), bound
-    /// onto themselves read-only and idmapped like the roots, so the run
-    /// reaches its workspace (and can read there what the caller can).
-    passages: Vec<CString>,
+    /// As root with a per-run uid: the topmost ancestors of the writable
+    /// roots that the run's uid could not pass through (`/root`, mode
+    /// 0700). Each gets an empty read-only tmpfs holding only the path down
+    /// to the roots: the run reaches its workspace and sees nothing else of
+    /// that directory.
+    stubs: Vec<CString>,
     /// Read-only roots that the private `/tmp` would hide (a read-only
     /// working directory below the host's `/tmp`).
     read_only: Vec<CString>,
@@ -88,6 +89,10 @@ pub struct MountRequest<'a> {
     /// A user namespace whose mapping the writable roots get (idmapped
     /// mounts), when the run has a uid of its own (as root).
     pub idmap: Option<c_int>,
+    /// The caller's home: a writable root may not contain it (start-up
+    /// files, `~/.ssh/authorized_keys` and the like that do not exist yet
+    /// could be planted and run later outside the sandbox).
+    pub caller_home: Option<&'a Path>,
 }
 
 fn c_path(p: &Path) -> io::Result<CString> {
@@ -124,6 +129,22 @@ impl MountPlan {
             // that private /tmp, not the host's.
             if real == Path::new("/tmp") {
                 continue;
+            }
+            if let Some(home) = req
+                .caller_home
+                .and_then(|h| std::fs::canonicalize(h).ok())
+                .filter(|h| h != Path::new("/"))
+            {
+                if home.starts_with(&real) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "writable path {} contains your home directory {}: a command could plant start-up files (.bashrc, .ssh/authorized_keys, .gitconfig) that run later outside the sandbox; run from a project directory, or keep the working directory read-only",
+                            w.display(),
+                            home.display()
+                        ),
+                    ));
+                }
             }
             if Path::new("/tmp").starts_with(&real) {
                 return Err(io::Error::new(
@@ -171,13 +192,26 @@ impl MountPlan {
                 }
             }
             passages.sort_by_key(|p| p.components().count());
-            passages.truncate(16);
         }
+        // Only the topmost: a stub hides what is below it anyway.
+        let mut stubs: Vec<PathBuf> = Vec::new();
+        for a in passages {
+            if !stubs.iter().any(|s| a.starts_with(s)) {
+                stubs.push(a);
+            }
+        }
+        stubs.truncate(16);
+        // Directories to make in the run's own tmpfs mounts (the private
+        // /tmp and the stubs) so that the roots below them can be attached.
         let mut tmp_dirs: Vec<PathBuf> = Vec::new();
+        let tmp = PathBuf::from("/tmp");
         for w in writable.iter().chain(&read_only) {
-            if let Ok(rest) = w.strip_prefix("/tmp") {
-                let mut dir = PathBuf::from("/tmp");
-                for c in rest.components() {
+            let base = std::iter::once(&tmp)
+                .chain(&stubs)
+                .find(|b| w.starts_with(b) && w != *b);
+            if let Some(base) = base {
+                let mut dir = base.clone();
+                for c in w.strip_prefix(base).unwrap_or(Path::new("")).components() {
                     dir.push(c);
                     if !tmp_dirs.contains(&dir) {
                         tmp_dirs.push(dir.clone());
@@ -186,9 +220,11 @@ impl MountPlan {
             }
         }
         // The host's /tmp and /dev are not in the view (the run has its own)
-        // but for writable roots there: nothing else of theirs needs hiding.
+        // nor what is under a stub, but for writable roots there: nothing
+        // else of theirs needs hiding.
         let in_view = |p: &Path| {
-            let replaced = ["/tmp", "/dev", "/proc"].iter().any(|m| p.starts_with(m));
+            let replaced = ["/tmp", "/dev", "/proc"].iter().any(|m| p.starts_with(m))
+                || stubs.iter().any(|s| p.starts_with(s));
             !replaced || writable.iter().any(|w| p.starts_with(w))
         };
         let hidden = req
@@ -258,10 +294,7 @@ impl MountPlan {
                 })
                 .collect(),
             hidden,
-            passages: passages
-                .iter()
-                .map(|p| c_path(p))
-                .collect::<io::Result<_>>()?,
+            stubs: stubs.iter().map(|p| c_path(p)).collect::<io::Result<_>>()?,
             read_only: read_only
                 .iter()
                 .map(|p| c_path(p))
@@ -321,14 +354,7 @@ impl MountPlan {
             for (i, r) in self.read_only.iter().enumerate() {
                 trees[read_only_at + i] = open_tree(r, libc::AT_RECURSIVE as u32)?;
             }
-            let passages_at = read_only_at + self.read_only.len();
-            for (i, a) in self.passages.iter().enumerate() {
-                trees[passages_at + i] = open_tree(a, libc::AT_RECURSIVE as u32)?;
-                if let Some(userns) = self.idmap {
-                    idmap_tree(trees[passages_at + i], userns)?;
-                }
-            }
-            let devices_at = passages_at + self.passages.len();
+            let devices_at = read_only_at + self.read_only.len();
             for (i, (host, _)) in self.devices.iter().enumerate() {
                 trees[devices_at + i] = open_tree(host, 0)?;
             }
@@ -362,6 +388,20 @@ impl MountPlan {
                     return Err(fail("giving the run's home to its user"));
                 }
             }
+            for stub in &self.stubs {
+                if mount(
+                    Some(c"tmpfs"),
+                    stub,
+                    Some(c"tmpfs"),
+                    nosuid_nodev,
+                    Some(c"size=65536,mode=0755"),
+                ) != 0
+                {
+                    return Err(fail(
+                        "mounting a directory stub on the way to a writable path",
+                    ));
+                }
+            }
             for d in &self.tmp_dirs {
                 if libc::mkdir(d.as_ptr(), 0o755) != 0 && errno() != libc::EEXIST {
                     return Err(fail("creating a writable path's parents in /tmp"));
@@ -373,10 +413,9 @@ impl MountPlan {
                 propagation: 0,
                 userns_fd: 0,
             };
-            for (i, a) in self.passages.iter().enumerate() {
-                move_mount(trees[passages_at + i], a)?;
-                if mount_setattr(a, libc::AT_RECURSIVE as u32, &tree_read_only) != 0 {
-                    return Err(fail("making a passage to a writable path read-only"));
+            for stub in &self.stubs {
+                if mount_setattr(stub, 0, &tree_read_only) != 0 {
+                    return Err(fail("making a directory stub read-only"));
                 }
             }
             for (i, w) in self.writable.iter().enumerate() {
@@ -641,6 +680,7 @@ mod tests {
             home: Path::new("/tmp/home"),
             home_owner: None,
             idmap: None,
+            caller_home: None,
         })
         .unwrap();
         let real = std::fs::canonicalize(ws.path()).unwrap();
@@ -676,6 +716,7 @@ mod tests {
             home: Path::new("/tmp/home"),
             home_owner: None,
             idmap: None,
+            caller_home: None,
         })
         .unwrap_err();
         assert!(err.to_string().contains("/no/such/dir"), "{err}");

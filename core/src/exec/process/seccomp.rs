@@ -283,6 +283,23 @@ const TIOCSTI: u64 = 0x5412;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 const TIOCLINUX: u64 = 0x541C;
 
+/// The set-user-ID and set-group-ID mode bits: no file may get them. As
+/// root, writable roots are idmapped (the run's uid is root on the host),
+/// so a setuid file made inside would be a setuid-root file on the host.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const SET_ID_BITS: u32 = 0o6000;
+/// Open flags that create a file (and so take a mode): `O_CREAT` and
+/// `__O_TMPFILE`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const CREATE_FLAGS: u32 = 0o100 | 0o2000_0000;
+/// `fchmodat2` (Linux 6.6), the same number on both architectures.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const SYS_FCHMODAT2: libc::c_long = 452;
+/// `openat2` (Linux 5.6): its mode is in a structure the filter cannot
+/// read, so it is `ENOSYS` (C libraries fall back to `openat`).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const SYS_OPENAT2: libc::c_long = 437;
+
 /// `AUDIT_ARCH_X86_64`: `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH_X86_64: u32 = 62 | 0x8000_0000 | 0x4000_0000;
@@ -314,6 +331,14 @@ enum Verdict {
     Personality,
     /// `ioctl`: `EPERM` for `TIOCSTI` and `TIOCLINUX`.
     Ioctl,
+    /// `EPERM` when argument 1 (a mode) has a set-ID bit.
+    SetIdMode1,
+    /// `EPERM` when argument 2 (a mode) has a set-ID bit.
+    SetIdMode2,
+    /// `open`: `EPERM` when argument 1 creates and argument 2 has a set-ID bit.
+    CreateSetId12,
+    /// `openat`: `EPERM` when argument 2 creates and argument 3 has a set-ID bit.
+    CreateSetId23,
 }
 
 /// The policy as ranges of system call numbers, each `(first number,
@@ -328,6 +353,19 @@ fn ranges() -> Result<Vec<(u32, Verdict)>, String> {
         (libc::SYS_clone, Verdict::Clone),
         (libc::SYS_personality, Verdict::Personality),
         (libc::SYS_ioctl, Verdict::Ioctl),
+        (libc::SYS_fchmod, Verdict::SetIdMode1),
+        (libc::SYS_fchmodat, Verdict::SetIdMode2),
+        (SYS_FCHMODAT2, Verdict::SetIdMode2),
+        (libc::SYS_mknodat, Verdict::SetIdMode2),
+        (libc::SYS_openat, Verdict::CreateSetId23),
+        (SYS_OPENAT2, Verdict::NoSuchCall),
+    ]);
+    #[cfg(target_arch = "x86_64")]
+    let listed = listed.chain([
+        (libc::SYS_chmod, Verdict::SetIdMode1),
+        (libc::SYS_mknod, Verdict::SetIdMode1),
+        (libc::SYS_creat, Verdict::SetIdMode1),
+        (libc::SYS_open, Verdict::CreateSetId12),
     ]);
     let mut by_number = BTreeMap::new();
     for (nr, verdict) in listed {
@@ -398,6 +436,11 @@ fn assemble(ranges: &[(u32, Verdict)]) -> Result<Vec<libc::sock_filter>, String>
     let clone = asm.label();
     let personality = asm.label();
     let ioctl = asm.label();
+    let create12 = asm.label();
+    let create23 = asm.label();
+    let mode1 = asm.label();
+    let mode2 = asm.label();
+    let mode3 = asm.label();
     let target = |verdict: Verdict| match verdict {
         Verdict::Allow => allow,
         Verdict::Deny => deny,
@@ -405,6 +448,10 @@ fn assemble(ranges: &[(u32, Verdict)]) -> Result<Vec<libc::sock_filter>, String>
         Verdict::Clone => clone,
         Verdict::Personality => personality,
         Verdict::Ioctl => ioctl,
+        Verdict::SetIdMode1 => mode1,
+        Verdict::SetIdMode2 => mode2,
+        Verdict::CreateSetId12 => create12,
+        Verdict::CreateSetId23 => create23,
     };
 
     // Another ABI's system calls kill the process.
@@ -446,6 +493,20 @@ fn assemble(ranges: &[(u32, Verdict)]) -> Result<Vec<libc::sock_filter>, String>
         let next = asm.label();
         asm.jump(JEQ, request as u32, deny, if last { allow } else { next });
         asm.bind(next);
+    }
+
+    // Set-ID bits: the create checks first (they continue at a mode check,
+    // and BPF jumps only forward).
+    asm.bind(create12);
+    asm.stmt(LOAD, data_arg_low(1));
+    asm.jump(JSET, CREATE_FLAGS, mode2, allow);
+    asm.bind(create23);
+    asm.stmt(LOAD, data_arg_low(2));
+    asm.jump(JSET, CREATE_FLAGS, mode3, allow);
+    for (label, arg) in [(mode1, 1), (mode2, 2), (mode3, 3)] {
+        asm.bind(label);
+        asm.stmt(LOAD, data_arg_low(arg));
+        asm.jump(JSET, SET_ID_BITS, deny, allow);
     }
 
     // The returns, last: BPF jumps only forward.
@@ -1272,7 +1333,23 @@ mod tests {
         values.extend(PERSONALITY_ALLOWED);
         values.extend([0x4_0000, 0x40_0000, 0x4_0008, 0xffff_fffe, 9, 7]);
         values.extend([TIOCSTI, TIOCLINUX, TCGETS, TIOCSTI + 1, TIOCLINUX - 1]);
+        values.extend([
+            0o4755,
+            0o2755,
+            0o6000,
+            0o755,
+            0o100 | 1,
+            0o2000_0000 | 0o200000,
+        ]);
         let mut vectors = vec![[0; 6], [u64::MAX; 6]];
+        // Flags and a mode at the places open and openat take them.
+        for flags in [0u64, 0o100, 0o2000_0000, 0o1, 0o100 | 0o2] {
+            for mode in [0u64, 0o644, 0o4755, 0o2700, 0o6777, 0o1777] {
+                vectors.push([0, flags, mode, 0, 0, 0]);
+                vectors.push([0, 0, flags, mode, 0, 0]);
+                vectors.push([0, mode, flags, 0, 0, 0]);
+            }
+        }
         for value in values {
             for value in [value, value | 0xdead << 32] {
                 vectors.extend([[value, 0, 0, 0, 0, 0], [0, value, 0, 0, 0, 0], [value; 6]]);
@@ -1455,7 +1532,7 @@ mod tests {
             let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
             let deny = compile(deny_rules(), SeccompAction::Errno(libc::EPERM as u32), arch);
             let clone3 = compile(
-                BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+                BTreeMap::from([(libc::SYS_clone3, Vec::new()), (SYS_OPENAT2, Vec::new())]),
                 SeccompAction::Errno(libc::ENOSYS as u32),
                 arch,
             );
@@ -1497,6 +1574,44 @@ mod tests {
                 })
                 .collect();
             rules.insert(libc::SYS_ioctl, ioctl);
+            let bits = |arg: u8| {
+                [0o4000u64, 0o2000]
+                    .map(|bit| dword(arg, SeccompCmpOp::MaskedEq(bit), bit))
+                    .to_vec()
+            };
+            let set_id = |arg: u8| {
+                bits(arg)
+                    .into_iter()
+                    .map(|c| SeccompRule::new(vec![c]).unwrap())
+                    .collect::<Vec<_>>()
+            };
+            let create = |flags: u8, mode: u8| {
+                let mut v = Vec::new();
+                for flag in [0o100u64, 0o2000_0000] {
+                    for c in bits(mode) {
+                        v.push(
+                            SeccompRule::new(vec![
+                                dword(flags, SeccompCmpOp::MaskedEq(flag), flag),
+                                c,
+                            ])
+                            .unwrap(),
+                        );
+                    }
+                }
+                v
+            };
+            rules.insert(libc::SYS_fchmod, set_id(1));
+            rules.insert(libc::SYS_fchmodat, set_id(2));
+            rules.insert(SYS_FCHMODAT2, set_id(2));
+            rules.insert(libc::SYS_mknodat, set_id(2));
+            rules.insert(libc::SYS_openat, create(2, 3));
+            #[cfg(target_arch = "x86_64")]
+            {
+                rules.insert(libc::SYS_chmod, set_id(1));
+                rules.insert(libc::SYS_mknod, set_id(1));
+                rules.insert(libc::SYS_creat, set_id(1));
+                rules.insert(libc::SYS_open, create(1, 2));
+            }
             rules
         }
 
