@@ -28,7 +28,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pretty: bool,
     /// The command line to check (quote it, or put it after `--`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(trailing_var_arg = true)]
     command: Vec<String>,
 }
 

@@ -18,7 +18,7 @@ pub struct ClassifyArgs {
     #[arg(long)]
     pretty: bool,
     /// The command line to classify (quote it, or put it after `--`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(trailing_var_arg = true)]
     command: Vec<String>,
 }
 

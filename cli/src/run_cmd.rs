@@ -104,7 +104,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
     /// The command line (quote it, or put it after `--`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(trailing_var_arg = true)]
     command: Vec<String>,
 }
 

@@ -356,3 +356,30 @@ fn verify_passes_every_check_of_the_process_backend() {
     }
     assert!(text.contains("verify: 12 of 12 checks passed"), "{text}");
 }
+
+/// A mistyped option before the command is a usage error with clap's
+/// suggestion, not part of the command; the command starts after `--` or
+/// at the first word that is not an option of ours.
+#[test]
+fn unknown_options_are_usage_errors_not_commands() {
+    let out = bin()
+        .args(["run", "--timout", "5s", "make"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'--timeout'"), "{err}");
+    let out = bin()
+        .args(["classify", "--bogus", "--", "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    for args in [
+        &["classify", "ls", "-la"][..],
+        &["classify", "--", "ls", "-la"],
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(json(&out.stdout)["argv"], serde_json::json!(["ls", "-la"]));
+    }
+}
