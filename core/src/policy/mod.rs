@@ -321,18 +321,35 @@ impl Policy {
                 "the command needs a shell to run exactly as written".into(),
             ));
         } else if !not_listed.is_empty() {
-            let list = not_listed.join("`, `");
+            // Operators in backquotes; other constructs (a shell builtin)
+            // in words.
+            let list = not_listed
+                .iter()
+                .map(|s| {
+                    if s.starts_with("the shell builtin") || s == "a shell builtin" {
+                        s.clone()
+                    } else {
+                        format!("`{s}`")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let what = if list.contains("shell builtin") {
+                "shell features"
+            } else {
+                "shell operators"
+            };
             if s.allow_shell_operators {
                 out.push(reason(
                     "allow_shell_operators",
                     Effect::Warn,
-                    format!("shell operators used: `{list}`"),
+                    format!("{what} used: {list}"),
                 ));
             } else {
                 out.push(reason(
                     "allowed_shell_operators",
                     Effect::Deny,
-                    format!("shell operators not allowed: `{list}`"),
+                    format!("{what} not allowed: {list}"),
                 ));
             }
         }

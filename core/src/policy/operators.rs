@@ -72,6 +72,13 @@ pub fn spelling(c: &Construct) -> String {
             return d.clone();
         }
     }
+    // Not an operator: say what it is, in a shell user's words.
+    if c.kind == ConstructKind::Builtin {
+        return match &c.detail {
+            Some(name) => format!("the shell builtin {name}"),
+            None => "a shell builtin".into(),
+        };
+    }
     SPELLINGS
         .iter()
         .find(|(_, k)| *k == c.kind)

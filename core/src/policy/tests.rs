@@ -218,3 +218,23 @@ fn invalid_rules_are_rejected_with_their_setting() {
     };
     assert!(Policy::new(s).is_err());
 }
+
+#[test]
+fn a_builtin_is_named_as_a_builtin_not_an_operator() {
+    let p = Policy::for_mode(crate::policy::DeploymentMode::Selfhosted);
+    let d = p.check("pwd");
+    let text: Vec<&str> = d.reasons.iter().map(|r| r.message.as_str()).collect();
+    assert!(
+        text.iter()
+            .any(|m| *m == "shell features used: the shell builtin pwd"),
+        "{text:?}"
+    );
+    let d = p.check("ls | wc -l");
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.message == "shell operators used: `|`"),
+        "{:?}",
+        d.reasons
+    );
+}
