@@ -112,7 +112,7 @@ fn to_i64(v: u64) -> i64 {
 /// `cap_drop: ALL`, `no-new-privileges`, Docker's default seccomp profile
 /// (or `config.seccomp_profile`), read-only root, `/tmp` as a size-limited
 /// `noexec,nosuid,nodev` tmpfs, pids limit, memory limit with swap equal to
-/// memory (no swap), CPU quota, ulimits `nproc`, `nofile`, `fsize`, `cpu`,
+/// memory (no swap), CPU quota, ulimits `nofile`, `fsize`, `cpu`,
 /// `network_mode: none` unless the request allows the network and
 /// `config.network` names one, no logging driver (output only goes to the
 /// attached client), and the managed/run-id/owner labels.
@@ -189,8 +189,11 @@ pub fn container_spec(
         tmp_options(config.tmp_size, &config.user),
     )]);
     let limits = &req.limits;
+    // No `nproc` ulimit: without a user namespace it counts every process
+    // of the uid on the host, so containers sharing uid 1000 would share it
+    // (seen failing a warm pool's agent under load); `pids_limit` is the
+    // per-container bound.
     let ulimits = [
-        ulimit("nproc", limits.processes),
         ulimit("nofile", limits.open_files),
         ulimit("fsize", limits.file_size),
         ulimit("cpu", limits.cpu_time.map(|d| d.as_secs().max(1))),
@@ -336,7 +339,7 @@ mod tests {
             .iter()
             .map(|u| u.name.clone().unwrap())
             .collect();
-        assert_eq!(names, ["nproc", "nofile", "fsize"]);
+        assert_eq!(names, ["nofile", "fsize"]);
         assert_eq!(h.log_config.as_ref().unwrap().typ.as_deref(), Some("none"));
         let labels = body.labels.as_ref().unwrap();
         assert_eq!(labels[MANAGED_LABEL], "true");
