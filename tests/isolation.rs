@@ -16,6 +16,8 @@
 //! `/var/tmp`, which the command sees (read-only) from the host, unlike
 //! `/tmp`, which is private to each run.
 
+mod common;
+
 use sandboxcore::exec::{
     CgroupMode, ExecOutcome, ExecRequest, Executor, FilesystemConfig, Isolation, Limits,
     ProcessConfig, ProcessExecutor, DEFAULT_PATH, FIRST_RUN_UID, RUN_UID_COUNT,
@@ -195,30 +197,7 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Processes (on the host) whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(marker) {
-                found.push(format!("{}: {text}", e.file_name().to_string_lossy()));
-            }
-        }
-    }
-    found
-}
-
-fn wait_until_gone(marker: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let left = processes_with(marker);
-        if left.is_empty() || Instant::now() > deadline {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::wait_until_gone;
 
 /// The Landlock ABI version of this kernel (0 when it has none).
 fn landlock_abi() -> i64 {

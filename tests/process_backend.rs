@@ -6,6 +6,8 @@
 //! skipped on a developer's machine but fail under CI (`CI` set), where
 //! `.ci/run` runs them as root.
 
+mod common;
+
 use sandboxcore::exec::{
     Capabilities, ExecEvent, ExecOutcome, ExecRequest, Executor, Limits, ProcessConfig,
     ProcessExecutor, FIRST_RUN_UID, RUN_UID_COUNT,
@@ -54,30 +56,7 @@ fn require(what: &str, has: impl Fn(&Capabilities) -> bool) -> bool {
     false
 }
 
-/// Processes whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(marker) {
-                found.push(format!("{}: {text}", e.file_name().to_string_lossy()));
-            }
-        }
-    }
-    found
-}
-
-fn wait_until_gone(marker: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let left = processes_with(marker);
-        if left.is_empty() || Instant::now() > deadline {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::wait_until_gone;
 
 #[test]
 fn exit_codes_and_signals_are_exact() {

@@ -382,20 +382,28 @@ struct ChildContext<'a> {
     start_pipe: RawFd,
     /// Isolated runs: the init's pid (set by the first child).
     pid: AtomicI32,
-    error: AtomicI32,
-    /// The failed step's description (`&'static str` as address and length).
+    /// What failed in a child before `exec`.
+    failed: FailedStep,
+}
+
+/// A child's failed step, written into memory it shares with the parent
+/// (no allocation: the step is a `&'static str` kept as address and
+/// length).
+#[derive(Default)]
+struct FailedStep {
+    errno: AtomicI32,
     step: (AtomicUsize, AtomicUsize),
 }
 
-impl ChildContext<'_> {
-    fn fail(&self, (e, step): StepError) {
+impl FailedStep {
+    fn set(&self, (e, step): StepError) {
         self.step.0.store(step.as_ptr() as usize, Ordering::SeqCst);
         self.step.1.store(step.len(), Ordering::SeqCst);
-        self.error.store(e.max(1), Ordering::SeqCst);
+        self.errno.store(e.max(1), Ordering::SeqCst);
     }
 
-    fn failure(&self) -> Option<SpawnError> {
-        let e = self.error.load(Ordering::SeqCst);
+    fn get(&self) -> Option<SpawnError> {
+        let e = self.errno.load(Ordering::SeqCst);
         (e != 0).then(|| SpawnError {
             step: step_text(&self.step),
             errno: e,
@@ -410,7 +418,7 @@ extern "C" fn child_main(arg: *mut c_void) -> c_int {
     let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
     // SAFETY: we are the child between clone and exec.
     let e = unsafe { child_exec(ctx) };
-    ctx.fail(e);
+    ctx.failed.set(e);
     // SAFETY: _exit ends only this child.
     unsafe { libc::_exit(127) }
 }
@@ -422,7 +430,7 @@ extern "C" fn enter_main(arg: *mut c_void) -> c_int {
     // SAFETY: as for child_main.
     let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
     let (Some(ns), Some(init)) = (ctx.setup.namespaces.as_ref(), ctx.init) else {
-        ctx.fail((
+        ctx.failed.set((
             libc::EINVAL,
             "starting an isolated run without its namespaces",
         ));
@@ -434,7 +442,7 @@ extern "C" fn enter_main(arg: *mut c_void) -> c_int {
     unsafe {
         reset_signals();
         if let Err(e) = ctx.setup.enter(ns) {
-            ctx.fail(e);
+            ctx.failed.set(e);
             libc::_exit(127);
         }
         // No CLONE_VFORK: the init runs beside the host for the whole run,
@@ -446,7 +454,8 @@ extern "C" fn enter_main(arg: *mut c_void) -> c_int {
             arg,
         );
         if pid == -1 {
-            ctx.fail((errno(), "starting the run's init in its pid namespace"));
+            ctx.failed
+                .set((errno(), "starting the run's init in its pid namespace"));
             libc::_exit(127);
         }
         ctx.pid.store(pid, Ordering::SeqCst);
@@ -470,7 +479,7 @@ extern "C" fn init_main(arg: *mut c_void) -> c_int {
     // SAFETY: system calls on data prepared by the parent; see above.
     unsafe {
         if let Err(e) = init_start(ctx, init) {
-            init.fail(e);
+            init.failed.set(e);
             libc::_exit(127);
         }
         let command = init.command_pid.load(Ordering::SeqCst);
@@ -555,7 +564,7 @@ extern "C" fn command_main(arg: *mut c_void) -> c_int {
         }
     };
     if let Some(init) = ctx.init {
-        init.fail(e);
+        init.failed.set(e);
     }
     // SAFETY: _exit ends only this child.
     unsafe { libc::_exit(127) }
@@ -570,8 +579,7 @@ pub struct RunInit {
     exited: std::sync::atomic::AtomicBool,
     status: AtomicI32,
     usage: std::cell::UnsafeCell<libc::rusage>,
-    error: AtomicI32,
-    step: (AtomicUsize, AtomicUsize),
+    failed: FailedStep,
 }
 
 // SAFETY: `usage` is written by the init before `exited` is set (SeqCst)
@@ -603,8 +611,7 @@ impl RunInit {
             status: AtomicI32::new(0),
             // SAFETY: an all-zero rusage is valid.
             usage: std::cell::UnsafeCell::new(unsafe { std::mem::zeroed() }),
-            error: AtomicI32::new(0),
-            step: (AtomicUsize::new(0), AtomicUsize::new(0)),
+            failed: FailedStep::default(),
         })
     }
 
@@ -615,20 +622,6 @@ impl RunInit {
             let top = (s.as_ptr() as *mut u8).add(s.len());
             top.sub(top as usize % 16)
         }
-    }
-
-    fn fail(&self, (e, step): StepError) {
-        self.step.0.store(step.as_ptr() as usize, Ordering::SeqCst);
-        self.step.1.store(step.len(), Ordering::SeqCst);
-        self.error.store(e.max(1), Ordering::SeqCst);
-    }
-
-    fn failure(&self) -> Option<SpawnError> {
-        let e = self.error.load(Ordering::SeqCst);
-        (e != 0).then(|| SpawnError {
-            step: step_text(&self.step),
-            errno: e,
-        })
     }
 
     fn record_exit(&self, status: c_int, usage: &libc::rusage) {
@@ -861,8 +854,7 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         init: init.as_deref(),
         start_pipe: start.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
         pid: AtomicI32::new(0),
-        error: AtomicI32::new(0),
-        step: (AtomicUsize::new(0), AtomicUsize::new(0)),
+        failed: FailedStep::default(),
     };
     let entry = if isolated { enter_main } else { child_main };
     // SAFETY: the children only make raw system calls and exec or exit;
@@ -889,8 +881,9 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         }
     };
     let failure = ctx
-        .failure()
-        .or_else(|| init.as_ref().and_then(|i| i.failure()));
+        .failed
+        .get()
+        .or_else(|| init.as_ref().and_then(|i| i.failed.get()));
     if let Some(failure) = failure {
         if pid > 0 {
             let _ = wait4(pid);
