@@ -268,39 +268,12 @@ impl NativeSandbox {
     /// each field of `sandboxcore::exec::Capabilities`, in camelCase.
     #[napi(catch_unwind, ts_return_type = "Capabilities")]
     pub fn capabilities(&self) -> Value {
-        let Capabilities {
-            network_isolation,
-            memory_limit,
-            process_limit,
-            cpu_limit,
-            filesystem_isolation,
-            kills_descendants,
-            user_namespace,
-            pid_namespace,
-            read_only_root,
-            deny_read,
-            landlock,
-            seccomp,
-            no_new_privs,
-            closes_descriptors,
-        } = self.capabilities;
-        json!({
-            "backend": self.backend,
-            "networkIsolation": network_isolation,
-            "memoryLimit": memory_limit,
-            "processLimit": process_limit,
-            "cpuLimit": cpu_limit,
-            "filesystemIsolation": filesystem_isolation,
-            "killsDescendants": kills_descendants,
-            "userNamespace": user_namespace,
-            "pidNamespace": pid_namespace,
-            "readOnlyRoot": read_only_root,
-            "denyRead": deny_read,
-            "landlock": landlock,
-            "seccomp": seccomp,
-            "noNewPrivs": no_new_privs,
-            "closesDescriptors": closes_descriptors,
-        })
+        let mut object = serde_json::Map::new();
+        object.insert("backend".into(), json!(self.backend));
+        for (name, value) in self.capabilities.fields() {
+            object.insert(camel_case(name), json!(value));
+        }
+        Value::Object(object)
     }
 
     fn core(&self) -> Result<sandboxcore::Sandbox> {
@@ -569,4 +542,21 @@ fn base64(bytes: &[u8]) -> String {
 #[napi(catch_unwind)]
 pub fn join_argv(argv: Vec<String>) -> String {
     shell_words::join(argv)
+}
+
+/// `snake_case` to `camelCase` (the Node API's spelling of core's names).
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

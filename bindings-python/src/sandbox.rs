@@ -234,40 +234,9 @@ fn capabilities_dict<'py>(
     backend: &str,
     c: &Capabilities,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let Capabilities {
-        network_isolation,
-        memory_limit,
-        process_limit,
-        cpu_limit,
-        filesystem_isolation,
-        kills_descendants,
-        user_namespace,
-        pid_namespace,
-        read_only_root,
-        deny_read,
-        landlock,
-        seccomp,
-        no_new_privs,
-        closes_descriptors,
-    } = *c;
     let d = PyDict::new(py);
     d.set_item("backend", backend)?;
-    for (k, v) in [
-        ("network_isolation", network_isolation),
-        ("memory_limit", memory_limit),
-        ("process_limit", process_limit),
-        ("cpu_limit", cpu_limit),
-        ("filesystem_isolation", filesystem_isolation),
-        ("kills_descendants", kills_descendants),
-        ("user_namespace", user_namespace),
-        ("pid_namespace", pid_namespace),
-        ("read_only_root", read_only_root),
-        ("deny_read", deny_read),
-        ("landlock", landlock),
-        ("seccomp", seccomp),
-        ("no_new_privs", no_new_privs),
-        ("closes_descriptors", closes_descriptors),
-    ] {
+    for (k, v) in c.fields() {
         d.set_item(k, v)?;
     }
     Ok(d)
