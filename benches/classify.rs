@@ -8,6 +8,11 @@
 //!   classifier (`benches/shlex_classifier.py`) in the same run, with the
 //!   same method (median of per-round averages), and the ratios are printed
 //!   and written to `target/criterion/shlex_ratio.txt`.
+//! - Then the batch CLI end to end: `sandboxcore classify --jsonl` (the
+//!   release binary) against the Python classifier as a batch program
+//!   (`shlex_classifier.py --batch`: JSON lines in, JSON lines out) on the
+//!   same 200 000-line mix of the corpora, wall clock of the whole process,
+//!   median of 5 interleaved runs each; appended to the same file.
 
 use criterion::{black_box, criterion_group, Criterion};
 use std::path::{Path, PathBuf};
@@ -120,7 +125,63 @@ fn compare_with_shlex() {
         print!("{line}");
         report.push_str(&line);
     }
+    report.push_str(&compare_batch_cli(&dir));
     std::fs::write(dir.join("shlex_ratio.txt"), report).unwrap();
+}
+
+/// Wall-clock seconds of `program args < input > /dev/null`.
+fn time_batch(program: &Path, args: &[&str], input: &Path) -> Option<f64> {
+    let start = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .stdin(std::fs::File::open(input).ok()?)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    status.success().then(|| start.elapsed().as_secs_f64())
+}
+
+fn compare_batch_cli(dir: &Path) -> String {
+    const LINES: usize = 200_000;
+    let cli = root().join("target/release/sandboxcore");
+    if !cli.exists() {
+        let line = "batch_cli: target/release/sandboxcore missing (cargo build --release -p sandboxcore-cli)\n";
+        print!("{line}");
+        return line.to_string();
+    }
+    let cmds = corpus(true);
+    let file = dir.join("batch_mix.jsonl");
+    let lines: Vec<String> = (0..LINES)
+        .map(|i| serde_json::json!({ "command": cmds[i * 7919 % cmds.len()] }).to_string())
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let python = Path::new("python3");
+    let script = root().join("benches/shlex_classifier.py");
+    let script = script.to_str().unwrap();
+    let (mut rust, mut py) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        rust.extend(time_batch(&cli, &["classify", "--jsonl"], &file));
+        py.extend(time_batch(python, &[script, "--batch"], &file));
+    }
+    if rust.is_empty() || py.is_empty() {
+        let line = "batch_cli: a run failed\n";
+        print!("{line}");
+        return line.to_string();
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (r, p) = (median(&mut rust), median(&mut py));
+    let per = |s: f64| s * 1e6 / LINES as f64;
+    let line = format!(
+        "batch_cli: sandboxcore classify --jsonl {:.2} us/cmd, python shlex batch {:.2} us/cmd, ratio {:.1}x ({LINES} lines)\n",
+        per(r),
+        per(p),
+        p / r
+    );
+    print!("{line}");
+    line
 }
 
 criterion_group!(classify_benches, benches);

@@ -6,6 +6,10 @@ program, and match risky patterns with regular expressions.
 
 Usage: python3 benches/shlex_classifier.py CORPUS_FILE [ROUNDS]
 Prints one line: `<median ns per command> <commands>`.
+
+       python3 benches/shlex_classifier.py --batch < IN.jsonl > OUT.jsonl
+A batch classifier, as `sandboxcore classify --jsonl` is one: JSON lines
+`{"command": ...}` in, one JSON result per line out, in order.
 """
 
 import json
@@ -58,7 +62,25 @@ def classify(cmd):
     return result
 
 
+def batch():
+    out = sys.stdout
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            command = json.loads(line)["command"]
+        except (ValueError, KeyError, TypeError) as e:
+            out.write(json.dumps({"error": str(e)}) + "\n")
+            continue
+        result = classify(command)
+        result["command"] = command
+        out.write(json.dumps(result) + "\n")
+
+
 def main():
+    if sys.argv[1:] == ["--batch"]:
+        batch()
+        return
     with open(sys.argv[1]) as f:
         commands = [json.loads(line)["command"] for line in f if line.strip()]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 30

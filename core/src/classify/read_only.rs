@@ -7,6 +7,9 @@ use crate::shell::ast::RedirectOp;
 /// True only when every program is known not to modify anything with the
 /// arguments given and no redirection writes to a file.
 pub fn is_read_only(facts: &Facts) -> bool {
+    if facts.too_deep {
+        return false;
+    }
     let redirects_ok = facts.redirects.iter().all(|r| match r.op {
         RedirectOp::DupOutput | RedirectOp::DupInput => {
             let t = r.target.shape.as_str();
@@ -26,12 +29,18 @@ pub fn is_read_only(facts: &Facts) -> bool {
 }
 
 fn invocation_read_only(inv: &Invocation, facts: &Facts) -> bool {
+    if inv.unseen.is_some() || inv.writes_file {
+        return false;
+    }
     if inv.wraps {
-        return true;
+        return !wrapper_writes(inv);
     }
     let Some(name) = inv.name.as_deref() else {
         return false;
     };
+    if writes_output_operand(crate::catalog::base_name(name), &inv.args) {
+        return false;
+    }
     if facts.functions.contains(name) {
         return false;
     }
@@ -62,7 +71,57 @@ fn invocation_read_only(inv: &Invocation, facts: &Facts) -> bool {
     subcommand(spec, &args).is_some_and(|sub| spec.read_only_subcommands.iter().any(|s| s == sub))
 }
 
-/// Whether any argument is one of the program's writing options.
+/// Wrappers that write a file of their own: `strace -o FILE`, `ltrace -o`,
+/// `time -o` (GNU time), and `flock FILE`, which creates its lock file.
+fn wrapper_writes(inv: &Invocation) -> bool {
+    let Some(name) = inv.name.as_deref().map(crate::catalog::base_name) else {
+        return false;
+    };
+    let args: Vec<&str> = inv.args[1..].iter().map(|a| a.shape.as_str()).collect();
+    match name {
+        "strace" | "ltrace" | "time" => args.iter().any(|a| {
+            *a == "-o"
+                || a.starts_with("--output")
+                || (a.starts_with("-o") && a.len() > 2)
+                || (name != "time" && a.starts_with('-') && !a.starts_with("--") && a.contains('o'))
+        }),
+        // `flock FILE CMD` (a number is a descriptor, not a file).
+        "flock" => args
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit())),
+        _ => false,
+    }
+}
+
+/// Programs whose Nth operand is a file they write: `uniq IN OUT`,
+/// `xxd IN OUT`.
+fn writes_output_operand(name: &str, args: &[super::words::WordInfo]) -> bool {
+    let nth = match name {
+        "uniq" | "xxd" => 2,
+        _ => return false,
+    };
+    let mut operands = 0;
+    let mut options_done = false;
+    for a in &args[1..] {
+        let s = a.shape.as_str();
+        if !options_done && s == "--" {
+            options_done = true;
+            continue;
+        }
+        if !options_done && s.starts_with('-') && s.len() > 1 {
+            continue;
+        }
+        operands += 1;
+    }
+    // Options that take a value (`uniq -f 1`, `xxd -c 16`) may be counted
+    // as operands: that errs on the side of "writes".
+    operands >= nth
+}
+
+/// Whether any argument is one of the program's writing options. A long
+/// option may be abbreviated (GNU tools accept any unambiguous prefix:
+/// `--in-pl` is `--in-place`), so any prefix of one counts.
 fn writes(spec: &ProgramSpec, args: &[&str]) -> bool {
     args.iter().any(|a| {
         spec.writes_with.iter().any(|w| {
@@ -70,7 +129,8 @@ fn writes(spec: &ProgramSpec, args: &[&str]) -> bool {
                 return true;
             }
             if w.starts_with("--") {
-                return a.starts_with(w.as_str()) && a.as_bytes().get(w.len()) == Some(&b'=');
+                let given = a.split('=').next().unwrap_or(a);
+                return given.len() > 2 && given.starts_with("--") && w.starts_with(given);
             }
             // A single-letter option inside a cluster (`-ni`, `-i.bak`).
             w.len() == 2 && a.starts_with('-') && !a.starts_with("--") && a[1..].contains(&w[1..])

@@ -24,6 +24,16 @@ pub fn assess(facts: &Facts) -> Vec<Reason> {
             format!("function `{name}` calls itself repeatedly (fork bomb)"),
         );
     }
+    if facts.too_deep {
+        out.add(
+            ReasonCode::TooDeep,
+            Risk::High,
+            format!(
+                "wrappers nest deeper than {} levels: what the command finally runs is not judged",
+                crate::shell::MAX_DEPTH
+            ),
+        );
+    }
     for e in &facts.nested_errors {
         out.add(
             ReasonCode::NestedParseError,
@@ -196,6 +206,13 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
             format!("`{name}` reads the program it runs from standard input"),
         );
     }
+    if let Some(why) = &inv.unseen {
+        out.add(
+            ReasonCode::DynamicScript,
+            Risk::Medium,
+            format!("`{name}`: {why}"),
+        );
+    }
     if inv.script == ScriptSource::Dynamic {
         out.add(
             ReasonCode::DynamicScript,
@@ -212,6 +229,114 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
     }
     let tags = spec.map(|p| p.tags.as_slice()).unwrap_or(&[]);
     rules(name, name_base, tags, inv, out);
+    if inv.appended && is_deleter(name_base) && inv.via.iter().any(|v| v == "xargs") {
+        deletes_from_input(name, facts, out);
+    }
+}
+
+/// Programs that delete the files named in their operands.
+fn is_deleter(name_base: &str) -> bool {
+    matches!(name_base, "rm" | "unlink" | "shred" | "srm" | "rmdir")
+}
+
+/// Operands that name the whole working directory.
+fn is_workspace(shape: &str) -> bool {
+    matches!(
+        shape,
+        "." | "./" | "*" | "./*" | "$PWD" | "${PWD}" | "$PWD/" | "$PWD/*" | "${PWD}/*"
+    )
+}
+
+/// A deleter fed its operands by `xargs`: the files are whatever the rest
+/// of the line lists. Medium, as a recursive delete of unknown paths; high
+/// when the line lists every tracked file (`git ls-files`) or everything in
+/// the working directory; critical when it lists from `/`, the home
+/// directory or a system directory.
+fn deletes_from_input(name: &str, facts: &Facts, out: &mut Reasons) {
+    let mut risk = Risk::Medium;
+    let mut what = "the paths its input names".to_string();
+    for other in &facts.invocations {
+        let Some(other_name) = other.name.as_deref() else {
+            continue;
+        };
+        let base = crate::catalog::base_name(other_name);
+        let (opts, ops) = operands(&other.args);
+        let wide = ops.iter().find(|p| {
+            matches!(
+                PathClass::of(p),
+                PathClass::Root | PathClass::Home | PathClass::SystemDir
+            )
+        });
+        if let (Some(p), "find" | "ls" | "fd" | "locate" | "tree" | "du") = (wide, base) {
+            risk = Risk::Critical;
+            what = format!("what `{base}` lists under `{}`", p.shape);
+            break;
+        }
+        let everything = match base {
+            "git" => other.args.iter().any(|a| a.shape == "ls-files"),
+            "find" => {
+                find_selects_everything(&other.args)
+                    && ops.first().is_none_or(|p| is_workspace(&p.shape))
+            }
+            "ls" => opts.iter().any(|o| o.contains('R')),
+            _ => false,
+        };
+        if everything && risk < Risk::High {
+            risk = Risk::High;
+            what = format!("every file `{base}` lists in the working directory");
+        }
+    }
+    let code = if risk == Risk::Critical {
+        ReasonCode::RecursiveDeleteRoot
+    } else {
+        ReasonCode::RecursiveDelete
+    };
+    out.add(code, risk, format!("`xargs {name}` deletes {what}"));
+}
+
+/// Whether a `find` command line selects every file (no test on names,
+/// paths, times or sizes; `-type`, depth and traversal options only).
+fn find_selects_everything(args: &[WordInfo]) -> bool {
+    !args.iter().any(|a| {
+        a.shape.starts_with('-')
+            && !matches!(
+                a.shape.as_str(),
+                "-type"
+                    | "-xtype"
+                    | "-mindepth"
+                    | "-maxdepth"
+                    | "-depth"
+                    | "-xdev"
+                    | "-mount"
+                    | "-delete"
+                    | "-print"
+                    | "-print0"
+                    | "-exec"
+                    | "-execdir"
+                    | "-ok"
+                    | "-okdir"
+                    | "-H"
+                    | "-L"
+                    | "-P"
+                    | "-follow"
+                    | "-noleaf"
+                    | "-ignore_readdir_race"
+            )
+    })
+}
+
+/// Whether `find` deletes what it finds: `-delete`, or a deleter run by
+/// `-exec`, `-execdir`, `-ok` or `-okdir` (the commands the walker unwraps).
+fn find_deletes(args: &[WordInfo]) -> bool {
+    if args.iter().any(|a| a.shape == "-delete") {
+        return true;
+    }
+    match super::unwrap::layer(Some("find"), args) {
+        super::unwrap::Layer::FindExec(ranges) => ranges
+            .iter()
+            .any(|&(start, _)| is_deleter(crate::catalog::base_name(&args[start].shape))),
+        _ => false,
+    }
 }
 
 /// The tag rules and the per-program rules. Options and operands are split
@@ -256,11 +381,19 @@ fn rules(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &m
             rm(&opts, &ops, out);
         }
         "find" => {
-            let (opts, ops) = split();
-            if !opts.contains(&"-delete") {
+            if !find_deletes(&inv.args) {
                 return;
             }
-            for p in ops.iter().take_while(|p| !p.shape.starts_with('-')) {
+            // The roots: the words before the first expression.
+            let roots: Vec<&WordInfo> = inv.args[1..]
+                .iter()
+                .skip_while(|a| matches!(a.shape.as_str(), "-H" | "-L" | "-P"))
+                .take_while(|a| !a.shape.starts_with('-') && !matches!(a.shape.as_str(), "(" | "!"))
+                .collect();
+            let everything = find_selects_everything(&inv.args);
+            let dot = WordInfo::literal(".");
+            let roots = if roots.is_empty() { vec![&dot] } else { roots };
+            for p in roots {
                 if matches!(
                     PathClass::of(p),
                     PathClass::Root | PathClass::Home | PathClass::SystemDir
@@ -268,7 +401,22 @@ fn rules(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &m
                     out.add(
                         ReasonCode::RecursiveDeleteRoot,
                         Risk::Critical,
-                        format!("`find {} -delete` deletes everything under it", p.shape),
+                        format!("`find {}` deletes what it finds under it", p.shape),
+                    );
+                } else if everything && is_workspace(&p.shape) {
+                    out.add(
+                        ReasonCode::RecursiveDelete,
+                        Risk::High,
+                        format!(
+                            "`find {}` deletes everything in the working directory",
+                            p.shape
+                        ),
+                    );
+                } else {
+                    out.add(
+                        ReasonCode::RecursiveDelete,
+                        Risk::Medium,
+                        format!("`find {}` deletes what it finds under it", p.shape),
                     );
                 }
             }
@@ -282,6 +430,25 @@ fn rules(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &m
         }
         "cp" | "mv" | "install" | "ln" | "rsync" => {
             let (opts, ops) = split();
+            if name_base == "rsync" && opts.iter().any(|o| o.starts_with("--delete")) {
+                if let Some(t) = ops.last().filter(|_| ops.len() >= 2) {
+                    let (code, risk) = match PathClass::of(t) {
+                        PathClass::Root | PathClass::Home | PathClass::SystemDir => {
+                            (ReasonCode::RecursiveDeleteRoot, Risk::Critical)
+                        }
+                        _ if is_workspace(&t.shape) => (ReasonCode::RecursiveDelete, Risk::High),
+                        _ => (ReasonCode::RecursiveDelete, Risk::Medium),
+                    };
+                    out.add(
+                        code,
+                        risk,
+                        format!(
+                            "`rsync --delete` deletes what the source lacks from `{}`",
+                            t.shape
+                        ),
+                    );
+                }
+            }
             let target = opts
                 .iter()
                 .find_map(|o| o.strip_prefix("--target-directory="))
@@ -309,7 +476,13 @@ fn rules(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &m
         ),
         "kill" | "pkill" | "killall" => {
             let (opts, ops) = split();
-            let all = ops.iter().any(|a| a.shape == "-1" || a.shape == "1") || opts.contains(&"-1");
+            let all = ops.iter().any(|a| a.shape == "-1" || a.shape == "1")
+                || opts.contains(&"-1")
+                // A pattern every process name or command line matches.
+                || (name_base != "kill"
+                    && ops
+                        .iter()
+                        .any(|a| matches!(a.shape.as_str(), "." | ".*" | "" | "^" | "$")));
             if all {
                 out.add(
                     ReasonCode::KillAll,
@@ -319,6 +492,27 @@ fn rules(name: &str, name_base: &str, tags: &[String], inv: &Invocation, out: &m
             }
         }
         "git" => git(&inv.args, out),
+        "iptables" | "ip6tables" | "iptables-legacy" | "ip6tables-legacy" | "iptables-nft"
+        | "ip6tables-nft" | "nft" | "ufw" => {
+            let words: Vec<&str> = inv.args.iter().map(|a| a.shape.as_str()).collect();
+            let flush = match name_base {
+                "nft" => words.windows(2).any(|w| w == ["flush", "ruleset"]),
+                "ufw" => words.iter().any(|w| matches!(*w, "disable" | "reset")),
+                _ => {
+                    words.iter().any(|w| {
+                        matches!(*w, "-F" | "--flush" | "-X" | "--delete-chain")
+                            || (w.starts_with('-') && !w.starts_with("--") && w.contains('F'))
+                    }) || words.windows(3).any(|w| w[0] == "-P" && w[2] == "ACCEPT")
+                }
+            };
+            if flush {
+                out.add(
+                    ReasonCode::FirewallFlush,
+                    Risk::High,
+                    format!("`{}` flushes or disables the firewall", words.join(" ")),
+                );
+            }
+        }
         _ => {}
     }
 }
@@ -351,6 +545,14 @@ fn rm(opts: &[&str], ops: &[&WordInfo], out: &mut Reasons) {
                     format!("`rm` deletes the system path `{}`", t.shape),
                 )
             }
+            _ if recursive && is_workspace(&t.shape) => out.add(
+                ReasonCode::RecursiveDelete,
+                Risk::High,
+                format!(
+                    "recursive delete of the whole working directory (`{}`)",
+                    t.shape
+                ),
+            ),
             _ if recursive => out.add(
                 ReasonCode::RecursiveDelete,
                 Risk::Medium,
@@ -409,10 +611,26 @@ fn permissions(name: &str, opts: &[&str], ops: &[&WordInfo], out: &mut Reasons) 
 
 fn git(args: &[WordInfo], out: &mut Reasons) {
     let words: Vec<&str> = args.iter().map(|a| a.shape.as_str()).collect();
-    let sub_at = words.iter().skip(1).position(|w| !w.starts_with('-'));
-    let Some(i) = sub_at.map(|i| i + 1) else {
+    // The subcommand: the first word that is neither an option nor the
+    // argument of one (`git -C DIR push`, `git -c k=v push`).
+    let mut i = 1;
+    while i < words.len() && words[i].starts_with('-') {
+        let takes_argument = matches!(
+            words[i],
+            "-C" | "-c"
+                | "--git-dir"
+                | "--work-tree"
+                | "--namespace"
+                | "--config-env"
+                | "--super-prefix"
+                | "--exec-path"
+                | "--list-cmds"
+        );
+        i += if takes_argument { 2 } else { 1 };
+    }
+    if i >= words.len() {
         return;
-    };
+    }
     let rest = &words[i + 1..];
     let destructive = match words[i] {
         "push" => rest.iter().any(|w| {
@@ -429,6 +647,20 @@ fn git(args: &[WordInfo], out: &mut Reasons) {
             .any(|w| *w == "." || *w == "--force" || *w == "-f"),
         "filter-branch" | "filter-repo" => true,
         "branch" => rest.contains(&"-D"),
+        "rm" => {
+            let recursive = rest.iter().any(|w| {
+                *w == "-r" || (w.starts_with('-') && !w.starts_with("--") && w.contains('r'))
+            });
+            if recursive && rest.iter().any(|w| is_workspace(w)) {
+                out.add(
+                    ReasonCode::RecursiveDelete,
+                    Risk::High,
+                    "`git rm -r` of the whole working directory deletes every tracked file"
+                        .to_string(),
+                );
+            }
+            false
+        }
         "stash" => rest.first().is_some_and(|w| *w == "clear" || *w == "drop"),
         _ => false,
     };

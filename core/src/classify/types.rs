@@ -339,6 +339,9 @@ pub enum ReasonCode {
     ParseError,
     /// A nested script (`bash -c '...'`) could not be parsed.
     NestedParseError,
+    /// Wrappers nested deeper than the classifier follows: what the line
+    /// finally runs is not judged (the line is not plain, not read-only).
+    TooDeep,
     /// Recursive delete of `/`, the home directory or a system directory.
     RecursiveDeleteRoot,
     /// Any other recursive delete.
@@ -377,6 +380,9 @@ pub enum ReasonCode {
     PowerState,
     /// Killing every process or init.
     KillAll,
+    /// Flushing or disabling the firewall (`iptables -F`, `nft flush
+    /// ruleset`, `ufw disable`).
+    FirewallFlush,
     /// Rewriting or discarding version-control history.
     DestructiveGit,
     /// Network access through a downloader.

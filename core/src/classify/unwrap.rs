@@ -47,6 +47,11 @@ pub fn layer(name: Option<&str>, args: &[WordInfo]) -> Layer {
         return Layer::Program;
     };
     let c = catalog();
+    if name == "env" {
+        if let Some(script) = env_split_string(args) {
+            return Layer::Script(script);
+        }
+    }
     if let Some(spec) = c.wrappers.get(name) {
         return wrapper(spec, args);
     }
@@ -64,6 +69,45 @@ pub fn layer(name: Option<&str>, args: &[WordInfo]) -> Layer {
         _ if c.has_tag(name, "interpreter") => Layer::Script(interpreter(args)),
         _ => Layer::Program,
     }
+}
+
+/// `env -S STRING ARGS...` (`--split-string`) runs STRING split into words,
+/// then ARGS: the command, as a script (env's splitting honours quotes and
+/// backslashes much as a shell does).
+fn env_split_string(args: &[WordInfo]) -> Option<Script> {
+    for (i, a) in args.iter().enumerate().skip(1) {
+        let w = a.value()?;
+        let (value, next) = if w == "-S" || w == "--split-string" {
+            (args.get(i + 1).and_then(WordInfo::value), i + 2)
+        } else if let Some(v) = w.strip_prefix("--split-string=") {
+            (Some(v), i + 1)
+        } else if let Some(v) = w.strip_prefix("-S") {
+            (Some(v), i + 1)
+        } else if w.starts_with('-') {
+            continue;
+        } else {
+            return None;
+        };
+        let Some(value) = value else {
+            return Some(Script::Dynamic);
+        };
+        let rest: Option<Vec<&str>> = args
+            .get(next..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|a| a.value())
+            .collect();
+        return Some(match rest {
+            Some(rest) => Script::Text(
+                std::iter::once(value)
+                    .chain(rest)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            None => Script::Dynamic,
+        });
+    }
+    None
 }
 
 /// Joins static words with spaces (`eval a b` runs `a b`).

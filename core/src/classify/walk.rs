@@ -2,6 +2,7 @@
 //! every program run (through wrappers, nested scripts and substitutions),
 //! the shell constructs used, redirection targets and function definitions.
 
+use super::launchers::{self, Launched};
 use super::types::{Construct, ConstructKind};
 use super::unwrap::{self, Layer};
 use super::words::WordInfo;
@@ -45,6 +46,11 @@ pub struct Invocation {
     pub wraps: bool,
     /// Text given on standard input by a here-document or here-string.
     pub stdin_text: Option<String>,
+    /// Why the program runs code the classifier cannot see (its options
+    /// name another repository, its script comes from a file, ...).
+    pub unseen: Option<String>,
+    /// Its script writes a file (`sed 'w out'`, awk's `print > "f"`).
+    pub writes_file: bool,
 }
 
 /// A write or read redirection target.
@@ -72,9 +78,15 @@ pub struct Facts {
     pub functions: HashSet<String>,
     /// Nested scripts that failed to parse.
     pub nested_errors: Vec<String>,
+    /// Wrappers nested deeper than [`MAX_DEPTH`]: the innermost command
+    /// was not followed.
+    pub too_deep: bool,
     /// Descriptions of downloaded code being run.
     pub remote_exec: Vec<String>,
     backgrounds: usize,
+    /// Literal text of words holding `[...]` with a substitution inside:
+    /// code if bash evaluates it as an array subscript.
+    subscripts: Vec<String>,
 }
 
 impl Facts {
@@ -98,7 +110,98 @@ struct Ctx<'a> {
 pub fn collect(script: &Script) -> Facts {
     let mut w = Walker::default();
     w.script(script, 0);
+    w.evaluate_subscripts();
     w.facts
+}
+
+/// Builtins that take variable names (which may carry an array subscript)
+/// or arithmetic (which evaluates subscripts and the values of the
+/// variables it names): bash runs the command substitution in `test -v
+/// 'a[$(id)]'`, `printf -v 'a[$(id)]' x`, `unset 'a[$(id)]'`, `let
+/// 'a[$(id)]'`, `declare 'a[$(id)]'=1` (tests/bash_model.rs checks against
+/// bash).
+const EVALUATING_BUILTINS: &[&str] = &[
+    "test",
+    "[",
+    "printf",
+    "read",
+    "unset",
+    "declare",
+    "typeset",
+    "local",
+    "export",
+    "readonly",
+    "let",
+    "mapfile",
+    "readarray",
+    "wait",
+    "getopts",
+];
+
+/// The texts between `[` and its `]` (or the end) that hold a substitution.
+fn code_in_subscripts(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(open) = b[i..].iter().position(|&c| c == b'[').map(|n| i + n) {
+        let mut depth = 0usize;
+        let mut close = b.len();
+        for (j, &c) in b.iter().enumerate().skip(open) {
+            match c {
+                b'[' => depth += 1,
+                b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = j;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let inner = &text[open + 1..close];
+        if inner.contains("$(") || inner.contains('`') || inner.contains("$[") {
+            found.push(inner);
+        }
+        i = close.min(b.len() - 1) + 1;
+        if i >= b.len() {
+            break;
+        }
+    }
+    found
+}
+
+/// The literal text of a word, with `_` for each expansion in it.
+fn literal_text(parts: &[WordPart], out: &mut String) {
+    for p in parts {
+        match p {
+            WordPart::Lit { text, .. } => out.push_str(text),
+            WordPart::AnsiC(text) => out.push_str(text),
+            WordPart::DoubleQuoted(inner) | WordPart::Locale(inner) => literal_text(inner, out),
+            _ => out.push('_'),
+        }
+    }
+}
+
+/// Whether a word's literal parts may hold a subscript with code.
+fn may_hold_subscript(parts: &[WordPart]) -> bool {
+    let (mut bracket, mut dollar) = (false, false);
+    fn scan(parts: &[WordPart], bracket: &mut bool, dollar: &mut bool) {
+        for p in parts {
+            match p {
+                WordPart::Lit { text, .. } | WordPart::AnsiC(text) => {
+                    *bracket |= text.contains('[');
+                    *dollar |= text.contains(['$', '`']);
+                }
+                WordPart::DoubleQuoted(inner) | WordPart::Locale(inner) => {
+                    scan(inner, bracket, dollar)
+                }
+                _ => {}
+            }
+        }
+    }
+    scan(parts, &mut bracket, &mut dollar);
+    bracket && dollar
 }
 
 /// Collects facts from a line that is one simple command of static words
@@ -121,6 +224,56 @@ struct Walker {
 }
 
 impl Walker {
+    /// Walks, as scripts, the substitutions in literal array subscripts
+    /// when the line has a place where bash evaluates them (arithmetic,
+    /// `[[ ]]`, builtins that take variable names): bash runs the `$(id)`
+    /// of `test -v 'a[$(id)]'` and of `x='a[$(id)]'; (( x ))`.
+    fn evaluate_subscripts(&mut self) {
+        let mut rounds = 0;
+        while !self.facts.subscripts.is_empty() && rounds < MAX_DEPTH {
+            rounds += 1;
+            // Arithmetic contexts; `[[ ]]`; `${a[x]}` and `${y:x}`; an
+            // assignment whose value a later arithmetic use evaluates.
+            let evaluates = self.facts.constructs.iter().any(|c| {
+                matches!(
+                    c.kind,
+                    ConstructKind::Arithmetic
+                        | ConstructKind::Conditional
+                        | ConstructKind::ParameterExpansion
+                        | ConstructKind::Assignment
+                )
+            }) || self.facts.invocations.iter().any(|i| {
+                i.name
+                    .as_deref()
+                    .is_some_and(|n| EVALUATING_BUILTINS.contains(&n))
+            });
+            if !evaluates {
+                return;
+            }
+            let texts = std::mem::take(&mut self.facts.subscripts);
+            let ctx = Ctx {
+                heredocs: &[],
+                depth: 0,
+            };
+            for text in &texts {
+                for inner in code_in_subscripts(text) {
+                    // Walked as the arguments of `:`, which itself runs
+                    // nothing and is left out.
+                    let start = self.facts.invocations.len();
+                    self.nested(&format!(": {inner}"), "array subscript", ctx);
+                    if self
+                        .facts
+                        .invocations
+                        .get(start)
+                        .is_some_and(|i| i.name.as_deref() == Some(":"))
+                    {
+                        self.facts.invocations.remove(start);
+                    }
+                }
+            }
+        }
+    }
+
     fn script(&mut self, script: &Script, depth: usize) {
         let ctx = Ctx {
             heredocs: &script.heredocs,
@@ -143,17 +296,20 @@ impl Walker {
     }
 
     fn list(&mut self, list: &List, ctx: Ctx<'_>) {
-        for item in &list.items {
+        let last = list.items.len().saturating_sub(1);
+        for (i, item) in list.items.iter().enumerate() {
             self.and_or(&item.and_or, ctx);
             match item.terminator {
                 Terminator::Background => {
                     self.facts.backgrounds += 1;
                     self.facts.construct(ConstructKind::Background, None);
                 }
-                Terminator::Semicolon | Terminator::Newline => {
+                // A `;` or newline after the last command separates nothing
+                // (`mv a b;`, a line ending in a newline).
+                Terminator::Semicolon | Terminator::Newline if i < last => {
                     self.facts.construct(ConstructKind::Sequence, None);
                 }
-                Terminator::End => {}
+                Terminator::Semicolon | Terminator::Newline | Terminator::End => {}
             }
         }
     }
@@ -396,6 +552,10 @@ impl Walker {
             if c.builtins.shell_only.contains(name) && !c.wrappers.contains_key(name) {
                 self.facts
                     .construct(ConstructKind::Builtin, Some(name.to_string()));
+            } else if name.starts_with('%') {
+                // A job spec as the command word: bash runs `fg` on it.
+                self.facts
+                    .construct(ConstructKind::Builtin, Some(format!("fg {name}")));
             }
         }
         let effective = self.run_chain(args, download, false, ctx);
@@ -427,7 +587,12 @@ impl Walker {
         let mut guard = 0;
         loop {
             guard += 1;
-            if args.is_empty() || guard > MAX_DEPTH {
+            if args.is_empty() {
+                break;
+            }
+            if guard > MAX_DEPTH {
+                // Fail closed: what is left is not judged.
+                self.facts.too_deep = true;
                 break;
             }
             let name = args[0]
@@ -444,12 +609,30 @@ impl Walker {
                 download_in_args: download,
                 wraps: false,
                 stdin_text: None,
+                unseen: None,
+                writes_file: false,
             });
             effective = Some(index);
             let label = || name.clone().unwrap_or_default();
             match layer {
                 Layer::Program => {
+                    let base = name.as_deref().map(crate::catalog::base_name);
+                    let launched = base.map_or_else(Vec::new, |b| launchers::launched(b, &args));
                     self.facts.invocations[index].args = args;
+                    for l in launched {
+                        match l {
+                            Launched::Script { text, via } => {
+                                self.via.push(label());
+                                self.nested(&text, &via, ctx);
+                                self.via.pop();
+                            }
+                            Launched::Unseen(why) => {
+                                let inv = &mut self.facts.invocations[index];
+                                inv.unseen.get_or_insert(why);
+                            }
+                            Launched::Writes => self.facts.invocations[index].writes_file = true,
+                        }
+                    }
                     break;
                 }
                 Layer::Wrapper { command_at } => {
@@ -520,6 +703,13 @@ impl Walker {
     /// substitution in it runs a downloader.
     fn word(&mut self, w: &Word, ctx: Ctx<'_>) -> (WordInfo, bool) {
         let info = WordInfo::of(w);
+        if may_hold_subscript(&w.parts) {
+            let mut text = String::new();
+            literal_text(&w.parts, &mut text);
+            if !code_in_subscripts(&text).is_empty() {
+                self.facts.subscripts.push(text);
+            }
+        }
         if info.glob {
             self.facts
                 .construct(ConstructKind::Glob, Some(info.shape.clone()));

@@ -32,6 +32,13 @@ impl WordInfo {
 
     /// Analyses a parsed word.
     pub fn of(word: &Word) -> WordInfo {
+        // A lone `[` (the `test` command) has no closing bracket: it is not
+        // a pattern, and bash and dash both take it as it is.
+        if let [WordPart::Lit { text, .. }] = word.parts.as_slice() {
+            if text == "[" {
+                return WordInfo::literal("[");
+            }
+        }
         let mut shape = String::with_capacity(16);
         let mut is_static = true;
         let mut state = StaticState::default();

@@ -69,6 +69,14 @@ pub fn split(line: &str) -> Option<Vec<WordInfo>> {
     if raw_first.contains(['\'', '"']) {
         return None;
     }
+    // Text that bash may evaluate as an array subscript (`test -v
+    // 'a[$(id)]'`) is left to the full parser, which looks into it.
+    if words
+        .iter()
+        .any(|w| w.shape.contains('[') && w.shape.contains(['$', '`']))
+    {
+        return None;
+    }
     Some(words)
 }
 
