@@ -15,6 +15,13 @@
 //! per-run uid (root callers): only the isolation may stop it. They live in
 //! `/var/tmp`, which the command sees (read-only) from the host, unlike
 //! `/tmp`, which is private to each run.
+//!
+//! With `SANDBOXCORE_TEST_WARM=1` every attack runs in a view built ahead
+//! of it (the backend's fast path: an init started by its background
+//! thread for the view the previous run asked for): each run is preceded
+//! by a `true` run with the same view, the test waits for the view to be
+//! ready and checks that the attack took it. `make test` runs the suite
+//! both ways (one test per process, as nextest does, or one thread).
 
 mod common;
 
@@ -76,15 +83,51 @@ fn request(ws: &Path, script: &str) -> ExecRequest {
 /// Runs `req` on `exec`; a run that cannot be isolated is an error here
 /// (unwrapped: the test fails), and a Required run skips no layer.
 fn run_on(exec: &ProcessExecutor, req: ExecRequest) -> ExecOutcome {
+    let warm = std::env::var_os("SANDBOXCORE_TEST_WARM").is_some_and(|v| v == "1");
+    if warm {
+        wait_for_view(exec, &req);
+    }
+    let before = exec.warm_starts();
     let o = runtime()
         .block_on(exec.execute(req))
         .unwrap_or_else(|e| panic!("the run was refused or failed to start: {e}"));
+    if warm {
+        assert_eq!(
+            exec.warm_starts(),
+            before + 1,
+            "the run did not start in a view built ahead"
+        );
+    }
     assert!(
         o.isolation_skipped.is_empty(),
         "a Required run skipped layers: {:?}",
         o.isolation_skipped
     );
     o
+}
+
+/// Runs `true` with `req`'s view until the backend has a view built ahead
+/// for it (at most 10 s).
+fn wait_for_view(exec: &ProcessExecutor, req: &ExecRequest) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut primer = req.clone();
+    primer.plan = Plan::Direct(vec!["true".into()]);
+    primer.stdin = None;
+    while !exec.view_ready_for(req) {
+        assert!(
+            Instant::now() < deadline,
+            "no view was built ahead for the run within 10 s"
+        );
+        runtime()
+            .block_on(exec.execute(primer.clone()))
+            .unwrap_or_else(|e| panic!("the priming run failed: {e}"));
+        for _ in 0..100 {
+            if exec.view_ready_for(req) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 /// Runs `script` in `ws` with the default backend.
@@ -1073,6 +1116,271 @@ fn memory_hog_cannot_take_the_caller_down() {
 }
 
 // ------------------------------------------------------------ network
+
+/// The network namespace a run had, its loopback counters, open sockets
+/// and TCP table, as the run sees them.
+const NETWORK_STATE: &str = r#"echo "netns=$(readlink /proc/self/ns/net)"
+grep 'lo:' /proc/net/dev | tr -s ' ' | sed 's/^ *lo: */lo=/'
+head -1 /proc/net/sockstat | sed 's/^/sockstat=/'
+echo "tcp=$(tail -n +2 /proc/net/tcp | wc -l)""#;
+
+fn field(o: &ExecOutcome, name: &str) -> String {
+    let text = o.stdout_text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in the output:\n{}", show(o)))
+        .to_string()
+}
+
+#[test]
+fn a_network_namespace_is_never_handed_on_with_traces_of_a_run() {
+    let ws = workspace();
+    let exec = executor_with(ProcessConfig::default());
+    // A run that talks over its loopback (counters move, a connection is
+    // left in TIME_WAIT) and binds an abstract socket.
+    let noisy = run_on(
+        &exec,
+        request(
+            ws.path(),
+            &format!(
+                r#"python3 - <<'PY'
+import socket
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+c = socket.create_connection(srv.getsockname(), 2)
+a, _ = srv.accept()
+c.sendall(b"x" * 1000)
+a.recv(1000)
+c.close()
+a.close()
+u = socket.socket(socket.AF_UNIX)
+u.bind("\0sandboxcore-test-left-behind")
+print("talked")
+PY
+{NETWORK_STATE}"#
+            ),
+        ),
+    );
+    assert!(noisy.stdout_text().contains("talked"), "{}", show(&noisy));
+    let used = field(&noisy, "netns");
+    assert_ne!(
+        field(&noisy, "lo").split(' ').nth(1),
+        Some("0"),
+        "{}",
+        show(&noisy)
+    );
+    // Every later run: another namespace, with nothing of the first in it.
+    let mut quiet = Vec::new();
+    for _ in 0..6 {
+        let o = run_on(&exec, request(ws.path(), NETWORK_STATE));
+        let netns = field(&o, "netns");
+        assert_ne!(
+            netns,
+            used,
+            "the namespace a run used was handed on:\n{}",
+            show(&o)
+        );
+        assert!(
+            field(&o, "lo").split(' ').all(|c| c == "0"),
+            "the loopback counters moved before the run:\n{}",
+            show(&o)
+        );
+        assert_eq!(field(&o, "sockstat"), "sockets: used 0", "{}", show(&o));
+        assert_eq!(field(&o, "tcp"), "0", "{}", show(&o));
+        quiet.push(netns);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Runs that leave no trace hand their namespace on (the reason it is
+    // cheap): among six quiet runs some namespace serves twice.
+    let mut distinct = quiet.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(
+        distinct.len() < quiet.len(),
+        "no untouched namespace was reused: {quiet:?}"
+    );
+}
+
+#[test]
+fn a_view_built_ahead_hides_a_secret_created_after_it() {
+    let ws = workspace();
+    let secrets = outside();
+    let token = secrets.path().join("token");
+    let exec = executor_with_filesystem(FilesystemConfig {
+        deny_read: vec![token.clone()],
+        ..FilesystemConfig::default()
+    });
+    let req = request(
+        ws.path(),
+        &format!("cat {} 2>&1; echo end", token.display()),
+    );
+    wait_for_view(&exec, &req);
+    // The view was built while the file did not exist.
+    let secret = marker("late-secret");
+    put(&token, &secret, 0o644);
+    let before = exec.warm_starts();
+    let o = runtime().block_on(exec.execute(req.clone())).unwrap();
+    assert!(!o.stdout_text().contains(&secret), "{}", show(&o));
+    assert!(o.stdout_text().ends_with("end\n"), "{}", show(&o));
+    // It did not run in the stale view, and the next view built ahead
+    // hides the file too.
+    assert_eq!(exec.warm_starts(), before, "the stale view was used");
+    wait_for_view(&exec, &req);
+    let o = runtime().block_on(exec.execute(req)).unwrap();
+    assert_eq!(exec.warm_starts(), before + 1);
+    assert!(!o.stdout_text().contains(&secret), "{}", show(&o));
+}
+
+#[test]
+fn protocol_counters_are_never_handed_on() {
+    // A UDP connect without a route sends nothing (not even on lo) but
+    // counts in /proc/net/snmp (OutNoRoutes): a later run must not see it.
+    let ws = workspace();
+    let exec = executor_with(ProcessConfig::default());
+    let noroutes = r#"echo "noroutes=$(awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "OutNoRoutes") c = i; h = 1 } else print $c }' /proc/net/snmp)""#;
+    let o = run_on(
+        &exec,
+        request(
+            ws.path(),
+            &format!(
+                r#"python3 - <<'PY'
+import socket
+for _ in range(42):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("10.255.255.1", 9))
+    except OSError:
+        pass
+    s.close()
+PY
+echo "netns=$(readlink /proc/self/ns/net)"
+{noroutes}"#
+            ),
+        ),
+    );
+    assert_eq!(field(&o, "noroutes"), "42", "{}", show(&o));
+    for _ in 0..6 {
+        let o = run_on(
+            &exec,
+            request(
+                ws.path(),
+                &format!("echo \"netns=$(readlink /proc/self/ns/net)\"\n{noroutes}"),
+            ),
+        );
+        assert_eq!(field(&o, "noroutes"), "0", "{}", show(&o));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_hidden_path_cannot_be_moved_out_from_under_its_mount() {
+    let ws = workspace();
+    let secret = marker("renamed-secret");
+    put(&ws.path().join("conf/.env"), &secret, 0o644);
+    chmod(&ws.path().join("conf"), 0o777);
+    let exec = executor_with_filesystem(FilesystemConfig {
+        deny_read: vec![ws.path().join("conf/.env")],
+        ..FilesystemConfig::default()
+    });
+    let o = run_on(
+        &exec,
+        request(
+            ws.path(),
+            "mv conf conf2 2>&1; echo mv=$?; cat conf2/.env conf/.env 2>&1; echo end",
+        ),
+    );
+    assert!(!o.stdout_text().contains(&secret), "{}", show(&o));
+    assert!(!o.stdout_text().contains("mv=0"), "{}", show(&o));
+    assert!(ws.path().join("conf/.env").exists(), "{}", show(&o));
+    // And so the next run finds it where its mount is.
+    let o = run_on(
+        &exec,
+        request(ws.path(), "cat conf2/.env conf/.env 2>&1; echo end"),
+    );
+    assert!(!o.stdout_text().contains(&secret), "{}", show(&o));
+}
+
+#[test]
+fn a_hidden_path_below_a_read_only_working_directory_in_tmp_stays_hidden() {
+    let cwd = tempfile::Builder::new()
+        .prefix("sandboxcore-ro-cwd-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    chmod(cwd.path(), 0o755);
+    let secret = marker("ro-cwd-secret");
+    put(&cwd.path().join(".env"), &secret, 0o644);
+    let exec = executor_with_filesystem(FilesystemConfig {
+        cwd_writable: false,
+        deny_read: vec![cwd.path().join(".env")],
+        ..FilesystemConfig::default()
+    });
+    let o = run_on(&exec, request(cwd.path(), "ls -a; cat .env 2>&1; echo end"));
+    assert!(!o.stdout_text().contains(&secret), "{}", show(&o));
+    assert!(o.stdout_text().ends_with("end\n"), "{}", show(&o));
+}
+
+#[test]
+fn the_command_cannot_signal_its_init() {
+    // The init keeps capabilities in the run's user namespace and runs in
+    // the host's memory. As root the command's uid differs from the
+    // init's; in a user namespace, Landlock's signal scoping (ABI 6) keeps
+    // them apart — also when the init was started ahead and confined.
+    let ws = workspace();
+    let o = run_in(
+        ws.path(),
+        "kill -0 1 2>/dev/null && echo signal=yes || echo signal=no; \
+         kill -STOP 1 2>/dev/null && echo stop=yes || echo stop=no",
+    );
+    if is_root() || landlock_abi() >= 6 {
+        assert_eq!(field(&o, "signal"), "no", "{}", show(&o));
+        assert_eq!(field(&o, "stop"), "no", "{}", show(&o));
+    } else {
+        // Older kernels: PID 1 of a pid namespace ignores signals from
+        // inside it that it has no handler for; the run still ends.
+        assert!(o.exit_code == Some(0), "{}", show(&o));
+    }
+}
+
+#[test]
+fn a_forked_process_neither_uses_nor_stops_the_parents_slots() {
+    let ws = workspace();
+    let exec = executor_with(ProcessConfig::default());
+    let req = request(ws.path(), "echo forked-run");
+    wait_for_view(&exec, &req);
+    // Let the background thread go idle (a lock it held would stay held in
+    // the child).
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: the child only runs the backend and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let before = exec.warm_starts();
+            let o = rt.block_on(exec.execute(req.clone())).unwrap();
+            o.stdout_text() == "forked-run\n" && exec.warm_starts() == before
+        }))
+        .unwrap_or(false);
+        // SAFETY: leaving the forked child without running destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the forked process's run failed or took the parent's view: {status:#x}"
+    );
+    // The parent's view built ahead is still there and works.
+    let before = exec.warm_starts();
+    let o = run_on(&exec, request(ws.path(), "echo forked-run"));
+    assert_eq!(o.stdout_text(), "forked-run\n", "{}", show(&o));
+    assert_eq!(exec.warm_starts(), before + 1);
+}
 
 #[test]
 fn host_loopback_listener_is_unreachable() {

@@ -297,3 +297,32 @@ proptest! {
         prop_assert_eq!(enforce.plan.is_none(), enforce.verdict == Verdict::Deny || enforce.classification.parse_error.is_some());
     }
 }
+
+#[test]
+fn a_program_used_as_a_launcher_is_judged_by_what_it_launches() {
+    let policy = Policy::from_yaml_str(
+        "enforcement: enforce\nallowed_commands: [git, sed, tar, env, awk]\nblocked_patterns: ['rm -rf']\n",
+    )
+    .unwrap();
+    for line in [
+        "git -c core.pager='rm -rf ~' log",
+        "git -c alias.x='!rm -rf ~' x",
+        "git fetch --upload-pack='rm -rf ~' origin",
+        "tar -cf a.tar --checkpoint-action=exec='rm -rf ~' .",
+        "env -S 'rm -rf /'",
+        "sed -n 'e rm -rf ~' f",
+        "awk 'BEGIN{system(\"rm -rf ~\")}'",
+    ] {
+        let d = policy.check(line);
+        assert_eq!(d.verdict, Verdict::Deny, "{line}: {:?}", d.reasons);
+        assert!(
+            d.reasons.iter().any(|r| r.message.contains("rm")),
+            "{line}: {:?}",
+            d.reasons
+        );
+    }
+    // The same programs used plainly stay allowed.
+    for line in ["git log --oneline", "sed 's/a/b/' f", "tar -cf a.tar src"] {
+        assert_eq!(policy.check(line).verdict, Verdict::Allow, "{line}");
+    }
+}

@@ -245,10 +245,18 @@ fn fork_bomb_is_contained_by_the_process_limit() {
     let t = Instant::now();
     let o = run(req);
     assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    // The limit stopped the bomb (forks failed), not the timeout: the
+    // script went on to its end and exited by itself.
+    assert!(!o.timed_out, "the bomb ran until the timeout: {o:?}");
+    assert!(
+        o.stderr_text().contains("fork"),
+        "no fork was refused: {}",
+        o.stderr_text()
+    );
+    assert!(o.stdout_text().contains("done"), "{o:?}");
     assert_eq!(wait_until_gone("bomb_5e1f"), Vec::<String>::new());
     // The host can still start processes.
     assert_eq!(run(shell("echo ok")).stdout_text(), "ok\n");
-    drop(o);
 }
 
 #[test]
@@ -337,10 +345,21 @@ fn stdin_is_given_and_defaults_to_dev_null() {
 }
 
 #[test]
-fn default_limits_are_reported_in_usage() {
-    let o = run(shell("echo hi"));
+fn default_limits_are_applied_and_usage_reported() {
+    // What the command sees: the default descriptor and file-size limits
+    // (dash prints the file size in 512-byte blocks), and the process
+    // limit where it counts the run alone (its own uid or user namespace).
+    let d = Limits::default();
+    let o = run(shell("ulimit -n; ulimit -f; ulimit -p"));
+    let text = o.stdout_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let expected = [
+        d.open_files.unwrap().to_string(),
+        (d.file_size.unwrap() / 512).to_string(),
+        d.processes.unwrap().to_string(),
+    ];
+    assert_eq!(lines, expected, "{o:?}");
     let usage = o.usage.unwrap();
     assert!(usage.max_rss > 0);
     assert!(o.duration > Duration::ZERO);
-    let _ = Limits::default();
 }

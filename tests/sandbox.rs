@@ -176,3 +176,92 @@ fn the_facade_runs_on_the_process_backend() {
         "{text}"
     );
 }
+
+#[test]
+fn an_argv_runs_as_given_and_is_judged_as_that_argv() {
+    let exec = TestExecutor::default();
+    // Shell operators are denied here: an argv has none, whatever its
+    // words contain.
+    let sb = sandbox(DeploymentMode::SaasUnsandboxed, &exec);
+    let argv: Vec<String> = ["pytest", "-k", "a; b | c $HOME *"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    block_on(sb.run_command(
+        sandboxcore::Command::Argv(argv.clone()),
+        RunOptions::default(),
+    ))
+    .unwrap();
+    assert_eq!(
+        exec.requests.lock().unwrap()[0].plan,
+        Plan::Direct(argv.clone())
+    );
+    let d = sb.check_command(&sandboxcore::Command::Argv(argv));
+    assert!(!d.classification.needs_shell);
+    // What an argv runs through wrappers is judged as on a command line.
+    let sb = sandbox(DeploymentMode::Selfhosted, &exec);
+    let wrapped: Vec<String> = ["sudo", "bash", "-c", "rm -rf /"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let as_argv = sb.check_command(&sandboxcore::Command::Argv(wrapped));
+    let as_line = sb.check("sudo bash -c 'rm -rf /'");
+    assert_eq!(as_argv.verdict, as_line.verdict);
+    assert_eq!(as_argv.classification.risk, sandboxcore::Risk::Critical);
+    assert!(as_argv
+        .classification
+        .programs
+        .iter()
+        .any(|p| p.name.as_deref() == Some("rm")));
+    // An empty argv is an input error.
+    let err =
+        block_on(sb.run_command(Vec::<String>::new().into(), RunOptions::default())).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+}
+
+#[test]
+fn environment_variables_that_run_code_need_approval() {
+    let policy = Policy::from_yaml_str("enforcement: enforce\n").unwrap();
+    let exec = TestExecutor::default();
+    let run = |sb: &Sandbox, name: &str| {
+        let options = RunOptions {
+            env: [(name.to_string(), "/tmp/x".to_string())].into(),
+            ..RunOptions::default()
+        };
+        block_on(sb.run("ls -l", options))
+    };
+    let sb = Sandbox::builder()
+        .policy(policy.clone())
+        .executor(exec.clone())
+        .build()
+        .unwrap();
+    // `ls` would be allowed; with LD_PRELOAD or BASH_ENV it could run
+    // anything, so it is put to an approver (and refused without one).
+    for name in [
+        "LD_PRELOAD",
+        "BASH_ENV",
+        "GIT_SSH_COMMAND",
+        "npm_config_script_shell",
+    ] {
+        let err = run(&sb, name).unwrap_err();
+        let Error::ApprovalRequired(d) = &err else {
+            panic!("{name}: {err}")
+        };
+        assert_eq!(d.matched_rule.as_deref(), Some("run_env"), "{name}");
+        assert!(d.reasons[0].message.contains(name), "{:?}", d.reasons);
+    }
+    assert!(exec.requests.lock().unwrap().is_empty());
+    // Harmless variables and module search paths do not change the verdict.
+    for name in ["CI", "PYTHONPATH", "GIT_AUTHOR_NAME"] {
+        run(&sb, name).unwrap();
+    }
+    // An approver can let it through.
+    let approved = Sandbox::builder()
+        .policy(policy)
+        .executor(exec.clone())
+        .approver(|d: &Decision| d.matched_rule.as_deref() == Some("run_env"))
+        .build()
+        .unwrap();
+    run(&approved, "LD_PRELOAD").unwrap();
+    assert_eq!(exec.requests.lock().unwrap().len(), 4);
+}

@@ -18,6 +18,18 @@ use std::time::{Duration, Instant};
 pub trait Approver: Send + Sync {
     /// Resolves to `true` to run the command.
     fn approve<'a>(&'a self, decision: &'a Decision) -> BoxFuture<'a, bool>;
+
+    /// Like [`Approver::approve`], for approvers that can fail (a Python
+    /// function that raises, a JavaScript promise that rejects): `Err`
+    /// says why, and the command is not run
+    /// ([`Error::ApprovalFailed`]). The default never fails.
+    fn try_approve<'a>(
+        &'a self,
+        decision: &'a Decision,
+    ) -> BoxFuture<'a, std::result::Result<bool, String>> {
+        let answer = self.approve(decision);
+        Box::pin(async move { Ok(answer.await) })
+    }
 }
 
 /// Any `Fn(&Decision) -> bool` is an approver (it must not block for long:
@@ -177,15 +189,52 @@ impl Sandbox {
         self.executor.as_deref().map(|e| e.name())
     }
 
+    /// What the configured executor enforces on this host, if there is one.
+    pub fn capabilities(&self) -> Option<crate::exec::Capabilities> {
+        self.executor.as_deref().map(|e| e.capabilities())
+    }
+
+    /// The same sandbox (policy, executor, audit log, metrics) with another
+    /// approver: for front ends that ask a different party per request (an
+    /// MCP client, a connection of a server).
+    pub fn with_approver(&self, approver: impl Approver + 'static) -> Sandbox {
+        Sandbox {
+            approver: Some(Arc::new(approver)),
+            ..self.clone()
+        }
+    }
+
+    /// The policy's decision on running a command with the extra
+    /// environment variables `env` (see [`Policy::with_run_env`]), neither
+    /// audited nor counted: for a front end that shows the decision behind
+    /// a run it audits through [`Sandbox::run_command`].
+    pub fn decide(&self, command: &Command, env: &BTreeMap<String, String>) -> Decision {
+        let decision = match command {
+            Command::Line(line) => self.policy.check(line),
+            Command::Argv(argv) => self.policy.check_argv(argv),
+        };
+        self.policy.with_run_env(decision, env)
+    }
+
     /// Decides on a command, auditing and counting the decision.
     pub fn check(&self, command: &str) -> Decision {
-        let decision = self.policy.check(command);
+        self.check_command(&Command::Line(command.to_string()))
+    }
+
+    /// Decides on a command line or an argv ([`Command`]), auditing and
+    /// counting the decision.
+    pub fn check_command(&self, command: &Command) -> Decision {
+        let decision = self.decide(command, &BTreeMap::new());
+        self.record_decision(command, &decision);
+        decision
+    }
+
+    fn record_decision(&self, command: &Command, decision: &Decision) {
         self.metrics.record_decision(decision.verdict);
         // A failing audit file is reported through `tracing` by the log.
         let _ = self
             .audit
-            .record(&AuditRecord::decision(command, &decision));
-        decision
+            .record(&AuditRecord::decision(&command.text(), decision));
     }
 
     /// Checks the command, asks for approval when the policy says so, and
@@ -193,7 +242,24 @@ impl Sandbox {
     /// with the decision; the command's own failure is not an error (see
     /// [`ExecOutcome::exit_code`]).
     pub async fn run(&self, command: &str, options: RunOptions) -> Result<ExecOutcome> {
+        self.run_inner(Command::Line(command.to_string()), options, None)
+            .await
+    }
+
+    /// [`Sandbox::run`] for a command line or an argv: an argv runs exactly
+    /// as given, with no shell, and is judged as that argv.
+    pub async fn run_command(&self, command: Command, options: RunOptions) -> Result<ExecOutcome> {
         self.run_inner(command, options, None).await
+    }
+
+    /// [`Sandbox::run_streaming`] for a command line or an argv.
+    pub async fn run_command_streaming(
+        &self,
+        command: Command,
+        options: RunOptions,
+        events: EventSender,
+    ) -> Result<ExecOutcome> {
+        self.run_inner(command, options, Some(events)).await
     }
 
     /// Like [`Sandbox::run`], sending output to `events` as it arrives.
@@ -203,24 +269,53 @@ impl Sandbox {
         options: RunOptions,
         events: EventSender,
     ) -> Result<ExecOutcome> {
-        self.run_inner(command, options, Some(events)).await
+        self.run_inner(Command::Line(command.to_string()), options, Some(events))
+            .await
     }
 
     async fn run_inner(
         &self,
-        command: &str,
+        command: Command,
         options: RunOptions,
         events: Option<EventSender>,
     ) -> Result<ExecOutcome> {
-        let decision = self.check(command);
+        if matches!(&command, Command::Argv(a) if a.is_empty()) {
+            return Err(Error::InvalidInput("an empty argv cannot run".into()));
+        }
+        // The run's environment is judged with the command: a variable
+        // such as LD_PRELOAD or BASH_ENV runs code the command does not show.
+        let decision = self.decide(&command, &options.env);
+        self.record_decision(&command, &decision);
+        let command = command.text();
+        let command = command.as_str();
         match decision.verdict {
             Verdict::Allow | Verdict::Warn => {}
             Verdict::Deny => return Err(Error::Denied(Box::new(decision))),
             Verdict::Ask => match &self.approver {
                 None => return Err(Error::ApprovalRequired(Box::new(decision))),
                 Some(a) => {
-                    if !a.approve(&decision).await {
-                        return Err(Error::ApprovalRefused(Box::new(decision)));
+                    // The run's timeout bounds the wait for an answer too.
+                    let timeout = options
+                        .limits
+                        .as_ref()
+                        .map_or_else(|| Limits::default().timeout, |l| l.timeout);
+                    let answer = match timeout {
+                        Some(t) => tokio::time::timeout(t, a.try_approve(&decision))
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(format!("the approver did not answer within {t:?}"))
+                            }),
+                        None => a.try_approve(&decision).await,
+                    };
+                    match answer {
+                        Ok(true) => {}
+                        Ok(false) => return Err(Error::ApprovalRefused(Box::new(decision))),
+                        Err(reason) => {
+                            return Err(Error::ApprovalFailed {
+                                decision: Box::new(decision),
+                                reason,
+                            })
+                        }
                     }
                 }
             },
@@ -254,6 +349,45 @@ impl Sandbox {
         };
         guard.finish(result.as_ref());
         result
+    }
+}
+
+/// What to run: a command line (judged and run as a shell would), or an
+/// argv, run exactly as given with no shell (`["echo", "-n", "x"]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// A command line.
+    Line(String),
+    /// An argv (program and arguments), no shell.
+    Argv(Vec<String>),
+}
+
+impl Command {
+    /// The command as text, for audit records and messages (an argv is
+    /// quoted as a shell would need it).
+    pub fn text(&self) -> String {
+        match self {
+            Command::Line(l) => l.clone(),
+            Command::Argv(a) => shell_words::join(a),
+        }
+    }
+}
+
+impl From<&str> for Command {
+    fn from(line: &str) -> Command {
+        Command::Line(line.to_string())
+    }
+}
+
+impl From<String> for Command {
+    fn from(line: String) -> Command {
+        Command::Line(line)
+    }
+}
+
+impl From<Vec<String>> for Command {
+    fn from(argv: Vec<String>) -> Command {
+        Command::Argv(argv)
     }
 }
 

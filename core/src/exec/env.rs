@@ -11,35 +11,7 @@ pub const DEFAULT_INHERIT: &[&str] = &["PATH", "LANG", "LANGUAGE", "LC_*", "TERM
 /// The `PATH` given when the parent has none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Globs (case-insensitive) of names that are treated as secrets.
-pub const SECRET_PATTERNS: &[&str] = &[
-    "*API_KEY*",
-    "*APIKEY*",
-    "*TOKEN*",
-    "*SECRET*",
-    "*PASSWORD*",
-    "*PASSWD*",
-    "*CREDENTIAL*",
-    "*PRIVATE_KEY*",
-    "*ACCESS_KEY*",
-    "*_AUTH",
-    "*SESSION_KEY*",
-    "DATABASE_URL",
-    "*_DATABASE_URL",
-    "*_DSN",
-    "REDIS_URL",
-    "MONGO*_URI",
-    "AWS_*",
-    "AZURE_*",
-    "GOOGLE_APPLICATION_CREDENTIALS",
-    "SSH_AUTH_SOCK",
-];
-
-/// Whether a variable name looks like it holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_uppercase();
-    SECRET_PATTERNS.iter().any(|p| glob_match(p, &upper))
-}
+pub use crate::secrets::{is_secret_name, SECRET_PATTERNS};
 
 /// Which of the parent's variables a command inherits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,22 +110,6 @@ mod tests {
             "LC_SECRET_TOKEN",
         ] {
             assert!(!env.contains_key(k), "{k}");
-        }
-    }
-
-    #[test]
-    fn secret_names() {
-        for n in [
-            "OPENAI_API_KEY",
-            "github_token",
-            "DB_PASSWORD",
-            "AWS_REGION",
-            "DATABASE_URL",
-        ] {
-            assert!(is_secret_name(n), "{n}");
-        }
-        for n in ["PATH", "LANG", "TERM", "CARGO_HOME", "EDITOR"] {
-            assert!(!is_secret_name(n), "{n}");
         }
     }
 }

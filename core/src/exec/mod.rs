@@ -67,6 +67,35 @@ pub struct Limits {
     pub output_bytes: usize,
 }
 
+impl Limits {
+    /// A timeout as the bindings and settings give it: `value` in a unit of
+    /// `seconds_per_unit` seconds (`unit` names it in errors), positive;
+    /// infinity means none. NaN, zero, negative values and values past
+    /// what a [`Duration`] holds are [`Error::InvalidInput`](crate::Error)
+    /// naming `option` (never a panic).
+    pub fn timeout_from(
+        option: &str,
+        value: f64,
+        unit: &str,
+        seconds_per_unit: f64,
+    ) -> crate::Result<Option<Duration>> {
+        let invalid = |why: &str| {
+            crate::Error::InvalidInput(format!(
+                "{option} must be a positive number of {unit} (infinity for no timeout){why}, not {value}"
+            ))
+        };
+        if value.is_nan() || value <= 0.0 {
+            return Err(invalid(""));
+        }
+        if value.is_infinite() {
+            return Ok(None);
+        }
+        Duration::try_from_secs_f64(value * seconds_per_unit)
+            .map(Some)
+            .map_err(|_| invalid(" small enough to be a duration"))
+    }
+}
+
 impl Default for Limits {
     /// 60 s, 512 MiB, 256 processes, 1 GiB files, 1024 descriptors and
     /// 1 MiB of output per stream.
@@ -332,5 +361,36 @@ pub trait Executor: Send + Sync {
     fn execute(&self, request: ExecRequest) -> BoxFuture<'_, Result<ExecOutcome>> {
         let (events, _) = tokio::sync::mpsc::channel(1);
         self.execute_streaming(request, events)
+    }
+}
+
+#[cfg(test)]
+mod limits_tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_from_numbers_are_checked_not_panics() {
+        let t = |v: f64| Limits::timeout_from("timeout", v, "seconds", 1.0);
+        assert_eq!(t(1.5).unwrap(), Some(Duration::from_millis(1500)));
+        assert_eq!(t(f64::INFINITY).unwrap(), None);
+        for bad in [
+            0.0,
+            -1.0,
+            -0.0,
+            f64::NAN,
+            f64::NEG_INFINITY,
+            1e20,
+            1e300,
+            f64::MAX,
+        ] {
+            let e = t(bad).unwrap_err().to_string();
+            assert!(e.contains("timeout must be"), "{bad}: {e}");
+        }
+        let ms = Limits::timeout_from("timeoutMs", 1e30, "milliseconds", 1e-3);
+        assert!(ms.unwrap_err().to_string().contains("timeoutMs"));
+        assert_eq!(
+            Limits::timeout_from("timeoutMs", 250.0, "milliseconds", 1e-3).unwrap(),
+            Some(Duration::from_millis(250))
+        );
     }
 }

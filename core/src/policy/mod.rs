@@ -1,4 +1,4 @@
-//! The policy engine: turns a [`Classification`](crate::Classification)
+//! The policy engine: turns a [`Classification`]
 //! into a [`Decision`] (allow, warn, ask or deny, with reasons and a plan
 //! for running the command).
 //!
@@ -32,6 +32,7 @@ mod error;
 mod file;
 mod operators;
 mod rule;
+mod run_env;
 mod settings;
 mod url;
 
@@ -161,6 +162,54 @@ impl Policy {
     /// Classifies `command` and decides what to do with it.
     pub fn check(&self, command: &str) -> Decision {
         self.decide(command, classify(command))
+    }
+
+    /// Decides on an argv that runs as it is, with no shell (see
+    /// [`classify_argv`](crate::classify_argv)). Rules see the words as a
+    /// command line of them would show them (quoted where needed); the
+    /// plan, when there is one, is exactly this argv.
+    pub fn check_argv<S: AsRef<str>>(&self, argv: &[S]) -> Decision {
+        let words: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
+        let mut d = self.decide(
+            &shell_words::join(&words),
+            crate::classify::classify_argv(&words),
+        );
+        if d.plan.is_some() {
+            d.plan = Some(Plan::Direct(
+                words.iter().map(|w| (*w).to_string()).collect(),
+            ));
+        }
+        d
+    }
+
+    /// Adds to `decision` the reasons against running its command with the
+    /// extra environment variables `env`: variables that make programs load
+    /// or run other code (the dynamic loader's `LD_*`, shell start-up files
+    /// such as `BASH_ENV`, exported functions, variables naming a pager,
+    /// editor or helper, `GIT_*`, interpreters' option variables) need
+    /// approval, rule `run_env`. Module search paths (`PYTHONPATH`, ...) do
+    /// not. [`Sandbox`](crate::Sandbox) applies this to every run.
+    pub fn with_run_env(
+        &self,
+        mut decision: Decision,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Decision {
+        let extra = run_env::reasons(env);
+        if extra.is_empty() {
+            return decision;
+        }
+        decision.reasons.extend(extra);
+        decision.reasons.sort_by_key(|r| effect_rank(r.effect));
+        decision.verdict = self.verdict(&decision.reasons);
+        if decision.verdict == Verdict::Deny {
+            decision.plan = None;
+        }
+        decision.matched_rule = decision
+            .reasons
+            .first()
+            .filter(|r| r.effect != Effect::Note)
+            .map(|r| r.rule.clone());
+        decision
     }
 
     /// Decides on a command already classified (`classification` must be

@@ -19,9 +19,13 @@ pub fn urls_in(program: &Program) -> Vec<String> {
         let mut found = false;
         let mut rest = lower.as_str();
         while let Some(i) = rest.find("://") {
+            // After the last character that cannot be in a scheme (which
+            // may take more than one byte: `é://`).
             let start = rest[..i]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-".contains(c)))
-                .map_or(0, |j| j + 1);
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "+.-".contains(c)))
+                .map_or(0, |(j, c)| j + c.len_utf8());
             let end = rest[i + 3..]
                 .find(|c: char| c.is_whitespace() || "\"'<>`".contains(c))
                 .map_or(rest.len(), |j| i + 3 + j);

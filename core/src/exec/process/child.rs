@@ -15,6 +15,7 @@
 
 use super::landlock::RunRuleset;
 use super::mounts::MountPlan;
+use super::raw;
 use super::seccomp::SeccompProgram;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::io;
@@ -209,9 +210,13 @@ impl ChildSetup {
                     .into(),
                     "clearing ambient capabilities",
                 )?;
-                for cap in 0..64 {
-                    if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
-                        match errno() {
+                for cap in 0..64usize {
+                    let dropped = raw::syscall(
+                        libc::SYS_prctl,
+                        [libc::PR_CAPBSET_DROP as usize, cap, 0, 0, 0, 0],
+                    );
+                    if let Err(e) = dropped {
+                        match e {
                             // Past the last capability this kernel has, or
                             // not allowed to (no CAP_SETPCAP: then there is
                             // nothing to drop anyway).
@@ -258,6 +263,42 @@ impl ChildSetup {
             if self.namespaces.is_none() && libc::getppid() != parent {
                 // The parent died before the signal was armed.
                 libc::_exit(137);
+            }
+        }
+        Ok(())
+    }
+
+    /// `no_new_privs`, Landlock and seccomp for an init started ahead,
+    /// which its command inherits. (The command enforces the Landlock
+    /// ruleset once more: a domain nested in the init's, so that Landlock's
+    /// scoping of signals and abstract sockets and its ptrace rule keep the
+    /// command away from the init, as when the init has no domain.)
+    ///
+    /// # Safety
+    /// Must run in the init, after its view is built.
+    unsafe fn confine(&self) -> Result<(), StepError> {
+        // SAFETY: plain system calls on data prepared by the parent.
+        unsafe {
+            if self.no_new_privs {
+                check(
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).into(),
+                    "setting no_new_privs",
+                )?;
+            }
+            if let Some(ruleset) = &self.landlock {
+                for path in CHILD_WRITABLE_MOUNTS {
+                    ruleset
+                        .allow_beneath(path)
+                        .map_err(|e| (e, "adding the run's mounts to the Landlock ruleset"))?;
+                }
+                ruleset
+                    .enforce()
+                    .map_err(|e| (e, "enforcing the Landlock ruleset"))?;
+            }
+            if let Some(filter) = self.seccomp {
+                filter
+                    .install()
+                    .map_err(|e| (e, "installing the seccomp filter"))?;
             }
         }
         Ok(())
@@ -380,6 +421,9 @@ struct ChildContext<'a> {
     init: Option<&'a RunInit>,
     /// Isolated runs: the write end of the start pipe (see `spawn_here`).
     start_pipe: RawFd,
+    /// A view built ahead ([`WarmInit`]): the init's end of the socket on
+    /// which it waits for its run (-1: the run starts at once).
+    go: RawFd,
     /// Isolated runs: the init's pid (set by the first child).
     pid: AtomicI32,
     /// What failed in a child before `exec`.
@@ -472,56 +516,147 @@ extern "C" fn enter_main(arg: *mut c_void) -> c_int {
 /// exits the kernel kills everything left in the namespace.
 extern "C" fn init_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the ChildContext; the host blocks reading the start
-    // pipe until we close it, so it is alive until then. After that only
-    // `init` (kept by the run until we are reaped) is used.
+    // pipe until we close it (or, for a view built ahead, write to it), so
+    // it is alive until then. After that only `init` (kept until we are
+    // reaped) and the run's context sent on the go socket are used.
     let ctx = unsafe { &*(arg as *const ChildContext<'_>) };
-    let init = ctx.init.expect("an isolated run has an init");
+    let init: &RunInit = ctx.init.expect("an isolated run has an init");
     // SAFETY: system calls on data prepared by the parent; see above.
     unsafe {
-        if let Err(e) = init_start(ctx, init) {
+        if let Err(e) = init_prepare(ctx) {
             init.failed.set(e);
             libc::_exit(127);
         }
-        let command = init.command_pid.load(Ordering::SeqCst);
-        loop {
-            let mut status = 0;
-            let mut usage: libc::rusage = std::mem::zeroed();
-            let r = libc::wait4(-1, &mut status, libc::__WALL, &mut usage);
-            if r == command {
-                init.record_exit(status, &usage);
-                libc::_exit(0);
+        let run = if ctx.go >= 0 {
+            let (go, start) = (ctx.go, ctx.start_pipe);
+            // Ready: from here on `ctx` may be gone.
+            if libc::write(start, b"R".as_ptr().cast(), 1) != 1 {
+                libc::_exit(127);
             }
-            if r == -1 && errno() != libc::EINTR {
-                libc::_exit(0);
+            match wait_for_run(go) {
+                Some(run) => {
+                    libc::close(go);
+                    run
+                }
+                // The view was not wanted after all.
+                None => libc::_exit(0),
+            }
+        } else {
+            ctx
+        };
+        if let Err(e) = init_launch(run, init) {
+            init.failed.set(e);
+            libc::_exit(127);
+        }
+        let command = init.command_pid.load(Ordering::SeqCst) as usize;
+        loop {
+            let mut status: c_int = 0;
+            let mut usage: libc::rusage = std::mem::zeroed();
+            let r = raw::syscall(
+                libc::SYS_wait4,
+                [
+                    -1isize as usize,
+                    &mut status as *mut c_int as usize,
+                    libc::__WALL as usize,
+                    &mut usage as *mut libc::rusage as usize,
+                    0,
+                    0,
+                ],
+            );
+            match r {
+                Ok(pid) if pid == command => {
+                    init.record_exit(status, &usage);
+                    libc::_exit(0);
+                }
+                Ok(_) | Err(libc::EINTR) => {}
+                Err(_) => libc::_exit(0),
             }
         }
     }
 }
 
-/// The init's start: setup, standard streams, the command.
+/// The init's first part: the session, the filesystem view, the
+/// parent-death signal, and nothing of the host's held open.
 ///
 /// # Safety
 /// Must run in the init between `clone` and its exit.
-unsafe fn init_start(ctx: &ChildContext<'_>, init: &RunInit) -> Result<(), StepError> {
+unsafe fn init_prepare(ctx: &ChildContext<'_>) -> Result<(), StepError> {
     // SAFETY: as for init_main.
     unsafe {
-        move_streams(ctx)?;
         // The init keeps its user and capabilities: the command, which has
         // neither, cannot ptrace it or read its (the host's) memory, and
         // /proc does not even list it (hidepid).
         ctx.setup.start_session()?;
         ctx.setup.arm_parent_death(ctx.parent)?;
         // Hold nothing of the host's (another run's pipe, say) for the
-        // whole run: only the start pipe and the Landlock ruleset, which
-        // the command still needs, stay open until it has started.
-        let landlock = ctx.setup.landlock.as_ref().map_or(-1, |r| r.raw_fd());
+        // whole run: only the run's streams, the start (and go) pipes and
+        // what the command still needs (the Landlock ruleset, the cgroup
+        // files) stay open until it has started.
         let mut keep = [-1; MAX_KEPT];
-        keep[0] = ctx.start_pipe;
-        keep[1] = landlock;
-        for (slot, &fd) in keep[2..].iter_mut().zip(&ctx.setup.cgroup_procs) {
+        keep[..3].copy_from_slice(&ctx.fds);
+        keep[3] = ctx.start_pipe;
+        keep[4] = ctx.go;
+        keep[5] = ctx.setup.landlock.as_ref().map_or(-1, |r| r.raw_fd());
+        for (slot, &fd) in keep[6..].iter_mut().zip(&ctx.setup.cgroup_procs) {
             *slot = fd;
         }
         close_all_but(&keep);
+        if ctx.go >= 0 {
+            // Started ahead: the layers that do not depend on the run are
+            // applied here, off the run's path, and inherited by the
+            // command (the init needs nothing they deny).
+            ctx.setup.confine()?;
+        }
+    }
+    Ok(())
+}
+
+/// Waits on the go socket for the address of the run's context (sent by
+/// [`spawn_warm`]); `None` when the host closed it instead.
+///
+/// # Safety
+/// Must run in the init; the address received must be a live
+/// `ChildContext` of this process (the host waits for the start pipe).
+unsafe fn wait_for_run<'a>(go: RawFd) -> Option<&'a ChildContext<'a>> {
+    let mut buf = [0u8; std::mem::size_of::<usize>()];
+    loop {
+        // SAFETY: a receive into a stack buffer.
+        let n = unsafe {
+            raw::syscall(
+                libc::SYS_recvfrom,
+                [
+                    go as usize,
+                    buf.as_mut_ptr() as usize,
+                    buf.len(),
+                    libc::MSG_WAITALL as usize,
+                    0,
+                    0,
+                ],
+            )
+        };
+        match n {
+            Ok(n) if n == buf.len() => {
+                let address = usize::from_ne_bytes(buf);
+                // SAFETY: the caller's guarantee.
+                return (address != 0).then(|| unsafe { &*(address as *const ChildContext<'a>) });
+            }
+            Err(libc::EINTR) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// The init's second part: the run's standard streams, then the command.
+///
+/// # Safety
+/// Must run in the init after [`init_prepare`].
+unsafe fn init_launch(ctx: &ChildContext<'_>, init: &RunInit) -> Result<(), StepError> {
+    // SAFETY: as for init_main.
+    unsafe {
+        move_streams(ctx)?;
+        for fd in ctx.fds.into_iter().filter(|&fd| fd > 2) {
+            libc::close(fd);
+        }
         let pid = libc::clone(
             command_main,
             init.stack_top(1).cast(),
@@ -534,8 +669,8 @@ unsafe fn init_start(ctx: &ChildContext<'_>, init: &RunInit) -> Result<(), StepE
         init.command_pid.store(pid, Ordering::SeqCst);
         // The command has exec'd (or failed, and said so in `init`): let the
         // host go on, and hold none of the command's streams open.
-        if landlock >= 0 {
-            libc::close(landlock);
+        if let Some(r) = &ctx.setup.landlock {
+            libc::close(r.raw_fd());
         }
         for &fd in &ctx.setup.cgroup_procs {
             libc::close(fd);
@@ -714,9 +849,23 @@ unsafe fn move_streams(ctx: &ChildContext<'_>) -> Result<(), StepError> {
     // SAFETY: fcntl and dup2 on descriptors the parent prepared.
     unsafe {
         // Move the pipe ends above 2 first so no dup2 clobbers another.
+        // -1: `/dev/null` (of the run's view, for a view built ahead).
         let mut high = [0; 3];
-        for (i, fd) in ctx.fds.iter().enumerate() {
-            high[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 3);
+        for (i, &fd) in ctx.fds.iter().enumerate() {
+            high[i] = if fd >= 0 {
+                libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3)
+            } else {
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+                let moved = if null >= 0 {
+                    libc::fcntl(null, libc::F_DUPFD_CLOEXEC, 3)
+                } else {
+                    -1
+                };
+                if null >= 0 {
+                    libc::close(null);
+                }
+                moved
+            };
             if high[i] == -1 {
                 return Err((errno(), "passing the standard streams"));
             }
@@ -725,6 +874,9 @@ unsafe fn move_streams(ctx: &ChildContext<'_>) -> Result<(), StepError> {
             if libc::dup2(*fd, target as c_int) == -1 {
                 return Err((errno(), "passing the standard streams"));
             }
+        }
+        for fd in high {
+            libc::close(fd);
         }
     }
     Ok(())
@@ -739,8 +891,20 @@ unsafe fn exec_program(ctx: &ChildContext<'_>) -> StepError {
     unsafe {
         let mut first_error = libc::ENOENT;
         for (i, program) in ctx.programs.iter().enumerate() {
-            libc::execve(program.as_ptr(), ctx.argv, ctx.envp);
-            let e = errno();
+            let e = match raw::syscall(
+                libc::SYS_execve,
+                [
+                    program.as_ptr() as usize,
+                    ctx.argv as usize,
+                    ctx.envp as usize,
+                    0,
+                    0,
+                    0,
+                ],
+            ) {
+                Err(e) => e,
+                Ok(_) => libc::EIO,
+            };
             if i == 0 || first_error == libc::ENOENT {
                 first_error = e;
             }
@@ -750,7 +914,7 @@ unsafe fn exec_program(ctx: &ChildContext<'_>) -> StepError {
 }
 
 /// The most descriptors the init keeps open for the command.
-const MAX_KEPT: usize = 8;
+const MAX_KEPT: usize = 12;
 
 /// Closes every descriptor above 2 but those in `keep` (at most
 /// [`MAX_KEPT`]; negative entries are ignored).
@@ -853,6 +1017,7 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         parent: unsafe { libc::getpid() },
         init: init.as_deref(),
         start_pipe: start.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+        go: -1,
         pid: AtomicI32::new(0),
         failed: FailedStep::default(),
     };
@@ -897,6 +1062,269 @@ fn spawn_here(spec: &SpawnSpec) -> io::Result<Spawned> {
         stdout: out_r,
         stderr: err_r,
         init,
+    })
+}
+
+/// An isolated run's init started ahead of its run, by the slot thread:
+/// in the run's namespaces, with the filesystem view built and nothing of
+/// the host's open, waiting on a socket for the command it is to start
+/// ([`spawn_warm`]). What is left for the run itself is the command's own
+/// process (cgroups, limits, user, Landlock, seccomp, `exec`).
+///
+/// Dropped unused, the init is told to go (its socket closes), killed and
+/// reaped: it runs in this process's memory.
+pub struct WarmInit {
+    pid: libc::pid_t,
+    made: std::time::Instant,
+    init: Option<Box<RunInit>>,
+    setup: ChildSetup,
+    /// Our end of the go socket.
+    go: Option<OwnedFd>,
+    /// Read end of the start pipe.
+    start: OwnedFd,
+    /// Our ends of the command's stdin, stdout and stderr pipes.
+    streams: Option<[OwnedFd; 3]>,
+    /// The init's numbers for its ends: stdin, stdout, stderr, start.
+    child_fds: [RawFd; 4],
+}
+
+impl std::fmt::Debug for WarmInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarmInit")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WarmInit {
+    /// The init's pid (PID 1 of the run's pid namespace).
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// How long ago its view was built.
+    pub fn age(&self) -> std::time::Duration {
+        self.made.elapsed()
+    }
+
+    /// The filesystem view it built.
+    pub fn mounts(&self) -> Option<&MountPlan> {
+        self.setup.mounts.as_ref()
+    }
+}
+
+impl Drop for WarmInit {
+    fn drop(&mut self) {
+        let Some(init) = self.init.take() else {
+            return;
+        };
+        drop(self.go.take());
+        // SAFETY: our unreaped child (its pid cannot have been reused).
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        let _ = wait4(self.pid);
+        // Only now is the init's memory free.
+        drop(init);
+    }
+}
+
+fn go_socket() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid two-element array.
+    if unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    } == -1
+    {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: socketpair returned two new descriptors we now own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Why [`spawn_warm`] did not start the command.
+#[derive(Debug)]
+pub enum WarmSpawnError {
+    /// The init was gone before it was told to go: nothing of the run has
+    /// started; here is the spec back, to start it the usual way.
+    Gone(Box<SpawnSpec>),
+    /// The command could not be started in the view.
+    Failed(io::Error),
+}
+
+/// Starts an init that builds the run's view now (`setup`: the
+/// namespaces, the mounts, the Landlock ruleset and cgroup files the
+/// command will use) and waits for its command. Returns once the view is
+/// built, or the step that failed.
+pub fn prepare_warm(setup: ChildSetup) -> io::Result<WarmInit> {
+    if setup.namespaces.is_none() || setup.mounts.is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a view built ahead needs the run's namespaces and mounts",
+        ));
+    }
+    let (in_r, in_w) = pipe()?;
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let (start_r, start_w) = pipe()?;
+    let (go, go_child) = go_socket()?;
+    let init = RunInit::new();
+    let ctx = ChildContext {
+        programs: &[],
+        argv: std::ptr::null(),
+        envp: std::ptr::null(),
+        fds: [in_r.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()],
+        setup: &setup,
+        // SAFETY: getpid has no preconditions.
+        parent: unsafe { libc::getpid() },
+        init: Some(&init),
+        start_pipe: start_w.as_raw_fd(),
+        go: go_child.as_raw_fd(),
+        pid: AtomicI32::new(0),
+        failed: FailedStep::default(),
+    };
+    // SAFETY: as in spawn_here; `ctx` outlives the init's use of it (until
+    // it writes to the start pipe, which we read below).
+    let first = unsafe {
+        vfork_call(
+            enter_main,
+            &ctx as *const ChildContext<'_> as *mut c_void,
+            CHILD_STACK,
+        )?
+    };
+    let _ = wait4(first);
+    let child_fds = [
+        in_r.as_raw_fd(),
+        out_w.as_raw_fd(),
+        err_w.as_raw_fd(),
+        start_w.as_raw_fd(),
+    ];
+    // The init has its own copies (or never started).
+    drop((in_r, out_w, err_w, start_w, go_child));
+    let pid = ctx.pid.load(Ordering::SeqCst);
+    let mut ready = [0u8; 1];
+    let got = if pid > 0 {
+        loop {
+            // SAFETY: a read into a stack buffer from a pipe we own.
+            let n = unsafe { libc::read(start_r.as_raw_fd(), ready.as_mut_ptr().cast(), 1) };
+            if n >= 0 || errno() != libc::EINTR {
+                break n;
+            }
+        }
+    } else {
+        0
+    };
+    if got != 1 {
+        if pid > 0 {
+            let _ = wait4(pid);
+        }
+        let failure = ctx.failed.get().or_else(|| init.failed.get());
+        return Err(match failure {
+            Some(f) => io::Error::new(io::Error::from_raw_os_error(f.errno).kind(), f),
+            None => io::Error::other("the run's init ended while building the view"),
+        });
+    }
+    Ok(WarmInit {
+        pid,
+        made: std::time::Instant::now(),
+        init: Some(init),
+        setup,
+        go: Some(go),
+        start: start_r,
+        streams: Some([in_w, out_r, err_r]),
+        child_fds,
+    })
+}
+
+/// Starts `spec`'s command in a [`WarmInit`]'s view. The view's parts of
+/// the setup (namespaces, mounts, Landlock ruleset, cgroup files) are the
+/// warm init's, as are Landlock and seccomp, which the init enforced on
+/// itself; `spec.setup` gives the rest (limits, user, working directory,
+/// `no_new_privs`, dropping capabilities).
+pub fn spawn_warm(mut warm: WarmInit, spec: SpawnSpec) -> Result<Spawned, WarmSpawnError> {
+    // Still there? (It lives beside us; it could have been killed.)
+    // SAFETY: a null signal to our unreaped child.
+    if unsafe { libc::kill(warm.pid, 0) } != 0 {
+        return Err(WarmSpawnError::Gone(Box::new(spec)));
+    }
+    let mut spec = spec;
+    let namespaces = spec.setup.namespaces;
+    spec.setup.namespaces = warm.setup.namespaces.take();
+    spec.setup.mounts = warm.setup.mounts.take();
+    spec.setup.cgroup_procs = std::mem::take(&mut warm.setup.cgroup_procs);
+    // Seccomp is the init's already (see ChildSetup::confine); Landlock is
+    // enforced again by the command, nested in the init's domain.
+    spec.setup.landlock = warm.setup.landlock.take();
+    let seccomp = spec.setup.seccomp.take();
+    let ptrs = |v: &[CString]| -> Vec<*const c_char> {
+        v.iter()
+            .map(|c| c.as_ptr())
+            .chain([std::ptr::null()])
+            .collect()
+    };
+    let argv = ptrs(&spec.argv);
+    let envp = ptrs(&spec.envp);
+    let [stdin, stdout, stderr, start] = warm.child_fds;
+    let init = warm.init.take().expect("an unused warm init");
+    let ctx = ChildContext {
+        programs: &spec.programs,
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        fds: [if spec.stdin_pipe { stdin } else { -1 }, stdout, stderr],
+        setup: &spec.setup,
+        // SAFETY: getpid has no preconditions.
+        parent: unsafe { libc::getpid() },
+        init: Some(&init),
+        start_pipe: start,
+        go: -1,
+        pid: AtomicI32::new(warm.pid),
+        failed: FailedStep::default(),
+    };
+    let address = (&ctx as *const ChildContext<'_> as usize).to_ne_bytes();
+    let go = warm.go.take().expect("an unused warm init");
+    // SAFETY: a send from a stack buffer on a socket we own; no SIGPIPE if
+    // the init is gone.
+    let sent = unsafe {
+        libc::send(
+            go.as_raw_fd(),
+            address.as_ptr().cast(),
+            address.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    let pid = warm.pid;
+    if sent != address.len() as isize {
+        // The init died before it was told to go: nothing of the run has
+        // started; the caller builds a view of its own.
+        let _ = &ctx;
+        drop(go);
+        // `warm` (dropped at the end) reaps it; the spec goes back whole.
+        warm.init = Some(init);
+        spec.setup.namespaces = namespaces;
+        spec.setup.mounts = None;
+        spec.setup.landlock = None;
+        spec.setup.cgroup_procs = Vec::new();
+        spec.setup.seccomp = seccomp;
+        return Err(WarmSpawnError::Gone(Box::new(spec)));
+    }
+    // `ctx` must live until the init has started the command.
+    wait_closed(&warm.start);
+    drop(go);
+    if let Some(failure) = ctx.failed.get().or_else(|| init.failed.get()) {
+        let _ = wait4(pid);
+        let os = io::Error::from_raw_os_error(failure.errno);
+        return Err(WarmSpawnError::Failed(io::Error::new(os.kind(), failure)));
+    }
+    let [stdin, stdout, stderr] = warm.streams.take().expect("an unused warm init");
+    Ok(Spawned {
+        pid,
+        stdin: spec.stdin_pipe.then_some(stdin),
+        stdout,
+        stderr,
+        init: Some(init),
     })
 }
 

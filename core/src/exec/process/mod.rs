@@ -18,6 +18,7 @@ mod landlock;
 mod mounts;
 mod namespaces;
 mod options;
+mod raw;
 mod seccomp;
 mod slot;
 mod users;
@@ -252,6 +253,11 @@ impl Default for ProcessConfig {
 pub struct ProcessExecutor {
     config: ProcessConfig,
     slots: Arc<SlotPool>,
+    /// The view the last run asked for: slots' inits are started ahead
+    /// with it.
+    expected_view: Arc<std::sync::Mutex<ViewKey>>,
+    /// Runs started in a view built ahead.
+    warm_starts: Arc<std::sync::atomic::AtomicU64>,
     is_root: bool,
     capabilities: Capabilities,
     layers: Layers,
@@ -293,21 +299,42 @@ fn user_source(setting: RunAs, is_root: bool) -> UserSource {
         RunAs::Auto | RunAs::Current => UserSource::Caller,
     }
 }
+/// The oldest view built ahead that a run still takes (older ones are
+/// rebuilt: the view is the host as it was when it was built, checked for
+/// the paths it depends on, but not for everything).
+const MAX_VIEW_AGE: Duration = Duration::from_secs(30);
+
+/// Whether an init started ahead for view `built` serves a run that asks
+/// for view `wanted`: the same view, not too old, and nothing it was made
+/// from has changed since.
+fn view_serves(built: &ViewKey, init: &child::WarmInit, wanted: &ViewKey) -> bool {
+    built == wanted && init.age() < MAX_VIEW_AGE && init.mounts().is_some_and(MountPlan::still_current)
+}
+
 /// How long output is still read after every process of the run is gone.
 const DRAIN: Duration = Duration::from_secs(2);
 
 /// Finds which isolation layers this host provides: each is tried for
 /// real (a namespace set is made, the seccomp filter compiled, Landlock's
 /// ABI read), then a trial command runs with all of them.
-fn probe_layers(config: &ProcessConfig, is_root: bool) -> (Layers, Vec<String>) {
+/// The network namespace the trial used is handed on to the first run
+/// when the trial left no trace in it.
+fn probe_layers(
+    config: &ProcessConfig,
+    is_root: bool,
+) -> (Layers, Vec<String>, Option<namespaces::UntouchedNetwork>) {
     let mut layers = Layers::default();
     let mut missing = Vec::new();
     if config.isolation == Isolation::Off {
-        return (layers, missing);
+        return (layers, missing, None);
     }
     layers.no_new_privs = true;
-    match namespaces::prepare(!is_root, None) {
-        Ok(_) => layers.namespaces = true,
+    let mut prepared = None;
+    match namespaces::prepare(!is_root, None, None) {
+        Ok(ns) => {
+            layers.namespaces = true;
+            prepared = Some(ns);
+        }
         Err(e) if is_root => missing.push(format!("namespaces ({e})")),
         Err(e) => missing.push(format!("user namespaces ({e}): {USERNS_HINT}")),
     }
@@ -322,31 +349,39 @@ fn probe_layers(config: &ProcessConfig, is_root: bool) -> (Layers, Vec<String>) 
         Err(e) if !layers.namespaces => missing.push(format!("Landlock ({e})")),
         Err(_) => {}
     }
-    if !layers.namespaces {
-        missing.push(
+    let mut untouched = None;
+    match prepared {
+        None => missing.push(
             "the read-only view of the host, deny-read paths and the pid and network \
              namespaces (they need the namespaces above)"
                 .into(),
-        );
-    } else if let Err(e) = trial_run(config, is_root, &layers) {
-        // Everything exists but this host refuses a step (an unusual
-        // mount, a restrictive LSM): say which.
-        layers.namespaces = false;
-        missing.push(format!("the isolated run ({e})"));
+        ),
+        Some(ns) => match trial_run(config, &layers, &ns) {
+            Ok(()) => untouched = ns.into_untouched_network(),
+            Err(e) => {
+                // Everything exists but this host refuses a step (an
+                // unusual mount, a restrictive LSM): say which.
+                layers.namespaces = false;
+                missing.push(format!("the isolated run ({e})"));
+            }
+        },
     }
-    (layers, missing)
+    (layers, missing, untouched)
 }
 
 /// Runs `true` with every layer, without a workspace; `Ok` when there is
 /// no `true` to run (the first real run reports any failure).
-fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Result<()> {
+fn trial_run(
+    config: &ProcessConfig,
+    layers: &Layers,
+    ns: &namespaces::PreparedNamespaces,
+) -> io::Result<()> {
     let Some(program) = ["/usr/bin/true", "/bin/true"]
         .into_iter()
         .find(|p| Path::new(p).exists())
     else {
         return Ok(());
     };
-    let ns = namespaces::prepare(!is_root, None)?;
     let plan = MountPlan::new(&MountRequest {
         writable: &[],
         read_only: &[],
@@ -401,6 +436,141 @@ fn trial_run(config: &ProcessConfig, is_root: bool, layers: &Layers) -> io::Resu
     }
 }
 
+/// What an isolated run's filesystem view and network are made from,
+/// besides the executor's settings: equal keys give the same view, so an
+/// init started ahead for one key serves any run with that key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ViewKey {
+    writable: Vec<PathBuf>,
+    read_only: Vec<PathBuf>,
+    deny_read: Vec<PathBuf>,
+    no_network: bool,
+    /// The caller's `HOME` (a writable root may not contain it).
+    caller_home: Option<PathBuf>,
+}
+
+impl ViewKey {
+    /// The key of a run with `cwd`, its request's filesystem access and
+    /// network.
+    fn new(
+        config: &ProcessConfig,
+        cwd: Option<&Path>,
+        fs: &super::FsAccess,
+        network: Network,
+    ) -> ViewKey {
+        let c = &config.filesystem;
+        let mut writable: Vec<PathBuf> = c.writable.clone();
+        writable.extend(fs.writable.iter().cloned());
+        if c.cwd_writable {
+            writable.extend(cwd.map(Path::to_path_buf));
+        }
+        ViewKey {
+            writable,
+            // A working directory below the host's /tmp that is not
+            // writable must still be there (read-only).
+            read_only: cwd
+                .filter(|_| !c.cwd_writable)
+                .map(Path::to_path_buf)
+                .into_iter()
+                .collect(),
+            deny_read: c.deny_read.iter().chain(&fs.deny_read).cloned().collect(),
+            no_network: network == Network::None && config.network != NetworkIsolation::Off,
+            caller_home: std::env::var_os("HOME").map(PathBuf::from),
+        }
+    }
+}
+
+/// Plans an isolated run's view for `key` (run as `run_as`, writable roots
+/// idmapped through `idmap`).
+fn plan_view(
+    config: &ProcessConfig,
+    key: &ViewKey,
+    run_as: Option<(u32, u32)>,
+    idmap: Option<std::os::fd::RawFd>,
+) -> io::Result<MountPlan> {
+    MountPlan::new(&MountRequest {
+        writable: &key.writable,
+        read_only: &key.read_only,
+        deny_read: &key.deny_read,
+        protected: &config.filesystem.protected,
+        tmp_size: config.filesystem.tmp_size,
+        home: Path::new(ISOLATED_HOME),
+        home_owner: run_as,
+        idmap,
+        caller_home: key.caller_home.as_deref(),
+    })
+}
+
+/// The Landlock ruleset for writes beneath `roots` (but `/`) and the
+/// devices of the view.
+fn write_ruleset(mut roots: Vec<PathBuf>) -> io::Result<Option<landlock::RunRuleset>> {
+    roots.retain(|p| p != Path::new("/"));
+    let root_refs: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
+    let devices: Vec<PathBuf> = mounts::DEVICES
+        .iter()
+        .map(|d| Path::new("/dev").join(d))
+        .collect();
+    let device_refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
+    landlock::RunRuleset::new(&root_refs, &device_refs)
+        .map_err(|e| io::Error::other(format!("cannot build the Landlock ruleset: {e}")))
+}
+
+/// The writable roots of a planned view, as paths.
+fn planned_roots(plan: &MountPlan) -> Vec<PathBuf> {
+    plan.writable()
+        .map(|c| PathBuf::from(std::ffi::OsStr::from_bytes(c.to_bytes())))
+        .collect()
+}
+
+/// The joins of an isolated run into its slot's namespaces.
+fn join_namespaces(ns: &namespaces::PreparedNamespaces, no_network: bool) -> JoinNamespaces {
+    JoinNamespaces {
+        user: ns.user.as_ref().map(AsRawFd::as_raw_fd),
+        net: no_network.then(|| ns.net.as_raw_fd()),
+        ipc: ns.ipc.as_raw_fd(),
+        uts: ns.uts.as_raw_fd(),
+    }
+}
+
+/// Starts inits ahead for the key runs last asked for (`expected`).
+fn warm_maker(
+    config: ProcessConfig,
+    layers: Layers,
+    expected: Arc<std::sync::Mutex<ViewKey>>,
+) -> slot::WarmMaker {
+    Arc::new(move |slot: &Slot| {
+        let key = expected.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let ns = slot.namespaces.as_ref()?;
+        let run_as = slot.user.as_ref().map(|u| (u.uid, u.gid));
+        let plan = plan_view(
+            &config,
+            &key,
+            run_as,
+            ns.idmap.as_ref().map(AsRawFd::as_raw_fd),
+        )
+        .ok()?;
+        let landlock = if layers.landlock {
+            write_ruleset(planned_roots(&plan)).ok()?
+        } else {
+            None
+        };
+        let setup = ChildSetup {
+            cgroup_procs: slot
+                .cgroup
+                .as_ref()
+                .map(|c| c.procs_fds())
+                .unwrap_or_default(),
+            namespaces: Some(join_namespaces(ns, key.no_network)),
+            mounts: Some(plan),
+            landlock,
+            no_new_privs: layers.no_new_privs,
+            seccomp: layers.seccomp,
+            ..ChildSetup::default()
+        };
+        child::prepare_warm(setup).ok().map(|w| (key, w))
+    })
+}
+
 impl ProcessExecutor {
     /// A backend with these settings. Probes which isolation layers this
     /// host provides: under [`Isolation::Required`] (the default) a missing
@@ -410,7 +580,7 @@ impl ProcessExecutor {
     pub fn new(config: ProcessConfig) -> Result<ProcessExecutor> {
         // SAFETY: geteuid has no preconditions.
         let is_root = unsafe { libc::geteuid() } == 0;
-        let (mut layers, missing) = probe_layers(&config, is_root);
+        let (mut layers, missing, untouched) = probe_layers(&config, is_root);
         if !missing.is_empty() {
             if config.isolation == Isolation::Required {
                 return Err(Error::BackendUnavailable {
@@ -436,13 +606,12 @@ impl ProcessExecutor {
         } else {
             CgroupRoots::detect()
         };
-        cgroup::sweep_stale(&roots);
         let home_parent = config
             .home_parent
             .clone()
             .unwrap_or_else(std::env::temp_dir);
-        slot::sweep_stale_homes(&home_parent);
-        // One probe tells which limits the cgroups can enforce here.
+        // One probe tells which limits the cgroups can enforce here (the
+        // cgroup then serves the first run).
         let probe = RunCgroup::create(&roots).ok().filter(|p| {
             p.clone()
                 .set_limits(Some(u64::MAX >> 2), Some(1 << 20))
@@ -459,9 +628,6 @@ impl ProcessExecutor {
         let (memory, pids) = probe
             .as_ref()
             .map_or((false, false), |p| (p.limits_memory(), p.limits_pids()));
-        if let Some(p) = &probe {
-            p.remove();
-        }
         let ns = layers.namespaces;
         let capabilities = Capabilities {
             network_isolation: ns && config.network != NetworkIsolation::Off,
@@ -482,22 +648,66 @@ impl ProcessExecutor {
             no_new_privs: layers.no_new_privs,
             closes_descriptors: true,
         };
+        let expected_view = Arc::new(std::sync::Mutex::new(ViewKey::new(
+            &config,
+            None,
+            &super::FsAccess::default(),
+            Network::None,
+        )));
+        let use_cgroups = probe.is_some();
+        let roots = Arc::new(roots);
+        // What crashed processes left behind is removed in the background.
+        let sweep = {
+            let (roots, home_parent) = (roots.clone(), home_parent.clone());
+            move || {
+                cgroup::sweep_stale(&roots);
+                slot::sweep_stale_homes(&home_parent);
+            }
+        };
         let slots = SlotPool::new(
             SlotSpec {
-                roots: Arc::new(roots),
+                roots,
                 home_parent,
                 users: Arc::new(user_source(config.run_as, is_root)),
                 namespaces: ns.then_some(!is_root),
+                warm: ns.then(|| warm_maker(config.clone(), layers.clone(), expected_view.clone())),
             },
-            probe.is_some(),
+            use_cgroups,
+            slot::Seeds {
+                cgroup: probe,
+                network: untouched,
+                first: Some(Box::new(sweep)),
+            },
         );
         Ok(ProcessExecutor {
             config,
             slots,
+            expected_view,
+            warm_starts: Arc::default(),
             is_root,
             capabilities,
             layers,
         })
+    }
+
+    /// How many runs started in a filesystem view built ahead of them (an
+    /// init started by the background thread for the view the previous
+    /// run asked for). Diagnostics and tests.
+    pub fn warm_starts(&self) -> u64 {
+        self.warm_starts.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a view built ahead for `req` is ready now (tests: to make
+    /// sure a run takes that path).
+    #[doc(hidden)]
+    pub fn view_ready_for(&self, req: &ExecRequest) -> bool {
+        let key = ViewKey::new(
+            &self.config,
+            req.cwd.as_deref(),
+            &req.filesystem,
+            req.network,
+        );
+        self.layers.namespaces && self.slots.next_warm(|k, w| view_serves(k, w, &key))
     }
 
     /// The isolation layers that were asked for but are not applied on
@@ -565,103 +775,94 @@ impl ProcessExecutor {
                 .await;
             return Ok(outcome);
         }
-        let no_network =
-            req.network == Network::None && self.config.network != NetworkIsolation::Off;
         let limits = &req.limits;
         if let Some(c) = guard.cgroup_mut() {
             c.set_limits(limits.memory, limits.processes)
                 .map_err(|e| fail(format!("cannot set the run's cgroup limits: {e}")))?;
         }
-        let fs = &self.config.filesystem;
-        let mut writable: Vec<PathBuf> = fs.writable.clone();
-        writable.extend(req.filesystem.writable.iter().cloned());
-        if fs.cwd_writable {
-            if let Some(cwd) = &req.cwd {
-                writable.push(cwd.clone());
-            }
-        }
+        let key = ViewKey::new(
+            &self.config,
+            req.cwd.as_deref(),
+            &req.filesystem,
+            req.network,
+        );
         // Git files that would point git at other configuration or hooks
         // and that a protected-path mount cannot cover while they do not
         // exist: noted now, removed after the run if the command made them.
         let absent_git_redirects = if isolated {
-            absent_git_redirects(&writable)
+            absent_git_redirects(&key.writable)
         } else {
             Vec::new()
         };
-        let mounts = if isolated {
-            let deny_read: Vec<PathBuf> = fs
-                .deny_read
-                .iter()
-                .chain(&req.filesystem.deny_read)
-                .cloned()
-                .collect();
-            // A working directory below the host's /tmp that is not
-            // writable must still be there (read-only).
-            let read_only: Vec<PathBuf> = req
-                .cwd
-                .iter()
-                .filter(|_| !fs.cwd_writable)
-                .cloned()
-                .collect();
-            Some(
-                MountPlan::new(&MountRequest {
-                    writable: &writable,
-                    read_only: &read_only,
-                    deny_read: &deny_read,
-                    protected: &fs.protected,
-                    tmp_size: fs.tmp_size,
-                    home: &home,
-                    home_owner: run_as,
-                    idmap: guard
-                        .namespaces()
-                        .and_then(|n| n.idmap.as_ref())
-                        .map(AsRawFd::as_raw_fd),
-                    caller_home: std::env::var_os("HOME").as_deref().map(Path::new),
-                })
-                .map_err(|e| Error::InvalidInput(e.to_string()))?,
-            )
-        } else {
-            None
+        // The init started ahead serves this run if it was started for this
+        // view, not too long ago, and nothing the view was made from has
+        // changed since.
+        let warm = match guard.slot.as_mut().and_then(|s| s.warm.take()) {
+            Some((k, w)) if view_serves(&k, &w, &key) => Some(w),
+            Some((_, w)) => {
+                let old = guard.slot.as_mut().and_then(|s| s.mount_namespace.take());
+                self.slots.discard(w, old);
+                None
+            }
+            None => None,
         };
-        let landlock = if self.layers.landlock {
-            let mut roots: Vec<PathBuf> = match &mounts {
-                Some(plan) => plan
-                    .writable()
-                    .map(|c| PathBuf::from(std::ffi::OsStr::from_bytes(c.to_bytes())))
-                    .collect(),
-                // Without the mount namespace (best effort on a host without
-                // user namespaces) Landlock is the only filesystem layer:
-                // the writable roots, the run's home and the host's temp
-                // directory (there is no private one).
-                None => {
-                    let mut w = writable.clone();
-                    w.push(home.clone());
-                    w.push(std::env::temp_dir());
-                    w
-                }
+        if isolated {
+            let mut expected = self.expected_view.lock().unwrap_or_else(|p| p.into_inner());
+            if *expected != key {
+                *expected = key.clone();
+            }
+        }
+        // The filesystem view's part of the setup, when no view was built
+        // ahead (or the one built ahead is gone).
+        let view_setup =
+            |guard: &Cleanup| -> Result<(Option<MountPlan>, Option<landlock::RunRuleset>)> {
+                let mounts = if isolated {
+                    Some(
+                        plan_view(
+                            &self.config,
+                            &key,
+                            run_as,
+                            guard
+                                .namespaces()
+                                .and_then(|n| n.idmap.as_ref())
+                                .map(AsRawFd::as_raw_fd),
+                        )
+                        .map_err(|e| Error::InvalidInput(e.to_string()))?,
+                    )
+                } else {
+                    None
+                };
+                let landlock = if self.layers.landlock {
+                    let roots = match &mounts {
+                        Some(plan) => planned_roots(plan),
+                        // Without the mount namespace (best effort on a host
+                        // without user namespaces) Landlock is the only
+                        // filesystem layer: the writable roots, the run's home
+                        // and the host's temp directory (there is no private
+                        // one).
+                        None => {
+                            let mut w = key.writable.clone();
+                            w.push(home.clone());
+                            w.push(std::env::temp_dir());
+                            w
+                        }
+                    };
+                    write_ruleset(roots).map_err(|e| fail(e.to_string()))?
+                } else {
+                    None
+                };
+                Ok((mounts, landlock))
             };
-            roots.retain(|p| p != Path::new("/"));
-            let root_refs: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
-            let devices: Vec<PathBuf> = mounts::DEVICES
-                .iter()
-                .map(|d| Path::new("/dev").join(d))
-                .collect();
-            let device_refs: Vec<&Path> = devices.iter().map(PathBuf::as_path).collect();
-            landlock::RunRuleset::new(&root_refs, &device_refs)
-                .map_err(|e| fail(format!("cannot build the Landlock ruleset: {e}")))?
+        let (mounts, landlock) = if warm.is_none() {
+            view_setup(&guard)?
         } else {
-            None
+            (None, None)
         };
         let namespaces = if isolated {
             let ns = guard
                 .namespaces()
                 .ok_or_else(|| fail("the run's namespaces could not be prepared".into()))?;
-            Some(JoinNamespaces {
-                user: ns.user.as_ref().map(AsRawFd::as_raw_fd),
-                net: no_network.then(|| ns.net.as_raw_fd()),
-                ipc: ns.ipc.as_raw_fd(),
-                uts: ns.uts.as_raw_fd(),
-            })
+            Some(join_namespaces(ns, key.no_network))
         } else {
             None
         };
@@ -700,7 +901,32 @@ impl ProcessExecutor {
             stdin_pipe: req.stdin.is_some(),
             setup,
         };
-        let mut child = child::spawn(spec).map_err(|e| {
+        let mut warmed = warm.is_some();
+        let started_warm = match warm {
+            Some(w) => child::spawn_warm(w, spec),
+            None => Err(child::WarmSpawnError::Gone(Box::new(spec))),
+        };
+        let spawned = match started_warm {
+            Ok(spawned) => Ok(spawned),
+            Err(child::WarmSpawnError::Failed(e)) => Err(e),
+            Err(child::WarmSpawnError::Gone(spec)) if !warmed => child::spawn(*spec),
+            // The init started ahead is gone: the run builds its own view.
+            Err(child::WarmSpawnError::Gone(mut spec)) => {
+                warmed = false;
+                let (mounts, landlock) = view_setup(&guard)?;
+                spec.setup.mounts = mounts;
+                spec.setup.landlock = landlock;
+                spec.setup.cgroup_procs = guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default();
+                child::spawn(*spec)
+            }
+        };
+        if warmed {
+            self.warm_starts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // The next slot is made now, not while this run was starting.
+        self.slots.refill();
+        let mut child = spawned.map_err(|e| {
             fail(format!(
                 "cannot start `{}` in {}: {e}",
                 program.display(),
@@ -710,7 +936,7 @@ impl ProcessExecutor {
         let pid = child.pid;
         guard.pid = Some(pid);
         guard.init = child.init.take();
-        if guard.init.is_some() {
+        if guard.init.is_some() && !warmed {
             if let Some(slot) = guard.slot.as_mut() {
                 slot.mount_namespace = std::fs::File::open(format!("/proc/{pid}/ns/mnt")).ok();
             }
@@ -1080,7 +1306,8 @@ impl Cleanup {
     /// gone by now).
     fn finish(&mut self) {
         self.finished = true;
-        if let Some(slot) = self.slot.take() {
+        if let Some(mut slot) = self.slot.take() {
+            slot.processes_gone = true;
             self.pool.give_back(slot);
         }
     }

@@ -65,6 +65,38 @@ pub struct MountPlan {
     home: CString,
     home_owner: Option<(u32, u32)>,
     idmap: Option<c_int>,
+    /// What the plan was made from, as found on the host: see
+    /// [`MountPlan::still_current`].
+    observed: Vec<Observed>,
+}
+
+/// A path the plan depends on and the file it found there (or none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Observed {
+    path: PathBuf,
+    /// Symlinks followed (writable roots, deny-read paths) or not
+    /// (protected paths, which are skipped when they are symlinks).
+    follow: bool,
+    /// `(device, inode, file type)`, `None` when nothing was there.
+    file: Option<(u64, u64, u32)>,
+}
+
+impl Observed {
+    fn look(path: &Path, follow: bool) -> Observed {
+        use std::os::unix::fs::MetadataExt;
+        let meta = if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        Observed {
+            path: path.to_path_buf(),
+            follow,
+            file: meta
+                .ok()
+                .map(|m| (m.dev(), m.ino(), m.mode() & libc::S_IFMT)),
+        }
+    }
 }
 
 /// What the plan is made from.
@@ -114,6 +146,13 @@ impl MountPlan {
     /// that does not); deny-read and protected paths that do not exist are
     /// left out.
     pub fn new(req: &MountRequest<'_>) -> io::Result<MountPlan> {
+        let mut observed: Vec<Observed> = req
+            .writable
+            .iter()
+            .map(|w| Observed::look(w, true))
+            .chain(req.read_only.iter().map(|r| Observed::look(r, true)))
+            .chain(req.deny_read.iter().map(|d| Observed::look(d, true)))
+            .collect();
         let mut writable = Vec::new();
         for w in req.writable {
             let real = std::fs::canonicalize(w).map_err(|e| {
@@ -225,9 +264,9 @@ impl MountPlan {
         let in_view = |p: &Path| {
             let replaced = ["/tmp", "/dev", "/proc"].iter().any(|m| p.starts_with(m))
                 || stubs.iter().any(|s| p.starts_with(s));
-            !replaced || writable.iter().any(|w| p.starts_with(w))
+            !replaced || writable.iter().chain(&read_only).any(|w| p.starts_with(w))
         };
-        let hidden = req
+        let hidden_paths: Vec<PathBuf> = req
             .deny_read
             .iter()
             .filter_map(|p| existing(p))
@@ -237,7 +276,27 @@ impl MountPlan {
                     seen.push(p);
                 }
                 seen
-            })
+            });
+        let mut anchors: Vec<PathBuf> = Vec::new();
+        // Directories between a writable root and a hidden or protected
+        // path are bound onto themselves: a mount point cannot be renamed,
+        // so the run cannot move the path out from under its mount (and
+        // find the file at another path, in this run or the next).
+        let mut anchor_parents = |c: &Path| {
+            if let Some(root) = writable.iter().find(|w| c.starts_with(w)) {
+                let mut dir = c.parent();
+                while let Some(d) = dir.filter(|d| d != root && d.starts_with(root)) {
+                    if !anchors.contains(&d.to_path_buf()) {
+                        anchors.push(d.to_path_buf());
+                    }
+                    dir = d.parent();
+                }
+            }
+        };
+        for p in &hidden_paths {
+            anchor_parents(p);
+        }
+        let hidden = hidden_paths
             .into_iter()
             .map(|p| {
                 Ok(Hidden {
@@ -247,7 +306,6 @@ impl MountPlan {
             })
             .collect::<io::Result<Vec<_>>>()?;
         let mut protected = Vec::new();
-        let mut anchors: Vec<PathBuf> = Vec::new();
         for p in req.protected {
             let candidates: Vec<PathBuf> = if p.is_absolute() {
                 vec![p.clone()]
@@ -255,6 +313,7 @@ impl MountPlan {
                 writable.iter().map(|w| w.join(p)).collect()
             };
             for c in candidates {
+                observed.push(Observed::look(&c, false));
                 // Only inside a writable root: the rest is read-only anyway.
                 // A symlink is not followed out of the root.
                 let Ok(meta) = std::fs::symlink_metadata(&c) else {
@@ -263,14 +322,8 @@ impl MountPlan {
                 if meta.file_type().is_symlink() {
                     continue;
                 }
-                if let Some(root) = writable.iter().find(|w| c.starts_with(w)) {
-                    let mut dir = c.parent();
-                    while let Some(d) = dir.filter(|d| d != root && d.starts_with(root)) {
-                        if !anchors.contains(&d.to_path_buf()) {
-                            anchors.push(d.to_path_buf());
-                        }
-                        dir = d.parent();
-                    }
+                if writable.iter().any(|w| c.starts_with(w)) {
+                    anchor_parents(&c);
                     if !protected.contains(&c) {
                         protected.push(c);
                     }
@@ -317,7 +370,19 @@ impl MountPlan {
             home: c_path(req.home)?,
             home_owner: req.home_owner,
             idmap: req.idmap,
+            observed,
         })
+    }
+
+    /// Whether the host still has, at every path the plan was made from,
+    /// the file it had then (the same writable roots and deny-read files,
+    /// no protected path created or replaced since). A view built ahead of
+    /// its run is used only if so: a deny-read file created in between
+    /// must be hidden as it would be by a view built at the run's start.
+    pub fn still_current(&self) -> bool {
+        self.observed
+            .iter()
+            .all(|o| Observed::look(&o.path, o.follow) == *o)
     }
 
     /// The writable roots, as planned (canonical paths).
@@ -337,8 +402,10 @@ impl MountPlan {
         // the parent; nothing here allocates.
         unsafe {
             let fail = |what: &'static str| (errno(), what);
-            // Nothing we mount here propagates back to the host.
-            if mount(None, c"/", None, libc::MS_REC | libc::MS_SLAVE, None) != 0 {
+            // Nothing mounted here propagates to the host, and nothing the
+            // host mounts later appears here (it would keep its own flags,
+            // not the view's read-only and nosuid).
+            if mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None) != 0 {
                 return Err(fail("making the mount tree private"));
             }
             // Detached read-write copies of the writable roots and devices,
@@ -403,8 +470,12 @@ impl MountPlan {
                 }
             }
             for d in &self.tmp_dirs {
-                if libc::mkdir(d.as_ptr(), 0o755) != 0 && errno() != libc::EEXIST {
-                    return Err(fail("creating a writable path's parents in /tmp"));
+                let made = super::raw::syscall(
+                    libc::SYS_mkdirat,
+                    [libc::AT_FDCWD as usize, d.as_ptr() as usize, 0o755, 0, 0, 0],
+                );
+                if let Err(e) = made.or_else(|e| if e == libc::EEXIST { Ok(0) } else { Err(e) }) {
+                    return Err((e, "creating a writable path's parents in /tmp"));
                 }
             }
             let tree_read_only = libc::mount_attr {
@@ -626,21 +697,22 @@ unsafe fn idmap_tree(fd: c_int, userns: c_int) -> Result<(), (c_int, &'static st
         // SAFETY: a descriptor from open_tree, an empty path and a
         // mount_attr of the size given.
         let r = unsafe {
-            libc::syscall(
+            super::raw::syscall(
                 libc::SYS_mount_setattr,
-                fd,
-                c"".as_ptr(),
-                flags as u32,
-                &attr as *const libc::mount_attr,
-                std::mem::size_of::<libc::mount_attr>(),
+                [
+                    fd as usize,
+                    c"".as_ptr() as usize,
+                    flags as usize,
+                    &attr as *const libc::mount_attr as usize,
+                    std::mem::size_of::<libc::mount_attr>(),
+                    0,
+                ],
             )
         };
-        if r == 0 {
-            return Ok(());
-        }
-        match errno() {
-            libc::EINVAL | libc::EPERM | libc::EOPNOTSUPP => continue,
-            e => return Err((e, "mapping a writable path to the run's user")),
+        match r {
+            Ok(_) => return Ok(()),
+            Err(libc::EINVAL | libc::EPERM | libc::EOPNOTSUPP) => continue,
+            Err(e) => return Err((e, "mapping a writable path to the run's user")),
         }
     }
     Ok(())
@@ -664,6 +736,45 @@ unsafe fn mount_setattr(path: &CStr, flags: u32, attr: &libc::mount_attr) -> c_i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_is_stale_once_a_path_it_depends_on_changes() {
+        let ws = tempfile::tempdir().unwrap();
+        let secret = tempfile::tempdir().unwrap();
+        let plan = |ws: &Path| {
+            MountPlan::new(&MountRequest {
+                writable: &[ws.to_path_buf()],
+                read_only: &[],
+                deny_read: &[secret.path().join("token")],
+                protected: &[PathBuf::from(".git/hooks")],
+                tmp_size: 1 << 20,
+                home: Path::new("/tmp/home"),
+                home_owner: None,
+                idmap: None,
+                caller_home: None,
+            })
+            .unwrap()
+        };
+        let p = plan(ws.path());
+        assert!(p.still_current());
+        // A deny-read file that appears after the plan was made.
+        std::fs::write(secret.path().join("token"), "x").unwrap();
+        assert!(!p.still_current());
+        let p = plan(ws.path());
+        assert!(p.still_current());
+        // A protected path created inside the writable root.
+        std::fs::create_dir_all(ws.path().join(".git/hooks")).unwrap();
+        assert!(!p.still_current());
+        let p = plan(ws.path());
+        // The writable root replaced by another directory at the same path.
+        let moved = ws.path().with_extension("old");
+        std::fs::rename(ws.path(), &moved).unwrap();
+        std::fs::create_dir(ws.path()).unwrap();
+        assert!(!p.still_current());
+        std::fs::remove_dir(ws.path()).unwrap();
+        std::fs::rename(&moved, ws.path()).unwrap();
+        assert!(p.still_current());
+    }
 
     #[test]
     fn plans_parents_first_and_skips_what_does_not_exist() {

@@ -1,16 +1,24 @@
 //! Namespaces made ahead of a run. A network namespace costs about half a
-//! millisecond to create, more than the rest of a run's start, so each run
-//! slot gets a fresh one in the background (never shared between runs:
-//! nothing a run leaves on its loopback reaches the next). When the caller
-//! is not root, the network namespace belongs to a user namespace made with
-//! it, which maps the caller's uid and gid to themselves. The ipc and uts
-//! namespaces (the host name `sandbox`) are made with them. The run joins
-//! these and creates its mount and pid namespaces inside.
+//! millisecond to create and as much to tear down, more than the rest of a
+//! run's start, so each run slot gets one in the background. When the
+//! caller is not root, the network namespace belongs to a user namespace
+//! made with it, which maps the caller's uid and gid to themselves. The ipc
+//! and uts namespaces (the host name `sandbox`) are made with them, fresh
+//! for every run. The run joins these and creates its mount and pid
+//! namespaces inside.
+//!
+//! A network namespace is given to a later run only when the run before
+//! left no trace in it ([`PreparedNamespaces::into_untouched_network`]):
+//! no packet ever crossed its loopback (so no connection, no `TIME_WAIT`,
+//! no counter moved) and no socket is open in it. The run's processes
+//! have no capabilities there, so they cannot change its addresses,
+//! routes, firewall or sysctls; a namespace in which anything happened is
+//! dropped and the next slot gets a fresh one.
 
 use super::child::{above_stdio, vfork_call_with, wait4};
 use std::ffi::{c_int, c_void, CString};
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Namespaces for one run.
@@ -29,21 +37,109 @@ pub struct PreparedNamespaces {
     /// owned by root on the host are the run's inside, and what the run
     /// creates there is owned by root on the host).
     pub idmap: Option<OwnedFd>,
+    /// What shows whether a run used the network namespace.
+    trace: NetworkTrace,
+}
+
+/// A network namespace (with the user namespace that owns it, when the
+/// caller is not root) in which no run has left a trace: it can serve
+/// another run.
+#[derive(Debug)]
+pub struct UntouchedNetwork {
+    user: Option<OwnedFd>,
+    net: OwnedFd,
+    trace: NetworkTrace,
+}
+
+/// The `/proc/net` files whose contents a run leaves in a network
+/// namespace it used: the devices' counters, the protocols' counters
+/// (`snmp`, `snmp6`, `netstat`: they move even when nothing crosses `lo`,
+/// a failed `connect` counts), IPv6 flow labels (they linger after their
+/// socket is closed). Compared in full with what they said when the
+/// namespace was new. (`sockstat` is read apart: some of its figures are
+/// the whole host's.)
+const TRACE_FILES: [&std::ffi::CStr; 5] = [
+    c"/proc/self/net/dev",
+    c"/proc/self/net/snmp",
+    c"/proc/self/net/snmp6",
+    c"/proc/self/net/netstat",
+    c"/proc/self/net/ip6_flowlabel",
+];
+
+/// [`TRACE_FILES`] and `/proc/net/sockstat` of a network namespace, opened
+/// from inside it (the open files keep showing that namespace; a file this
+/// kernel does not have is left out), and what they said when it was new.
+#[derive(Debug)]
+struct NetworkTrace {
+    files: Vec<std::fs::File>,
+    sockstat: std::fs::File,
+    baseline: Vec<String>,
+}
+
+impl NetworkTrace {
+    fn read(file: &std::fs::File) -> Option<String> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; 8192];
+        let mut len = 0;
+        loop {
+            if len == buf.len() {
+                buf.resize(len * 2, 0);
+            }
+            match file.read_at(&mut buf[len..], len as u64) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(_) => return None,
+            }
+        }
+        buf.truncate(len);
+        String::from_utf8(buf).ok()
+    }
+
+    fn contents(&self) -> Option<Vec<String>> {
+        self.files.iter().map(Self::read).collect()
+    }
+
+    /// Nothing in the counters moved since the namespace was made, no flow
+    /// label is left and no socket is open in it.
+    fn untouched(&self) -> bool {
+        let no_sockets =
+            Self::read(&self.sockstat).is_some_and(|s| s.lines().next() == Some("sockets: used 0"));
+        no_sockets && self.contents().as_ref() == Some(&self.baseline)
+    }
+}
+
+impl PreparedNamespaces {
+    /// The network namespace (and its user namespace), when the run that
+    /// had it left no trace in it. Call only once every process of that
+    /// run is gone.
+    pub fn into_untouched_network(self) -> Option<UntouchedNetwork> {
+        self.trace.untouched().then_some(UntouchedNetwork {
+            user: self.user,
+            net: self.net,
+            trace: self.trace,
+        })
+    }
 }
 
 struct PrepareContext {
     user: bool,
+    /// Reusing a network namespace: its user namespace (or -1) and itself.
+    join_user: c_int,
+    join_net: c_int,
     uid_map: CString,
     gid_map: CString,
     user_fd: AtomicI32,
     net_fd: AtomicI32,
     ipc_fd: AtomicI32,
     uts_fd: AtomicI32,
+    /// [`TRACE_FILES`] (-1: not on this kernel) and `sockstat`.
+    trace_fds: [AtomicI32; TRACE_FILES.len()],
+    sockstat_fd: AtomicI32,
     error: AtomicI32,
     step: AtomicI32,
 }
 
-const STEPS: [&str; 7] = [
+const STEPS: [&str; 9] = [
     "",
     "denying setgroups in the new user namespace",
     "writing the user namespace's uid map",
@@ -51,6 +147,8 @@ const STEPS: [&str; 7] = [
     "bringing up the loopback device",
     "opening the namespace",
     "setting the host name",
+    "joining a network namespace again",
+    "creating ipc and uts namespaces",
 ];
 
 /// Writes `data` to the file at `path`.
@@ -109,7 +207,17 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
     };
     // SAFETY: system calls on strings the parent prepared.
     unsafe {
-        if ctx.user {
+        if ctx.join_net >= 0 {
+            if ctx.join_user >= 0 && libc::setns(ctx.join_user, libc::CLONE_NEWUSER) != 0 {
+                return fail(7, *libc::__errno_location());
+            }
+            if libc::setns(ctx.join_net, libc::CLONE_NEWNET) != 0 {
+                return fail(7, *libc::__errno_location());
+            }
+            if libc::unshare(libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) != 0 {
+                return fail(8, *libc::__errno_location());
+            }
+        } else if ctx.user {
             if let Err(e) = write_file(c"/proc/self/setgroups", b"deny") {
                 return fail(1, e);
             }
@@ -120,8 +228,23 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
                 return fail(3, e);
             }
         }
-        if let Err(e) = loopback_up() {
-            return fail(4, e);
+        if ctx.join_net < 0 {
+            if let Err(e) = loopback_up() {
+                return fail(4, e);
+            }
+            for (path, slot) in TRACE_FILES.iter().zip(&ctx.trace_fds) {
+                // Missing (IPv6 disabled, say): nothing to compare.
+                let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                slot.store(fd, Ordering::SeqCst);
+            }
+            let fd = libc::open(
+                c"/proc/self/net/sockstat".as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            );
+            if fd < 0 {
+                return fail(5, *libc::__errno_location());
+            }
+            ctx.sockstat_fd.store(fd, Ordering::SeqCst);
         }
         let name = b"sandbox";
         if libc::sethostname(name.as_ptr().cast(), name.len()) != 0 {
@@ -136,6 +259,9 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
                 return fail(5, *libc::__errno_location());
             }
             slot.store(fd, Ordering::SeqCst);
+        }
+        if ctx.join_net >= 0 {
+            libc::_exit(0)
         }
         // The descriptor table is shared (CLONE_FILES): these are the
         // parent's descriptors once we exit.
@@ -163,26 +289,47 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
 
 /// Makes a network namespace with `lo` up, inside a new user namespace
 /// when `user_namespace` (the caller's uid and gid mapped to themselves),
-/// and (as root) the idmap namespace for the run's `(uid, gid)`.
-pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<PreparedNamespaces> {
+/// or takes `reuse`; new ipc and uts namespaces; and (as root) the idmap
+/// namespace for the run's `(uid, gid)`.
+pub fn prepare(
+    user_namespace: bool,
+    idmap: Option<(u32, u32)>,
+    reuse: Option<UntouchedNetwork>,
+) -> io::Result<PreparedNamespaces> {
     // SAFETY: getuid/getgid have no preconditions.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     let ctx = PrepareContext {
         user: user_namespace,
+        join_user: reuse
+            .as_ref()
+            .and_then(|r| r.user.as_ref())
+            .map_or(-1, AsRawFd::as_raw_fd),
+        join_net: reuse.as_ref().map_or(-1, |r| r.net.as_raw_fd()),
         uid_map: CString::new(format!("{uid} {uid} 1")).expect("no NUL"),
         gid_map: CString::new(format!("{gid} {gid} 1")).expect("no NUL"),
         user_fd: AtomicI32::new(-1),
         net_fd: AtomicI32::new(-1),
         ipc_fd: AtomicI32::new(-1),
         uts_fd: AtomicI32::new(-1),
+        trace_fds: std::array::from_fn(|_| AtomicI32::new(-1)),
+        sockstat_fd: AtomicI32::new(-1),
         error: AtomicI32::new(0),
         step: AtomicI32::new(0),
     };
-    let mut flags =
-        libc::CLONE_FILES | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
-    if user_namespace {
-        flags |= libc::CLONE_NEWUSER;
-    }
+    let flags = match (&reuse, user_namespace) {
+        // The child joins the namespaces, then makes ipc and uts ones.
+        (Some(_), _) => libc::CLONE_FILES,
+        (None, false) => {
+            libc::CLONE_FILES | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS
+        }
+        (None, true) => {
+            libc::CLONE_FILES
+                | libc::CLONE_NEWNET
+                | libc::CLONE_NEWIPC
+                | libc::CLONE_NEWUTS
+                | libc::CLONE_NEWUSER
+        }
+    };
     // SAFETY: prepare_main makes only raw system calls and exits; `ctx`
     // outlives the suspended clone.
     let pid = unsafe {
@@ -210,6 +357,13 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
     let user = take(ctx.user_fd.load(Ordering::SeqCst));
     let ipc = take(ctx.ipc_fd.load(Ordering::SeqCst));
     let uts = take(ctx.uts_fd.load(Ordering::SeqCst));
+    let trace_files: Vec<std::fs::File> = ctx
+        .trace_fds
+        .iter()
+        .filter_map(|fd| take(fd.load(Ordering::SeqCst)))
+        .map(std::fs::File::from)
+        .collect();
+    let sockstat = take(ctx.sockstat_fd.load(Ordering::SeqCst));
     let e = ctx.error.load(Ordering::SeqCst);
     if e != 0 {
         let step = STEPS[ctx.step.load(Ordering::SeqCst) as usize];
@@ -218,7 +372,22 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
             format!("{step}: {}", io::Error::from_raw_os_error(e)),
         ));
     }
-    let (Some(net), Some(ipc), Some(uts)) = (net, ipc, uts) else {
+    let (user, net, trace) = match (reuse, net, sockstat) {
+        (Some(r), _, _) => (r.user, r.net, r.trace),
+        (None, Some(net), Some(sockstat)) => {
+            let mut trace = NetworkTrace {
+                files: trace_files,
+                sockstat: sockstat.into(),
+                baseline: Vec::new(),
+            };
+            trace.baseline = trace.contents().ok_or_else(|| {
+                io::Error::other("cannot read the new network namespace's counters")
+            })?;
+            (user.map(above_stdio).transpose()?, above_stdio(net)?, trace)
+        }
+        _ => return Err(io::Error::other("the namespace helper ended early")),
+    };
+    let (Some(ipc), Some(uts)) = (ipc, uts) else {
         return Err(io::Error::other("the namespace helper ended early"));
     };
     let idmap = match idmap {
@@ -226,11 +395,12 @@ pub fn prepare(user_namespace: bool, idmap: Option<(u32, u32)>) -> io::Result<Pr
         _ => None,
     };
     Ok(PreparedNamespaces {
-        user: user.map(above_stdio).transpose()?,
-        net: above_stdio(net)?,
+        user,
+        net,
         ipc: above_stdio(ipc)?,
         uts: above_stdio(uts)?,
         idmap,
+        trace,
     })
 }
 
@@ -323,7 +493,7 @@ mod tests {
     fn a_prepared_network_namespace_differs_from_ours() {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let ns = match prepare(!root, None) {
+        let ns = match prepare(!root, None, None) {
             Ok(ns) => ns,
             // A host without user namespaces: nothing to check here (the
             // executor reports it; the isolation tests fail in CI).
@@ -358,7 +528,7 @@ mod tests {
         if unsafe { libc::geteuid() } != 0 {
             return;
         }
-        let ns = prepare(false, Some((1_600_000_123, 1_600_000_123))).unwrap();
+        let ns = prepare(false, Some((1_600_000_123, 1_600_000_123)), None).unwrap();
         assert!(ns.idmap.is_some());
     }
 }

@@ -6,8 +6,10 @@
 //! this thread.
 
 use super::cgroup::{CgroupRoots, RunCgroup};
-use super::namespaces::{self, PreparedNamespaces};
+use super::child::WarmInit;
+use super::namespaces::{self, PreparedNamespaces, UntouchedNetwork};
 use super::users::{kill_all_of, RunUser, UserSource};
+use super::ViewKey;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,9 @@ impl Drop for Home {
 /// What one run needs besides its processes.
 #[derive(Debug)]
 pub struct Slot {
+    /// The run's init started ahead with the view for this key (isolated
+    /// runs, slots made on the background thread).
+    pub warm: Option<(ViewKey, WarmInit)>,
     /// The run's cgroups, when cgroups are used and could be created.
     pub cgroup: Option<RunCgroup>,
     /// The run's home directory (taken out and removed when the run ends).
@@ -64,6 +69,10 @@ pub struct Slot {
     /// down when the slot is dropped on the background thread, not in the
     /// exit of the run's init (which the run waits for).
     pub mount_namespace: Option<std::fs::File>,
+    /// Set once every process of the run is known to be gone (the run
+    /// ended normally): only then may its network namespace, if the run
+    /// left no trace in it, serve another run.
+    pub processes_gone: bool,
 }
 
 impl Drop for Slot {
@@ -74,8 +83,13 @@ impl Drop for Slot {
     }
 }
 
+/// Starts a slot's init ahead of its run, for the view runs are expected
+/// to ask for (`None`: none expected, or it could not be built — the run
+/// then builds its view itself and reports any failure).
+pub type WarmMaker = Arc<dyn Fn(&Slot) -> Option<(ViewKey, WarmInit)> + Send + Sync>;
+
 /// How slots are made.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SlotSpec {
     /// Cgroup roots (empty when cgroups are off).
     pub roots: Arc<CgroupRoots>,
@@ -87,17 +101,45 @@ pub struct SlotSpec {
     /// ahead (in a user namespace of their own when `true`) and its home in
     /// its private `/tmp` (no home on the host).
     pub namespaces: Option<bool>,
+    /// Isolated runs: starts slots' inits ahead.
+    pub warm: Option<WarmMaker>,
+}
+
+impl std::fmt::Debug for SlotSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlotSpec")
+            .field("roots", &self.roots)
+            .field("home_parent", &self.home_parent)
+            .field("namespaces", &self.namespaces)
+            .field("warm", &self.warm.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Default)]
 struct State {
+    /// The process whose slots these are (0: not yet known).
+    owner: u32,
     ready: Vec<Slot>,
     used: Vec<Slot>,
     recycled: Vec<RunCgroup>,
+    /// Network namespaces in which no run left a trace, for the next slots.
+    untouched_networks: Vec<UntouchedNetwork>,
+    /// Inits started for a view their run did not ask for, with their
+    /// mount namespaces: stopped and torn down on the background thread.
+    discarded: Vec<(WarmInit, Option<std::fs::File>)>,
 }
 
 impl Drop for State {
     fn drop(&mut self) {
+        if self.owner != std::process::id() {
+            // A forked copy: the inits, cgroups and uids are the parent's.
+            std::mem::forget(std::mem::take(&mut self.ready));
+            std::mem::forget(std::mem::take(&mut self.used));
+            std::mem::forget(std::mem::take(&mut self.recycled));
+            std::mem::forget(std::mem::take(&mut self.discarded));
+            return;
+        }
         // Ready and used slots remove their own cgroups when dropped.
         for c in &self.recycled {
             c.remove();
@@ -105,9 +147,27 @@ impl Drop for State {
     }
 }
 
+/// What a new pool starts with: a cgroup and a network namespace left
+/// unused by the backend's probe, and work for the background thread to
+/// do first (removing what crashed processes left).
+#[derive(Default)]
+pub struct Seeds {
+    /// A cgroup for the first slot.
+    pub cgroup: Option<RunCgroup>,
+    /// A network namespace for the first slot.
+    pub network: Option<UntouchedNetwork>,
+    /// Run on the background thread before anything else.
+    pub first: Option<Box<dyn FnOnce() + Send>>,
+}
+
 /// Ready and used slots, tended by a background thread that lives as long
 /// as the pool.
 pub struct SlotPool {
+    /// The process that made the pool. In a process forked from it (a
+    /// pre-forking server, Python's `multiprocessing`), the slots, their
+    /// inits and cgroups are that process's: they are neither used nor
+    /// removed there, and each run makes a slot of its own.
+    owner: u32,
     spec: SlotSpec,
     use_cgroups: bool,
     state: Mutex<State>,
@@ -124,17 +184,28 @@ impl std::fmt::Debug for SlotPool {
 
 impl SlotPool {
     /// A pool making slots to `spec` (with cgroups when `use_cgroups`).
-    pub fn new(spec: SlotSpec, use_cgroups: bool) -> Arc<SlotPool> {
+    pub fn new(spec: SlotSpec, use_cgroups: bool, seeds: Seeds) -> Arc<SlotPool> {
+        let mut state = State::default();
+        state.owner = std::process::id();
+        state.recycled.extend(seeds.cgroup);
+        state.untouched_networks.extend(seeds.network);
         let pool = Arc::new(SlotPool {
+            owner: std::process::id(),
             spec,
             use_cgroups,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             wake: Condvar::new(),
         });
         let weak = Arc::downgrade(&pool);
+        let first = seeds.first;
         let _ = std::thread::Builder::new()
             .name("sandboxcore-slots".into())
-            .spawn(move || tend(weak));
+            .spawn(move || {
+                if let Some(first) = first {
+                    first();
+                }
+                tend(weak)
+            });
         pool
     }
 
@@ -142,29 +213,41 @@ impl SlotPool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A slot for a run: a ready one, else one made now.
+    /// A slot for a run: a ready one, else one made now. Call
+    /// [`SlotPool::refill`] once the run has started.
     pub fn take(&self) -> io::Result<(Slot, Option<io::Error>)> {
+        if !self.is_owner() {
+            return self.make(false);
+        }
         let ready = self.lock().ready.pop();
-        self.wake.notify_one();
         match ready {
             Some(slot) => Ok((slot, None)),
-            None => self.make(),
+            None => self.make(false),
         }
     }
 
     /// Makes a slot now: a fresh home, and a recycled or new cgroup when
-    /// cgroups are used. A cgroup that cannot be created is left out; the
-    /// error says why (for callers that require cgroups).
-    fn make(&self) -> io::Result<(Slot, Option<io::Error>)> {
+    /// cgroups are used; with `warm`, the run's init started ahead. A
+    /// cgroup that cannot be created is left out; the error says why (for
+    /// callers that require cgroups).
+    fn make(&self, warm: bool) -> io::Result<(Slot, Option<io::Error>)> {
         let user = self.spec.users.acquire()?;
         let (home, namespaces) = match self.spec.namespaces {
-            Some(user_namespace) => (
-                None,
-                Some(namespaces::prepare(
-                    user_namespace,
-                    user.as_ref().map(|u| (u.uid, u.gid)),
-                )?),
-            ),
+            Some(user_namespace) => {
+                let reuse = if self.is_owner() {
+                    self.lock().untouched_networks.pop()
+                } else {
+                    None
+                };
+                (
+                    None,
+                    Some(namespaces::prepare(
+                        user_namespace,
+                        user.as_ref().map(|u| (u.uid, u.gid)),
+                        reuse,
+                    )?),
+                )
+            }
             None => (
                 Some(Home::create(
                     &self.spec.home_parent,
@@ -173,7 +256,7 @@ impl SlotPool {
                 None,
             ),
         };
-        let recycled = if self.use_cgroups {
+        let recycled = if self.use_cgroups && self.is_owner() {
             self.lock().recycled.pop()
         } else {
             None
@@ -186,20 +269,69 @@ impl SlotPool {
             },
             None => (None, None),
         };
-        Ok((
-            Slot {
-                cgroup,
-                home,
-                user,
-                namespaces,
-                mount_namespace: None,
-            },
-            error,
-        ))
+        let mut slot = Slot {
+            warm: None,
+            cgroup,
+            home,
+            user,
+            namespaces,
+            mount_namespace: None,
+            processes_gone: false,
+        };
+        if let Some(maker) = self.spec.warm.as_ref().filter(|_| warm && error.is_none()) {
+            slot.warm = maker(&slot);
+            if let Some((_, w)) = &slot.warm {
+                // Held so that the view's mounts are torn down here, on the
+                // background thread, not in the exit of the run's init.
+                slot.mount_namespace =
+                    std::fs::File::open(format!("/proc/{}/ns/mnt", w.pid())).ok();
+            }
+        }
+        Ok((slot, error))
+    }
+
+    /// Whether the slot the next run takes has an init started ahead that
+    /// `serves` accepts.
+    pub fn next_warm(&self, serves: impl Fn(&ViewKey, &WarmInit) -> bool) -> bool {
+        // `take` pops the last ready slot: only its view would serve.
+        self.lock()
+            .ready
+            .last()
+            .and_then(|s| s.warm.as_ref())
+            .is_some_and(|(k, w)| serves(k, w))
+    }
+
+    /// Whether this is the process that made the pool (not a fork of it).
+    fn is_owner(&self) -> bool {
+        std::process::id() == self.owner
+    }
+
+    /// Has the background thread make up for taken slots. (Not done in
+    /// `take`: making a slot mounts and creates namespaces, which slows the
+    /// start of the run that took one.)
+    pub fn refill(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Hands an init started for another view (and the mount namespace of
+    /// that view) to the background thread, which stops it.
+    pub fn discard(&self, warm: WarmInit, mount_namespace: Option<std::fs::File>) {
+        if !self.is_owner() {
+            // The parent's: neither stopped nor reaped here.
+            std::mem::forget(warm);
+            return;
+        }
+        self.lock().discarded.push((warm, mount_namespace));
+        self.wake.notify_one();
     }
 
     /// Hands a used slot back for removal in the background.
     pub fn give_back(&self, slot: Slot) {
+        if !self.is_owner() {
+            // No background thread here: removed now.
+            drop(slot);
+            return;
+        }
         self.lock().used.push(slot);
         self.wake.notify_one();
     }
@@ -209,7 +341,23 @@ impl SlotPool {
 fn tend(pool: Weak<SlotPool>) {
     loop {
         let Some(pool) = pool.upgrade() else { return };
-        let used = std::mem::take(&mut pool.lock().used);
+        let discarded = std::mem::take(&mut pool.lock().discarded);
+        drop(discarded);
+        let mut used = std::mem::take(&mut pool.lock().used);
+        for slot in &mut used {
+            // An init started for a view no run asked for.
+            slot.warm = None;
+            // The run's mounts go first (they hold nothing of the network).
+            slot.mount_namespace = None;
+            if let Some(ns) = slot.namespaces.take().filter(|_| slot.processes_gone) {
+                if let Some(net) = ns.into_untouched_network() {
+                    let mut state = pool.lock();
+                    if state.untouched_networks.len() < READY {
+                        state.untouched_networks.push(net);
+                    }
+                }
+            }
+        }
         // Homes first (quick), then cgroups (a busy one can take seconds).
         // A run's user is released with (after) its cgroup.
         let cgroups: Vec<(Option<RunCgroup>, Option<RunUser>)> = used
@@ -224,12 +372,12 @@ fn tend(pool: Weak<SlotPool>) {
                         if pool.lock().recycled.len() < READY {
                             pool.lock().recycled.push(cgroup);
                         } else {
-                            std::thread::spawn(move || cgroup.remove());
+                            in_background(move || cgroup.remove());
                         }
                     } else {
                         // Still busy (a cancelled run): kill and remove it
                         // on its own thread (this can take seconds).
-                        std::thread::spawn(move || {
+                        in_background(move || {
                             cgroup.remove();
                             drop(user);
                         });
@@ -246,16 +394,33 @@ fn tend(pool: Weak<SlotPool>) {
         }
         let missing = READY.saturating_sub(pool.lock().ready.len());
         for _ in 0..missing {
-            match pool.make() {
+            match pool.make(true) {
                 Ok((slot, None)) => pool.lock().ready.push(slot),
                 // Cgroups that cannot be made now are made per run.
                 _ => break,
             }
         }
         let state = pool.lock();
-        if state.used.is_empty() && state.ready.len() >= READY {
+        if state.used.is_empty() && state.discarded.is_empty() && state.ready.len() >= READY {
             // Wake up now and then to notice the pool is gone.
             let _ = pool.wake.wait_timeout(state, Duration::from_millis(500));
+        }
+    }
+}
+
+/// Runs `work` on a thread of its own, or here when no thread can be made
+/// (this thread must not panic: the inits started ahead die with it).
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    let work = std::sync::Arc::new(std::sync::Mutex::new(Some(work)));
+    let theirs = work.clone();
+    let spawned = std::thread::Builder::new().spawn(move || {
+        if let Some(w) = theirs.lock().ok().and_then(|mut w| w.take()) {
+            w();
+        }
+    });
+    if spawned.is_err() {
+        if let Some(w) = work.lock().ok().and_then(|mut w| w.take()) {
+            w();
         }
     }
 }
