@@ -5,10 +5,12 @@ use clap::{Parser, Subcommand};
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
+mod backend_args;
 mod check_cmd;
 mod classify_cmd;
 mod gc_cmd;
 mod k8s_cmd;
+mod mcp;
 mod policy_cmd;
 mod policy_source;
 mod run_cmd;
@@ -80,6 +82,11 @@ enum Commands {
     /// no_new_privs, seccomp, process and memory limits. Exit status 1 when
     /// any check fails.
     Verify(verify_cmd::VerifyArgs),
+    /// Serve the classifier, the policy and the sandbox to MCP clients
+    /// (agents, IDEs, desktop assistants): tools classify, check and run,
+    /// resources sandboxcore://status and sandboxcore://metrics. Over
+    /// stdio by default; streamable HTTP with --listen. See docs/mcp.md.
+    Mcp(Box<mcp::McpArgs>),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
         Commands::K8s(args) => k8s_cmd::run(args),
         Commands::Gc(args) => gc_cmd::run(args),
         Commands::Verify(args) => verify_cmd::run(args),
+        Commands::Mcp(args) => mcp::run(*args),
     };
     match result {
         Ok(code) => code,
