@@ -134,6 +134,12 @@ export interface SandboxOptions {
   runtimeClass?: string
   /** Append audit events to this JSON-lines file. */
   auditLog?: string
+  /**
+   * Called with the decision of a command the policy asks about (`ask`):
+   * resolve to true to run it. A throw or a rejection denies the command
+   * (ApprovalRequiredError, saying why); the run's timeout bounds the wait.
+   */
+  approver?: (decision: Decision) => boolean | Promise<boolean>
   // Process backend options (the names of sandboxcore's ProcessOptions;
   // unknown names and wrong values throw INVALID_ARGUMENT).
   /** How strictly commands are isolated (default `required`: every layer or no sandbox). */

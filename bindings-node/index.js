@@ -82,36 +82,72 @@ class Policy {
 
 let nextId = 1
 
+// A string is a command line; an array of strings an argv, run as given
+// with no shell (the core judges it as that argv).
 function commandLine(cmd) {
   if (typeof cmd === 'string') return cmd
   if (Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => typeof a === 'string')) {
-    return native.joinArgv(cmd)
+    return [...cmd]
   }
   throw new TypeError('command must be a string or a non-empty array of strings')
 }
 
-function toResult(o) {
-  const stdoutBytes = Buffer.from(o.stdoutBase64, 'base64')
-  const stderrBytes = Buffer.from(o.stderrBase64, 'base64')
-  delete o.stdoutBase64
-  delete o.stderrBase64
-  return Object.assign(o, { stdoutBytes, stderrBytes })
+// The outcome with its output: Buffers from the addon (the bytes cross
+// once), and their text (invalid UTF-8 replaced, as the core does).
+function toResult(r) {
+  const stdoutBytes = r.stdout
+  const stderrBytes = r.stderr
+  return Object.assign(r.outcome, {
+    stdout: stdoutBytes.toString('utf8'),
+    stderr: stderrBytes.toString('utf8'),
+    stdoutBytes,
+    stderrBytes,
+  })
+}
+
+// Options cross to the addon as JSON, which has no functions, symbols or
+// bigints (the conversion would throw an untyped error) and no NaN or
+// Infinity (they would become null, which reads as "not given"): the first
+// are INVALID_ARGUMENT here, the second go as text for the core to judge.
+function jsonOptions(kind, options) {
+  const check = (key, value, depth) => {
+    const t = typeof value
+    if (t === 'function' || t === 'symbol' || t === 'bigint') {
+      throw makeError('INVALID_ARGUMENT', `${kind} option \`${key}\`: must be JSON data, not a ${t}`)
+    }
+    if (value && t === 'object' && depth < 8) {
+      for (const v of Object.values(value)) check(key, v, depth + 1)
+    }
+  }
+  const out = {}
+  for (const [key, value] of Object.entries(options)) {
+    check(key, value, 0)
+    out[key] = typeof value === 'number' && !Number.isFinite(value) ? String(value) : value
+  }
+  return out
 }
 
 class Sandbox {
   constructor(options = {}) {
-    const { policy, ...rest } = options
+    const { policy, approver, ...rest } = options
     if (policy !== undefined && !(policy instanceof Policy)) {
       throw new TypeError('policy must be a Policy')
     }
+    if (approver !== undefined && typeof approver !== 'function') {
+      throw new TypeError('approver must be a function (decision) => boolean | Promise<boolean>')
+    }
+    const backend = typeof rest.backend === 'string' ? rest.backend : 'process'
     // JSON, which options cross as, has no NaN or Infinity.
     for (const [key, value] of Object.entries(rest)) {
       if (typeof value === 'number' && !Number.isFinite(value)) {
-        const backend = typeof rest.backend === 'string' ? rest.backend : 'process'
         throw makeError('INVALID_ARGUMENT', `${backend} backend option \`${key}\`: must be a finite number, not ${value}`)
       }
     }
-    this._native = wrap(() => new native.NativeSandbox(policy ? policy._native : undefined, rest))()
+    jsonOptions(`${backend} backend`, rest)
+    // Whatever the function returns (a boolean or a promise of one), the
+    // native side gets a promise of a boolean; a throw is a rejection.
+    const ask = approver && (async (decision) => Boolean(await approver(decision)))
+    this._native = wrap(() => new native.NativeSandbox(policy ? policy._native : undefined, rest, ask))()
   }
 
   /**
@@ -149,9 +185,9 @@ class Sandbox {
           }
         : undefined
     try {
-      const r = await this._native.runNative(id, line, { ...rest, timeoutMs: timeout }, onOutput)
+      const r = await this._native.runNative(id, line, jsonOptions('run', { ...rest, timeoutMs: timeout }), onOutput)
       if (r.error) throw makeError(r.error.code, r.error.message, r.error.decision)
-      return toResult(r.outcome)
+      return toResult(r)
     } catch (e) {
       if (e instanceof SandboxError) throw e
       rethrow(e)

@@ -9,15 +9,12 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
 use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
-use sandboxcore::exec::{
-    Capabilities, Executor, FsAccess, Limits, Network, ProcessExecutor, ProcessOptions,
-};
+use sandboxcore::exec::{Capabilities, Executor, ProcessExecutor, ProcessOptions};
 use sandboxcore::policy::{self as core_policy, DeploymentMode};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 /// `snake_case` → `camelCase`.
 fn camel_key(key: &str) -> String {
@@ -190,8 +187,17 @@ impl NativeSandbox {
     /// networkIsolation, killGrace or killGraceMs, inheritEnv,
     /// allowSecrets, shell); unknown names and wrong values are
     /// INVALID_ARGUMENT errors.
+    /// `approver`: called with the decision of a command the policy asks
+    /// about; resolves to true to run it (index.js makes any function's
+    /// answer a promise of a boolean).
     #[napi(catch_unwind, constructor)]
-    pub fn new(policy: Option<&Policy>, options: Option<Value>) -> Result<NativeSandbox> {
+    pub fn new(
+        policy: Option<&Policy>,
+        options: Option<Value>,
+        #[napi(ts_arg_type = "(decision: Decision) => Promise<boolean>")] approver: Option<
+            JsApprover,
+        >,
+    ) -> Result<NativeSandbox> {
         let options = match options {
             None | Some(Value::Null) => json!({}),
             Some(o @ Value::Object(_)) => o,
@@ -244,6 +250,9 @@ impl NativeSandbox {
         let mut builder = sandboxcore::Sandbox::builder()
             .policy(policy)
             .shared_executor(executor);
+        if let Some(f) = approver {
+            builder = builder.approver(NodeApprover(f));
+        }
         match get(&options, "auditLog") {
             None => {}
             Some(Value::String(path)) => {
@@ -284,10 +293,11 @@ impl NativeSandbox {
             .ok_or_else(|| error("EXECUTION_ERROR", "this Sandbox is closed"))
     }
 
-    /// Decides on a command (audited and counted, not run).
+    /// Decides on a command (audited and counted, not run): a string is a
+    /// command line, an array of strings an argv (no shell).
     #[napi(catch_unwind, ts_return_type = "Decision")]
-    pub fn check(&self, command: String) -> Result<Value> {
-        Ok(to_js(&self.core()?.check(&command)))
+    pub fn check(&self, command: Either<String, Vec<String>>) -> Result<Value> {
+        Ok(to_js(&self.core()?.check_command(&core_command(command))))
     }
 
     /// Runs a command; resolves to `{ outcome }` or `{ error: { code,
@@ -297,19 +307,20 @@ impl NativeSandbox {
     /// `on_output`, when given, receives each chunk of output as it arrives
     /// (`{ kind: "stdout" | "stderr", data: Buffer }`); the command waits
     /// while the callback runs, so a slow consumer cannot grow memory.
-    #[napi(ts_return_type = "Promise<NativeRunResult>")]
+    #[napi]
     pub async fn run_native(
         &self,
         id: u32,
-        command: String,
+        command: Either<String, Vec<String>>,
         options: Value,
         on_output: Option<ThreadsafeFunction<OutputChunk, Promise<()>, OutputChunk, Status, false>>,
-    ) -> Result<Value> {
+    ) -> Result<NativeRunResult> {
         let sb = self.core()?;
         let opts = run_options(&options)?;
+        let command = core_command(command);
         let task = tokio::spawn(async move {
             let Some(callback) = on_output else {
-                return sb.run(&command, opts).await;
+                return sb.run_command(command, opts).await;
             };
             let (tx, mut rx) = tokio::sync::mpsc::channel(16);
             let forward = async move {
@@ -334,7 +345,7 @@ impl NativeSandbox {
                     }
                 }
             };
-            let (result, ()) = tokio::join!(sb.run_streaming(&command, opts, tx), forward);
+            let (result, ()) = tokio::join!(sb.run_command_streaming(command, opts, tx), forward);
             result
         });
         self.running
@@ -346,13 +357,25 @@ impl NativeSandbox {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
+        let failed = |error: Value| NativeRunResult {
+            outcome: None,
+            error: Some(error),
+            stdout: None,
+            stderr: None,
+        };
         Ok(match joined {
-            Ok(Ok(o)) => json!({ "outcome": outcome(&o) }),
-            Ok(Err(e)) => json!({ "error": core_error(&e) }),
+            Ok(Ok(mut o)) => NativeRunResult {
+                outcome: Some(outcome(&o)),
+                error: None,
+                // The bytes once, as Buffers (index.js decodes the text).
+                stdout: Some(std::mem::take(&mut o.stdout).into()),
+                stderr: Some(std::mem::take(&mut o.stderr).into()),
+            },
+            Ok(Err(e)) => failed(core_error(&e)),
             Err(j) if j.is_cancelled() => {
-                json!({ "error": { "code": "ABORTED", "message": "the run was aborted" } })
+                failed(json!({ "code": "ABORTED", "message": "the run was aborted" }))
             }
-            Err(j) => json!({ "error": { "code": "EXECUTION_ERROR", "message": j.to_string() } }),
+            Err(j) => failed(json!({ "code": "EXECUTION_ERROR", "message": j.to_string() })),
         })
     }
 
@@ -420,62 +443,75 @@ fn kubernetes_executor(options: &Value) -> Result<KubernetesExecutor> {
         .map_err(|e| error("BACKEND_UNAVAILABLE", e))
 }
 
+/// The JavaScript approver: weak, so a Sandbox that holds one does not keep
+/// the process alive.
+type JsApprover = ThreadsafeFunction<Value, Promise<bool>, Value, Status, false, true>;
+
+/// A JavaScript function as the sandbox's approver. A rejection denies the
+/// command and says why (`APPROVAL_REQUIRED`, with the rejection's
+/// message); the core bounds the wait by the run's timeout.
+struct NodeApprover(JsApprover);
+
+impl sandboxcore::Approver for NodeApprover {
+    fn approve<'a>(
+        &'a self,
+        decision: &'a sandboxcore::Decision,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        Box::pin(async move { self.ask(decision).await.unwrap_or(false) })
+    }
+
+    fn try_approve<'a>(
+        &'a self,
+        decision: &'a sandboxcore::Decision,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<bool, String>> + Send + 'a>,
+    > {
+        Box::pin(self.ask(decision))
+    }
+}
+
+impl NodeApprover {
+    async fn ask(&self, decision: &sandboxcore::Decision) -> std::result::Result<bool, String> {
+        let promise = self
+            .0
+            .call_async(to_js(decision))
+            .await
+            .map_err(|e| format!("the approver could not be called: {}", e.reason))?;
+        promise
+            .await
+            .map_err(|e| format!("the approver rejected: {}", e.reason))
+    }
+}
+
+/// A string is a command line; an array of strings an argv, run as given
+/// with no shell.
+fn core_command(command: Either<String, Vec<String>>) -> sandboxcore::Command {
+    match command {
+        Either::A(line) => sandboxcore::Command::Line(line),
+        Either::B(argv) => sandboxcore::Command::Argv(argv),
+    }
+}
+
+/// What `runNative` resolves to: `outcome` (without the output) and the
+/// output as Buffers, or `error` (`{ code, message, decision? }`).
+#[napi(object)]
+pub struct NativeRunResult {
+    /// The run's outcome, without its output.
+    pub outcome: Option<Value>,
+    /// Why there is no outcome.
+    pub error: Option<Value>,
+    /// Standard output.
+    pub stdout: Option<Buffer>,
+    /// Standard error.
+    pub stderr: Option<Buffer>,
+}
+
 fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {
-    let mut limits = Limits::default();
-    if let Some(ms) = get(v, "timeoutMs").and_then(Value::as_f64) {
-        if ms.is_nan() || ms <= 0.0 {
-            return Err(error("INVALID_ARGUMENT", "timeoutMs must be positive"));
-        }
-        limits.timeout = ms.is_finite().then(|| Duration::from_secs_f64(ms / 1000.0));
-    }
-    if let Some(m) = get(v, "memory").and_then(Value::as_u64) {
-        limits.memory = Some(m);
-    }
-    if let Some(p) = get(v, "processes").and_then(Value::as_u64) {
-        limits.processes = Some(p);
-    }
-    if let Some(o) = get(v, "outputLimit").and_then(Value::as_u64) {
-        limits.output_bytes = o as usize;
-    }
-    let map = |key: &str| -> Result<BTreeMap<String, String>> {
-        match get(v, key) {
-            None => Ok(BTreeMap::new()),
-            Some(x) => serde_json::from_value(x.clone()).map_err(|_| {
-                error(
-                    "INVALID_ARGUMENT",
-                    format!("{key} must map strings to strings"),
-                )
-            }),
-        }
-    };
-    let paths = |key: &str| -> Result<Vec<PathBuf>> {
-        match get(v, key) {
-            None => Ok(Vec::new()),
-            Some(x) => serde_json::from_value(x.clone()).map_err(|_| {
-                error(
-                    "INVALID_ARGUMENT",
-                    format!("{key} must be an array of paths"),
-                )
-            }),
-        }
-    };
-    Ok(sandboxcore::RunOptions {
-        cwd: get(v, "cwd").and_then(Value::as_str).map(PathBuf::from),
-        env: map("env")?,
-        stdin: get(v, "stdin")
-            .and_then(Value::as_str)
-            .map(|s| s.as_bytes().to_vec()),
-        limits: Some(limits),
-        network: if get(v, "network").and_then(Value::as_bool).unwrap_or(false) {
-            Network::Allowed
-        } else {
-            Network::None
-        },
-        labels: map("labels")?,
-        filesystem: FsAccess {
-            writable: paths("writable")?,
-            deny_read: paths("denyRead")?,
-        },
+    // One parser for every front end that takes JSON: names, types and
+    // values checked in core (index.js sends `timeout` as `timeoutMs`).
+    sandboxcore::RunOptions::from_json(v).map_err(|e| match e {
+        sandboxcore::Error::InvalidInput(m) => error("INVALID_ARGUMENT", m),
+        e => error("INVALID_ARGUMENT", e),
     })
 }
 
@@ -485,10 +521,6 @@ fn outcome(o: &sandboxcore::exec::ExecOutcome) -> Value {
         "signal": o.signal,
         "timedOut": o.timed_out,
         "oomKilled": o.oom_killed,
-        "stdout": o.stdout_text(),
-        "stderr": o.stderr_text(),
-        "stdoutBase64": base64(&o.stdout),
-        "stderrBase64": base64(&o.stderr),
         "stdoutTruncated": o.stdout_truncated,
         "stderrTruncated": o.stderr_truncated,
         "durationMs": o.duration.as_secs_f64() * 1000.0,
@@ -499,49 +531,12 @@ fn outcome(o: &sandboxcore::exec::ExecOutcome) -> Value {
 }
 
 fn core_error(e: &sandboxcore::Error) -> Value {
-    use sandboxcore::Error as E;
-    let code = match e {
-        E::Denied(_) | E::NotRunnable(_) => "POLICY_DENIED",
-        E::ApprovalRequired(_) | E::ApprovalRefused(_) => "APPROVAL_REQUIRED",
-        E::Policy(_) => "POLICY_ERROR",
-        E::NoExecutor => "BACKEND_UNAVAILABLE",
-        E::InvalidInput(_) => "INVALID_ARGUMENT",
-        _ => "EXECUTION_ERROR",
-    };
+    let code = e.code().as_str();
     json!({
         "code": code,
         "message": e.to_string(),
         "decision": e.decision().map(to_js),
     })
-}
-
-/// Standard base64 (the raw bytes cross as text; `index.js` decodes them
-/// into Buffers).
-fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Shell-quotes an argv into a command line (for argv arrays).
-#[napi(catch_unwind)]
-pub fn join_argv(argv: Vec<String>) -> String {
-    shell_words::join(argv)
 }
 
 /// `snake_case` to `camelCase` (the Node API's spelling of core's names).

@@ -148,6 +148,19 @@ test('capabilities() shows the isolation of the default (required) backend', asy
   sb.close()
 })
 
+test('bad timeouts are errors naming the option, never a crash', async () => {
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
+  for (const bad of [1e30, Number.MAX_VALUE, -1, 0, NaN, -Infinity]) {
+    await assert.rejects(sb.run(['true'], { timeout: bad }), (e) => {
+      assert.equal(e.code, 'INVALID_ARGUMENT')
+      assert.match(e.message, /timeoutMs must be a positive number of milliseconds/)
+      return true
+    })
+  }
+  assert.equal((await sb.run(['true'], { timeout: Infinity })).exitCode, 0)
+  sb.close()
+})
+
 test('process options are checked by the core: unknown keys and wrong types throw', () => {
   const policy = sc.Policy.forMode('selfhosted')
   const invalid = (options, pattern) =>
@@ -389,5 +402,133 @@ test('the docker backend runs commands in a hardened container', async (t) => {
     assert.equal(slow.timedOut, true)
   } finally {
     sb.close()
+  }
+})
+
+test('run options are checked by the core: unknown names, wrong types, processes 0', async () => {
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
+  for (const [options, pattern] of [
+    [{ memory: '512M' }, /run option `memory`: must be a whole number/],
+    [{ network_isolation: true }, /unknown run option `network_isolation`/],
+    [{ env: { A: 1 } }, /run option `env`: must map strings to strings/],
+  ]) {
+    await assert.rejects(sb.run(['true'], options), (e) => {
+      assert.equal(e.code, 'INVALID_ARGUMENT')
+      assert.match(e.message, pattern)
+      return true
+    })
+  }
+  // 0 processes means no limit, as in the CLI (a limit of 0 could not run).
+  assert.equal((await sb.run(['true'], { processes: 0 })).exitCode, 0)
+  sb.close()
+})
+
+test('an array is an argv, run as given with no shell', async () => {
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
+  const r = await sb.run(['echo', '-n', '$HOME; echo * | x'])
+  assert.equal(r.stdout, '$HOME; echo * | x')
+  assert.deepEqual(sb.check(['echo', 'a && b']).plan, { direct: ['echo', 'a && b'] })
+  const strict = new sc.Sandbox({ policy: sc.Policy.forMode('saas_unsandboxed') })
+  assert.notEqual(strict.check(['pytest', '-k', 'a; b']).verdict, 'deny')
+  assert.equal(strict.check('pytest -k a; b').verdict, 'deny')
+  assert.equal(
+    sb.check(['sudo', 'bash', '-c', 'rm -rf /']).verdict,
+    sb.check("sudo bash -c 'rm -rf /'").verdict,
+  )
+  assert.throws(() => sb.check([]), TypeError)
+  sb.close()
+  strict.close()
+})
+
+test('an approver decides on ask verdicts: yes, no, throwing, slow', async () => {
+  const ask = sc.Policy.fromYaml('enforcement: enforce\nrequire_approval: ["*://external-domain.com/*"]\n')
+  const asked = 'echo https://external-domain.com/x'
+  const seen = []
+  const yes = new sc.Sandbox({ policy: ask, approver: async (d) => { seen.push(d.verdict); return true } })
+  assert.equal((await yes.run(asked)).stdout, 'https://external-domain.com/x\n')
+  assert.equal((await yes.run('echo plain')).exitCode, 0)
+  assert.deepEqual(seen, ['ask'])
+  yes.close()
+  const no = new sc.Sandbox({ policy: ask, approver: () => false })
+  await assert.rejects(no.run(asked), (e) => {
+    assert.ok(e instanceof sc.ApprovalRequiredError, e)
+    assert.match(e.message, /approval refused/)
+    assert.equal(e.decision.verdict, 'ask')
+    return true
+  })
+  no.close()
+  const broken = new sc.Sandbox({ policy: ask, approver: () => { throw new Error('no approver database') } })
+  await assert.rejects(broken.run(asked), /approver rejected: .*no approver database/)
+  broken.close()
+  const slow = new sc.Sandbox({ policy: ask, approver: () => new Promise((r) => setTimeout(() => r(true), 3000).unref()) })
+  const started = Date.now()
+  await assert.rejects(slow.run(asked, { timeout: 500 }), /did not answer within/)
+  assert.ok(Date.now() - started < 2000)
+  slow.close()
+  assert.throws(() => new sc.Sandbox({ policy: ask, approver: 42 }), TypeError)
+})
+
+test('output crosses once, as Buffers; the text is decoded from them', async () => {
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
+  const r = await sb.run(['printf', '\\377ok'])
+  assert.ok(Buffer.isBuffer(r.stdoutBytes))
+  assert.deepEqual([...r.stdoutBytes], [0xff, 0x6f, 0x6b])
+  assert.equal(r.stdout, '\ufffdok')
+  assert.equal(r.stdoutBase64, undefined)
+  sb.close()
+})
+
+test('process options table shared with Rust and Python', () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const table = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'tests', 'data', 'process_options_parity.json'), 'utf8'))
+  const policy = sc.Policy.forMode('selfhosted')
+  for (const c of table.cases) {
+    if (c.error === null) {
+      new sc.Sandbox({ policy, ...c.options }).close()
+    } else {
+      assert.throws(() => new sc.Sandbox({ policy, ...c.options }), (e) => {
+        assert.equal(e.code, 'INVALID_ARGUMENT', JSON.stringify(c))
+        assert.ok(e.message.includes(c.error), `${JSON.stringify(c)}: ${e.message}`)
+        return true
+      })
+    }
+  }
+})
+
+test('random values for every option: a result or a typed error, never a crash', async () => {
+  // A seeded generator (no dependency): the same values on every run.
+  let seed = 0x5eed
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  const pool = [
+    undefined, null, true, false, 0, -1, 1.5, 1e30, -1e30, 2 ** 64, Number.MAX_VALUE, NaN, Infinity,
+    -Infinity, '', 'x', '512M', '/', [], ['a'], [1, 2], {}, { a: 'b' }, { a: 1 }, () => 1, Symbol('s'),
+  ]
+  const pick = () => pool[rand(pool.length)]
+  const runOptions = ['timeout', 'cwd', 'env', 'stdin', 'memory', 'processes', 'outputLimit', 'network', 'labels', 'writable', 'denyRead']
+  const backendOptions = ['isolation', 'writable', 'denyRead', 'protected', 'tmpSize', 'cwdWritable', 'runAs', 'cgroups', 'networkIsolation', 'killGrace', 'killGraceMs', 'inheritEnv', 'allowSecrets', 'shell']
+  const typed = (e) => e instanceof sc.SandboxError || e instanceof TypeError || e instanceof RangeError
+  const policy = sc.Policy.forMode('selfhosted')
+  const sb = new sc.Sandbox({ policy })
+  for (let i = 0; i < 150; i++) {
+    const name = runOptions[rand(runOptions.length)]
+    try {
+      const r = await sb.run(['true'], { [name]: pick() })
+      assert.equal(typeof r.exitCode, 'number')
+    } catch (e) {
+      assert.ok(typed(e), `${name}: ${e}`)
+    }
+  }
+  sb.close()
+  for (let i = 0; i < 80; i++) {
+    const name = backendOptions[rand(backendOptions.length)]
+    try {
+      new sc.Sandbox({ policy, [name]: pick() }).close()
+    } catch (e) {
+      assert.ok(typed(e), `${name}: ${e}`)
+    }
   }
 })

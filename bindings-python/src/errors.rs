@@ -62,23 +62,28 @@ fn with_decision(py: Python<'_>, err: PyErr, decision: &sandboxcore::Decision) -
     err
 }
 
-/// The Python exception for a core error.
+/// The Python exception for a core error: the class from the core's
+/// `Error::code()` (shared with the CLI and Node), with `code` set and the
+/// `decision` where there is one.
 pub fn to_py(py: Python<'_>, e: sandboxcore::Error) -> PyErr {
-    use sandboxcore::Error as E;
+    use sandboxcore::ErrorCode as C;
     let message = e.to_string();
-    match &e {
-        E::Denied(d) | E::NotRunnable(d) => with_decision(py, PolicyDenied::new_err(message), d),
-        E::ApprovalRequired(d) | E::ApprovalRefused(d) => {
-            with_decision(py, ApprovalRequired::new_err(message), d)
-        }
-        E::Policy(_) => PolicyError::new_err(message),
-        E::NoExecutor => BackendUnavailable::new_err(message),
-        E::InvalidInput(_) => pyo3::exceptions::PyValueError::new_err(message),
+    let code = e.code();
+    let err = match code {
+        C::PolicyDenied => PolicyDenied::new_err(message),
+        C::ApprovalRequired => ApprovalRequired::new_err(message),
+        C::PolicyError => PolicyError::new_err(message),
+        C::BackendUnavailable => BackendUnavailable::new_err(message),
+        C::InvalidArgument => pyo3::exceptions::PyValueError::new_err(message),
         _ => ExecutionError::new_err(message),
+    };
+    let _ = err.value(py).setattr("code", code.as_str());
+    match e.decision() {
+        Some(d) => with_decision(py, err, d),
+        None => err,
     }
 }
 
-/// The Python exception for a policy error.
 pub fn policy_error(e: sandboxcore::policy::PolicyError) -> PyErr {
     PolicyError::new_err(e.to_string())
 }

@@ -4,9 +4,11 @@
 
 use pyo3::prelude::*;
 
+mod approver;
 mod convert;
 mod errors;
 mod logging;
+mod pending;
 mod policy;
 mod sandbox;
 
@@ -21,12 +23,14 @@ fn classify(command: &str) -> policy::Classification {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(classify, m)?)?;
+    m.add_function(wrap_pyfunction!(approver::_wait_for_approvers, m)?)?;
     m.add_class::<policy::Classification>()?;
     m.add_class::<policy::Decision>()?;
     m.add_class::<policy::Policy>()?;
     m.add_class::<sandbox::Sandbox>()?;
     m.add_class::<sandbox::RunResult>()?;
     m.add_class::<sandbox::EventStream>()?;
+    m.add_class::<pending::Pending>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     logging::install();
     Ok(())

@@ -51,7 +51,11 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
         };
         event.record(&mut fields);
         let level = python_level(event.metadata().level());
-        Python::attach(|py| {
+        // Events can come from a tokio thread (a run from asyncio, or one
+        // cancelled): none is forwarded once the interpreter is shutting
+        // down, when taking the GIL there can crash the process (the
+        // audit file, if any, still gets it).
+        Python::try_attach(|py| {
             let forward = || -> PyResult<()> {
                 let logger = py
                     .import("logging")?

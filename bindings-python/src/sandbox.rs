@@ -2,7 +2,7 @@
 
 use crate::errors::{to_py, BackendUnavailable, ExecutionError, SandboxError};
 use crate::policy::{Decision, Policy};
-use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sandboxcore::audit::AuditLog;
@@ -15,7 +15,7 @@ use sandboxcore::exec::{
 use sandboxcore::RunOptions;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -23,6 +23,12 @@ use tokio::sync::mpsc;
 #[pyclass(frozen, module = "sandboxcore")]
 pub struct RunResult {
     inner: ExecOutcome,
+}
+
+impl From<ExecOutcome> for RunResult {
+    fn from(inner: ExecOutcome) -> RunResult {
+        RunResult { inner }
+    }
 }
 
 #[pymethods]
@@ -149,68 +155,81 @@ impl RunResult {
     }
 }
 
-/// Events from `Sandbox.stream`: `("started", pid)`, `("stdout", bytes)`,
-/// `("stderr", bytes)`, then `("exit", RunResult)`.
-#[pyclass(module = "sandboxcore")]
+/// The receiving end of a streamed run: its events, then how it ended.
+struct StreamEnd {
+    events: mpsc::Receiver<ExecEvent>,
+    /// The run's error (`Some`), or its success (`None`), once the events
+    /// are all read; taken at the first end.
+    end: Option<tokio::sync::oneshot::Receiver<Option<sandboxcore::Error>>>,
+}
+
+impl StreamEnd {
+    /// The next event, `Ok(None)` at the end, or the error the run ended
+    /// with (once; the end after that).
+    async fn next(&mut self) -> sandboxcore::Result<Option<ExecEvent>> {
+        if let Some(event) = self.events.recv().await {
+            return Ok(Some(event));
+        }
+        // The channel closes when the run's future ends, just before the
+        // task reports how: wait for that rather than miss an error.
+        match self.end.take() {
+            Some(end) => match end.await {
+                Ok(Some(e)) => Err(e),
+                _ => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+}
+
+/// The native side of the package's `EventStream` (events of
+/// `Sandbox.stream`): `_next()` starts fetching the next event.
+#[pyclass(frozen, module = "sandboxcore._native")]
 pub struct EventStream {
-    events: Arc<tokio::sync::Mutex<mpsc::Receiver<ExecEvent>>>,
-    error: Arc<Mutex<Option<sandboxcore::Error>>>,
-    task: tokio::task::JoinHandle<()>,
+    receiver: Arc<tokio::sync::Mutex<StreamEnd>>,
+    /// The run itself.
+    run: crate::pending::Pending,
 }
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        // Stopping the iteration early stops the command.
-        self.task.abort();
+        // Stopping the iteration early stops the command. The run's future
+        // is dropped on a tokio thread, which audits the cancelled run (the
+        // audit event reaches Python's logging, taking the GIL there):
+        // `cancel` waits for that without the GIL, so that it happens
+        // before the program goes on (and maybe ends).
+        if !self.run.is_done() {
+            Python::attach(|py| self.run.cancel(py));
+        }
     }
 }
 
 #[pymethods]
 impl EventStream {
-    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let events = self.events.clone();
-        let error = self.error.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let next = events.lock().await.recv().await;
-            Python::attach(|py| -> PyResult<Py<PyAny>> {
-                match next {
-                    Some(ExecEvent::Started { pid }) => {
-                        Ok(("started", pid).into_pyobject(py)?.into_any().unbind())
-                    }
-                    Some(ExecEvent::Stdout(b)) => Ok(("stdout", PyBytes::new(py, &b))
-                        .into_pyobject(py)?
-                        .into_any()
-                        .unbind()),
-                    Some(ExecEvent::Stderr(b)) => Ok(("stderr", PyBytes::new(py, &b))
-                        .into_pyobject(py)?
-                        .into_any()
-                        .unbind()),
-                    Some(ExecEvent::Exited(o)) => {
-                        let r = Py::new(py, RunResult { inner: *o })?;
-                        Ok(("exit", r).into_pyobject(py)?.into_any().unbind())
-                    }
-                    None => match error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                        Some(e) => Err(to_py(py, e)),
-                        None => Err(PyStopAsyncIteration::new_err(())),
-                    },
-                }
-            })
-        })
+    /// The next event, pending (see `_Pending`).
+    fn _next(&self) -> PyResult<crate::pending::Pending> {
+        let receiver = self.receiver.clone();
+        crate::pending::spawn(
+            async move { crate::pending::Outcome::Event(receiver.lock().await.next().await) },
+            None,
+        )
     }
 }
 
-/// Checks and runs commands under a policy on a backend.
-#[pyclass(frozen, module = "sandboxcore")]
+/// Checks and runs commands under a policy on a backend. (The package's
+/// `Sandbox` is a subclass whose `run_async` is a coroutine function and
+/// whose `stream` gives an asynchronous iterator, both built on
+/// `_start_run`, `stream` and `_Pending`.)
+#[pyclass(frozen, subclass, module = "sandboxcore")]
 pub struct Sandbox {
     inner: RwLock<Option<sandboxcore::Sandbox>>,
     policy: Policy,
     /// The backend's name and what it enforces (fixed when it is created).
     backend: String,
     capabilities: Capabilities,
+    /// An approver is set: runs from asyncio keep the caller's task locals
+    /// (an `async def` approver runs on the caller's loop).
+    has_approver: bool,
 }
 
 /// The process backend from its options: the keyword arguments as JSON,
@@ -297,16 +316,18 @@ fn docker_executor(options: Option<&Bound<'_, PyDict>>) -> PyResult<DockerExecut
 
 /// The command line for a str, or the shell-quoted argv for a list (which
 /// the classifier then plans as exactly that argv).
-fn command_line(command: &Bound<'_, PyAny>) -> PyResult<String> {
+/// A str is a command line; a list of str is an argv, run as given with
+/// no shell.
+fn command_line(command: &Bound<'_, PyAny>) -> PyResult<sandboxcore::Command> {
     if let Ok(s) = command.cast::<PyString>() {
-        return s.extract::<String>();
+        return Ok(sandboxcore::Command::Line(s.extract::<String>()?));
     }
     if let Ok(list) = command.cast::<PyList>() {
         let argv: Vec<String> = list.extract()?;
         if argv.is_empty() {
             return Err(PyValueError::new_err("an empty argv cannot run"));
         }
-        return Ok(shell_words::join(argv));
+        return Ok(sandboxcore::Command::Argv(argv));
     }
     Err(PyTypeError::new_err(
         "command must be a str or a list of str",
@@ -361,18 +382,15 @@ impl RunArgs {
     fn options(self) -> PyResult<RunOptions> {
         let mut limits = Limits::default();
         if let Some(t) = self.timeout {
-            if t.is_nan() || t <= 0.0 {
-                return Err(PyValueError::new_err(
-                    "timeout must be a positive number of seconds (float('inf') for none)",
-                ));
-            }
-            limits.timeout = t.is_finite().then(|| Duration::from_secs_f64(t));
+            limits.timeout = Limits::timeout_from("timeout", t, "seconds", 1.0)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
         if let Some(m) = self.memory {
             limits.memory = Some(m);
         }
         if let Some(p) = self.processes {
-            limits.processes = Some(p);
+            // 0: no limit, as in the CLI and the Node binding.
+            limits.processes = Limits::processes_from(p);
         }
         if let Some(o) = self.output_limit {
             limits.output_bytes = o;
@@ -410,12 +428,12 @@ fn stdin_bytes(stdin: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
 }
 
 impl Sandbox {
-    /// The core sandbox, the command line and the run options for a call.
+    /// The core sandbox, the command and the run options for a call.
     fn prepare(
         &self,
         command: &Bound<'_, PyAny>,
         args: RunArgs,
-    ) -> PyResult<(sandboxcore::Sandbox, String, RunOptions)> {
+    ) -> PyResult<(sandboxcore::Sandbox, sandboxcore::Command, RunOptions)> {
         Ok((self.core()?, command_line(command)?, args.options()?))
     }
 
@@ -438,13 +456,17 @@ impl Sandbox {
     /// (bytes), cwd_writable, run_as ("auto", "current" or (uid, gid)),
     /// cgroups ("auto", "required", "off"), network_isolation (same),
     /// kill_grace (seconds), inherit_env and allow_secrets (lists of
-    /// names), shell.
+    /// names), shell. `approver`: a function (or `async def`) that gets
+    /// the `Decision` of a command the policy asks about and returns True
+    /// to run it; one that raises denies the command (ApprovalRequired,
+    /// saying what it raised), and the run's timeout bounds its answer.
     #[new]
-    #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, **backend_options))]
+    #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, approver = None, **backend_options))]
     fn new(
         policy: Option<PyRef<'_, Policy>>,
         backend: &str,
         audit_log: Option<PathBuf>,
+        approver: Option<&Bound<'_, PyAny>>,
         backend_options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Sandbox> {
         let policy = match policy {
@@ -473,6 +495,10 @@ impl Sandbox {
         let mut builder = sandboxcore::Sandbox::builder()
             .policy((*policy.inner).clone())
             .shared_executor(executor);
+        let approver = approver.filter(|f| !f.is_none());
+        if let Some(f) = approver {
+            builder = builder.approver(crate::approver::PyApprover::new(f)?);
+        }
         if let Some(path) = audit_log {
             builder = builder.audit(AuditLog::with_jsonl(&path).map_err(|e| {
                 SandboxError::new_err(format!("cannot open {}: {e}", path.display()))
@@ -486,6 +512,7 @@ impl Sandbox {
             policy,
             backend,
             capabilities,
+            has_approver: approver.is_some(),
         })
     }
 
@@ -498,8 +525,10 @@ impl Sandbox {
     /// Decides on a command (audited and counted, not run).
     fn check(&self, py: Python<'_>, command: &Bound<'_, PyAny>) -> PyResult<Decision> {
         let sb = self.core()?;
-        let line = command_line(command)?;
-        Ok(Decision::from(py.detach(move || sb.check(&line))))
+        let command = command_line(command)?;
+        Ok(Decision::from(
+            py.detach(move || sb.check_command(&command)),
+        ))
     }
 
     /// Checks and runs a command (str: a command line; list: an argv, no
@@ -545,7 +574,7 @@ impl Sandbox {
         // (Ctrl-C drops the run, which kills the command).
         let result = py.detach(|| {
             on_runtime(sb.backend(), async {
-                let run = sb.run(&line, options);
+                let run = sb.run_command(line, options);
                 tokio::pin!(run);
                 loop {
                     tokio::select! {
@@ -557,16 +586,16 @@ impl Sandbox {
                 }
             })
         })?;
-        result
-            .map(|outcome| RunResult { inner: outcome })
-            .map_err(|e| to_py(py, e))
+        result.map(RunResult::from).map_err(|e| to_py(py, e))
     }
 
-    /// `await sandbox.run_async(...)`: like `run`, for asyncio. Cancelling
-    /// the task stops the command.
+    /// Starts a run in the background for the package's coroutine
+    /// `Sandbox.run_async` (the same arguments as `run`): a `_Pending`
+    /// whose `result()` is the `RunResult`. Called on the event loop's
+    /// thread (an `async def` approver runs on that loop).
     #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
-    fn run_async<'py>(
+    fn _start_run<'py>(
         &self,
         py: Python<'py>,
         command: &Bound<'py, PyAny>,
@@ -581,7 +610,7 @@ impl Sandbox {
         labels: Option<BTreeMap<String, String>>,
         writable: Option<Vec<PathBuf>>,
         deny_read: Option<Vec<PathBuf>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<crate::pending::Pending> {
         let (sb, line, options) = self.prepare(
             command,
             RunArgs {
@@ -598,12 +627,16 @@ impl Sandbox {
                 deny_read,
             },
         )?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            match sb.run(&line, options).await {
-                Ok(outcome) => Ok(RunResult { inner: outcome }),
-                Err(e) => Err(Python::attach(|py| to_py(py, e))),
-            }
-        })
+        // The caller's asyncio task locals, for an approver.
+        let locals = if self.has_approver {
+            pyo3_async_runtimes::tokio::get_current_locals(py).ok()
+        } else {
+            None
+        };
+        crate::pending::spawn(
+            async move { crate::pending::Outcome::Run(sb.run_command(line, options).await) },
+            locals,
+        )
     }
 
     /// `async for kind, data in sandbox.stream(...)`: output as it comes.
@@ -642,17 +675,21 @@ impl Sandbox {
             },
         )?;
         let (tx, rx) = mpsc::channel(64);
-        let error = Arc::new(Mutex::new(None));
-        let error_slot = error.clone();
-        let task = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
-            if let Err(e) = sb.run_streaming(&line, options, tx).await {
-                *error_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-            }
-        });
+        let (end_tx, end_rx) = tokio::sync::oneshot::channel();
+        let run = crate::pending::spawn(
+            async move {
+                let result = sb.run_command_streaming(line, options, tx).await;
+                let _ = end_tx.send(result.err());
+                crate::pending::Outcome::Done
+            },
+            None,
+        )?;
         Ok(EventStream {
-            events: Arc::new(tokio::sync::Mutex::new(rx)),
-            error,
-            task,
+            receiver: Arc::new(tokio::sync::Mutex::new(StreamEnd {
+                events: rx,
+                end: Some(end_rx),
+            })),
+            run,
         })
     }
 

@@ -2,6 +2,7 @@
 cancellation, errors, threads, logging and the stubs."""
 
 import asyncio
+import json
 import logging
 import os
 import pathlib
@@ -111,6 +112,12 @@ def test_run_options(sandbox, tmp_path):
     assert r.stdout_truncated and len(r.stdout_bytes) < 1100
     with pytest.raises(ValueError):
         sandbox.run("true", timeout=0)
+    # Numbers past what a duration holds, NaN and negatives are errors that
+    # name the option, never a panic (PanicException is not an Exception).
+    for bad in (1e20, float("nan"), -1.0, float("-inf")):
+        with pytest.raises(ValueError, match="timeout must be"):
+            sandbox.run("true", timeout=bad)
+    assert sandbox.run("true", timeout=float("inf")).ok
     with pytest.raises(TypeError):
         sandbox.run(42)
 
@@ -296,6 +303,22 @@ def test_deny_read_hides_a_file(host_dirs):
         assert r.stdout == "" and r.stderr
 
 
+def test_run_async_is_a_coroutine_that_needs_no_running_loop(sandbox):
+    # Created before any loop runs, as with any async def.
+    pending = sandbox.run_async(["echo", "early"])
+    assert asyncio.iscoroutine(pending)
+    assert asyncio.run(pending).stdout == "early\n"
+
+    async def both():
+        return await asyncio.gather(
+            sandbox.run_async(["echo", "a"]), sandbox.run_async(["echo", "b"])
+        )
+
+    assert [r.stdout for r in asyncio.run(both())] == ["a\n", "b\n"]
+    with pytest.raises(ValueError, match="timeout must be"):
+        asyncio.run(sandbox.run_async("true", timeout=-1))
+
+
 def test_run_async_and_cancellation_kills_the_command(sandbox):
     async def main():
         r = await sandbox.run_async(["echo", "async"])
@@ -431,3 +454,110 @@ def test_docker_backend_warm_pool_from_asyncio():
             return [r.stdout for r in results]
 
     assert asyncio.run(main()) == ["0\n", "1\n", "2\n"]
+
+
+def test_a_list_is_an_argv_run_without_a_shell(sandbox):
+    # Every word is literal: no expansion, no operators, no glob.
+    r = sandbox.run(["echo", "-n", "$HOME; echo * | x"])
+    assert r.stdout == "$HOME; echo * | x"
+    d = sandbox.check(["echo", "a && b"])
+    assert d.plan == {"direct": ["echo", "a && b"]}
+    # A policy that denies shell operators lets an argv through (it has
+    # none), and judges what it runs through wrappers as for a line.
+    strict = sc.Sandbox(sc.Policy.for_mode("saas_unsandboxed"))
+    assert strict.check(["pytest", "-k", "a; b"]).verdict != "deny"
+    assert strict.check("pytest -k a; b").verdict == "deny"
+    wrapped = sandbox.check(["sudo", "bash", "-c", "rm -rf /"])
+    assert wrapped.verdict == sandbox.check("sudo bash -c 'rm -rf /'").verdict
+    with pytest.raises(ValueError, match="empty argv"):
+        sandbox.run([])
+
+
+ASK = {"enforcement": "enforce", "require_approval": ["*://external-domain.com/*"]}
+ASKED = "echo https://external-domain.com/x"
+
+
+def test_an_approver_decides_on_ask_verdicts():
+    seen = []
+
+    def yes(decision):
+        seen.append(decision.verdict)
+        return True
+
+    with sc.Sandbox(sc.Policy.from_dict(ASK), approver=yes) as sb:
+        assert sb.run(ASKED).stdout == "https://external-domain.com/x\n"
+        assert sb.run("echo plain").ok  # allowed: not asked
+    assert seen == ["ask"]
+    with sc.Sandbox(sc.Policy.from_dict(ASK), approver=lambda d: False) as sb:
+        with pytest.raises(sc.ApprovalRequired, match="approval refused") as e:
+            sb.run(ASKED)
+        assert e.value.decision.verdict == "ask"
+
+
+def test_an_approver_that_raises_denies_and_says_what_it_raised():
+    def broken(decision):
+        raise ValueError("no approver database")
+
+    with sc.Sandbox(sc.Policy.from_dict(ASK), approver=broken) as sb:
+        with pytest.raises(sc.ApprovalRequired, match="raised ValueError: no approver database"):
+            sb.run(ASKED)
+    with pytest.raises(TypeError, match="approver must be"):
+        sc.Sandbox(sc.Policy.from_dict(ASK), approver=42)
+
+
+def test_async_and_slow_approvers():
+    async def yes(decision):
+        await asyncio.sleep(0.01)
+        return decision.verdict == "ask"
+
+    with sc.Sandbox(sc.Policy.from_dict(ASK), approver=yes) as sb:
+        # On the caller's loop from run_async, on a loop of its own from run.
+        assert asyncio.run(sb.run_async(ASKED)).ok
+        assert sb.run(ASKED).ok
+
+    def slow(decision):
+        time.sleep(3)
+        return True
+
+    async def slow_async(decision):
+        await asyncio.sleep(3)
+        return True
+
+    for approver in (slow, slow_async):
+        with sc.Sandbox(sc.Policy.from_dict(ASK), approver=approver) as sb:
+            started = time.monotonic()
+            with pytest.raises(sc.ApprovalRequired, match="did not answer within"):
+                sb.run(ASKED, timeout=0.5)
+            assert time.monotonic() - started < 2
+
+
+def test_zero_processes_means_no_limit(sandbox):
+    # As in the CLI and the Node binding (a limit of 0 could not even run).
+    assert sandbox.run(["true"], processes=0).ok
+
+
+PARITY = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "process_options_parity.json"
+
+
+def test_process_options_table_shared_with_rust_and_node():
+    cases = json.loads(PARITY.read_text())["cases"]
+    for case in cases:
+        if case.get("camel"):
+            continue  # camelCase names are Node's
+        if case["error"] is None:
+            sc.Sandbox(sc.Policy.for_mode("selfhosted"), **case["options"]).close()
+        else:
+            with pytest.raises(ValueError) as e:
+                sc.Sandbox(sc.Policy.for_mode("selfhosted"), **case["options"])
+            assert case["error"] in str(e.value), (case, str(e.value))
+
+
+def test_errors_carry_the_core_code():
+    with sc.Sandbox(sc.Policy.for_mode("saas_unsandboxed")) as sb:
+        with pytest.raises(sc.PolicyDenied) as e:
+            sb.run("npm run build && npm test")
+        assert e.value.code == "POLICY_DENIED"
+    with sc.Sandbox(sc.Policy.from_dict(ASK)) as sb:
+        with pytest.raises(sc.ApprovalRequired) as e:
+            sb.run(ASKED)
+        assert e.value.code == "APPROVAL_REQUIRED"

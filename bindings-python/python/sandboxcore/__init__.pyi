@@ -5,6 +5,8 @@ from types import TracebackType
 from typing import (
     Any,
     AsyncIterator,
+    Awaitable,
+    Callable,
     Dict,
     List,
     Literal,
@@ -22,7 +24,9 @@ __version__: str
 Risk = Literal["low", "medium", "high", "critical"]
 Verdict = Literal["allow", "warn", "ask", "deny"]
 Mode = Literal["saas_sandboxed", "saas_unsandboxed", "selfhosted", "development"]
-Command = Union[str, Sequence[str]]
+# A command line (classified and planned as a shell would), or a list: an
+# argv run exactly as given, with no shell, and judged as that argv.
+Command = Union[str, List[str]]
 StrPath = Union[str, "os.PathLike[str]"]
 
 class ProgramDict(TypedDict):
@@ -216,7 +220,8 @@ Event = Union[
 ]
 
 class EventStream:
-    """Events of a streamed run."""
+    """Events of a streamed run (``Sandbox.stream``), as an asynchronous
+    iterator. Stopping the iteration early stops the command."""
 
     def __aiter__(self) -> AsyncIterator[Event]: ...
     async def __anext__(self) -> Event: ...
@@ -238,6 +243,11 @@ class Sandbox:
     path, or False), inherit_env, allow_secrets, labels, allow_root; the daemon is DOCKER_HOST's or the local socket.
     Kubernetes backend options: image (required), namespace, runtime_class
     (the cluster is found as kubectl would).
+
+    approver: called with the Decision of a command the policy asks about
+    ("ask"); return True to run it. A plain function or an async def. One
+    that raises denies the command (ApprovalRequired says what it raised);
+    the run's timeout bounds the wait for its answer.
     """
 
     def __init__(
@@ -246,6 +256,9 @@ class Sandbox:
         backend: Literal["process", "docker", "kubernetes"] = "process",
         *,
         audit_log: Optional[StrPath] = None,
+        approver: Optional[
+            Callable[[Decision], Union[bool, Awaitable[bool]]]
+        ] = None,
         **backend_options: Any,
     ) -> None: ...
     @property

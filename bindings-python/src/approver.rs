@@ -1,0 +1,164 @@
+//! A Python callable as the sandbox's approver: `Sandbox(policy,
+//! approver=fn)`, where `fn(decision)` returns a bool, or is an
+//! `async def` whose coroutine resolves to one. An approver that raises
+//! denies the command; the error says what it raised
+//! (`sandboxcore::Error::ApprovalFailed`). Only conversion lives here: the
+//! core decides when to ask, bounds the wait by the run's timeout and
+//! reports the outcome.
+
+use crate::policy::Decision;
+use pyo3::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+
+type Answer<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Approver calls still running on their threads (one whose run gave up
+/// waiting goes on until it returns).
+static IN_FLIGHT: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+static DONE: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Counts a call in flight for as long as it lives.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> InFlight {
+        *IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut n = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+        *n = n.saturating_sub(1);
+        DONE.notify_all();
+    }
+}
+
+/// Waits (without the GIL) up to `timeout` seconds for approver calls
+/// that are still running: registered with `atexit` by the package, so
+/// that none is still inside Python while the interpreter shuts down.
+#[pyfunction]
+pub fn _wait_for_approvers(py: Python<'_>, timeout: f64) {
+    let deadline = std::time::Instant::now()
+        + std::time::Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or_default();
+    py.detach(|| {
+        let mut n = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            n = DONE
+                .wait_timeout(n, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    });
+}
+
+/// The Python callable.
+pub struct PyApprover {
+    func: Py<PyAny>,
+}
+
+impl PyApprover {
+    /// `func` must be callable (checked here, so the mistake shows when
+    /// the sandbox is made, not at the first `ask`).
+    pub fn new(func: &Bound<'_, PyAny>) -> PyResult<PyApprover> {
+        if !func.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "approver must be a function taking a Decision and returning a bool \
+                 (or an async function)",
+            ));
+        }
+        Ok(PyApprover {
+            func: func.clone().unbind(),
+        })
+    }
+
+    async fn ask(&self, decision: &sandboxcore::Decision) -> Result<bool, String> {
+        // The caller's event loop, when the run came from `run_async` (an
+        // `async def` approver runs there); none for a blocking `run`.
+        let locals = Python::attach(|py| pyo3_async_runtimes::tokio::get_current_locals(py).ok());
+        // The function runs on a blocking thread, so that the run's timeout
+        // holds even for one that sleeps (its late answer is ignored).
+        let func = Python::attach(|py| self.func.clone_ref(py));
+        let decision = Decision::from(decision.clone());
+        let counted = InFlight::start();
+        let called = tokio::task::spawn_blocking(move || {
+            let _counted = counted;
+            Python::attach(|py| -> PyResult<Result<bool, Py<PyAny>>> {
+                let r = func.call1(py, (decision,))?.into_bound(py);
+                let awaitable = py
+                    .import("inspect")?
+                    .call_method1("isawaitable", (&r,))?
+                    .is_truthy()?;
+                if awaitable {
+                    Ok(Err(r.unbind()))
+                } else {
+                    Ok(Ok(r.is_truthy()?))
+                }
+            })
+        })
+        .await
+        .map_err(|e| format!("the approver could not be called: {e}"))?
+        .map_err(describe)?;
+        let coroutine = match called {
+            Ok(answer) => return Ok(answer),
+            Err(coroutine) => coroutine,
+        };
+        let value = match locals {
+            Some(locals) => {
+                let future = Python::attach(|py| {
+                    pyo3_async_runtimes::into_future_with_locals(&locals, coroutine.into_bound(py))
+                })
+                .map_err(describe)?;
+                future.await.map_err(describe)?
+            }
+            None => {
+                let counted = InFlight::start();
+                tokio::task::spawn_blocking(move || {
+                    let _counted = counted;
+                    Python::attach(|py| -> PyResult<Py<PyAny>> {
+                        Ok(py
+                            .import("asyncio")?
+                            .call_method1("run", (coroutine,))?
+                            .unbind())
+                    })
+                })
+                .await
+                .map_err(|e| format!("the approver could not be called: {e}"))?
+                .map_err(describe)?
+            }
+        };
+        Python::attach(|py| value.bind(py).is_truthy()).map_err(describe)
+    }
+}
+
+/// What the approver raised, for the error message.
+fn describe(e: PyErr) -> String {
+    Python::attach(|py| {
+        let value = e.value(py);
+        let kind = value
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "exception".into());
+        format!("the approver raised {kind}: {value}")
+    })
+}
+
+impl sandboxcore::Approver for PyApprover {
+    fn approve<'a>(&'a self, decision: &'a sandboxcore::Decision) -> Answer<'a, bool> {
+        Box::pin(async move { self.ask(decision).await.unwrap_or(false) })
+    }
+
+    fn try_approve<'a>(
+        &'a self,
+        decision: &'a sandboxcore::Decision,
+    ) -> Answer<'a, Result<bool, String>> {
+        Box::pin(self.ask(decision))
+    }
+}
