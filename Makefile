@@ -2,7 +2,7 @@
 #   make demo   installs what is needed, then classifies, judges and runs
 #               agent commands in the sandbox (scripts/demo)
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test deps fmt lint unit isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker
+.PHONY: demo test check deps fmt lint unit isolation-warm isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker snippets mcp-test
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -32,30 +32,72 @@ unit:
 	  CI=true $(CARGO) test --workspace --all-targets; \
 	fi
 
+# The quick loop while working: formatting, lints, doc tests and every
+# Rust test, with nothing installed and no daemon started (tests that need
+# Docker skip, saying so).
+check: fmt lint
+	$(CARGO) test --workspace --doc
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace --all-targets; \
+	else \
+	  $(CARGO) test --workspace --all-targets; \
+	fi
+
 # The isolation tests again as an ordinary user (the user namespace path
 # of the process backend; CI runs everything else as root).
 isolation-as-user:
 	CARGO=$(CARGO) ./scripts/test-as-user
 
+# The isolation tests as root again, every attack in a view built ahead of
+# it (the process backend's fast path; see tests/isolation.rs).
+isolation-warm:
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  SANDBOXCORE_TEST_WARM=1 CI=true $(CARGO) nextest run --test isolation --profile ci; \
+	else \
+	  SANDBOXCORE_TEST_WARM=1 CI=true $(CARGO) test --test isolation -- --test-threads=1; \
+	fi
+
+# Tests build everything in the dev profile, so that the Python extension
+# shares the workspace's target/debug with the Rust tests (one build of the
+# dependencies instead of one per front end); the benches build release.
+MATURIN_FLAGS ?=
+NAPI_BUILD ?= build
+
 # The Python bindings: a venv with maturin, pytest and mypy, and the
 # extension built and installed into it (editable).
 python: deps
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=7' 'mypy>=1.8'
-	cd bindings-python && VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop --release --quiet
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=7' 'mypy>=1.8' 'hypothesis>=6' 'mcp>=2.3,<3'
+	cd bindings-python && VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop $(MATURIN_FLAGS) --quiet
 
 python-test: python
 	$(VENV)/bin/python -m pytest -q bindings-python/tests
 
 # The Node bindings: npm packages from the lockfile, the addon built with
-# cargo through @napi-rs/cli, then node --test and tsc.
+# cargo through @napi-rs/cli (which always builds for an explicit --target,
+# into target/<triple>/), then node --test and tsc.
 node: deps
-	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run $(NAPI_BUILD) --silent
 
 node-test: node
 	cd bindings-node && npm test
 
-test: deps fmt lint build-release agent docker unit isolation-as-user python-test node-test
+# `sandboxcore mcp` driven by the official MCP clients: the Python SDK
+# (in the venv) and the TypeScript SDK (tests/mcp/node, from its lockfile).
+mcp-test: python
+	$(CARGO) build --quiet -p sandboxcore-cli
+	SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) $(VENV)/bin/python -m pytest -q tests/mcp
+	cd tests/mcp/node && npm ci --no-audit --no-fund --loglevel=error && SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) npm test
+
+# Every Python and JavaScript snippet of README.md, docs/*.md and the
+# bindings' READMEs, run against the built bindings (scripts/check-snippets;
+# the Rust snippets are doc tests, run by `unit`).
+snippets: python node
+	./scripts/check-snippets --python $(VENV)/bin/python
+
+# `unit` compiles the examples and benches too (dev profile): no separate
+# release build of the workspace.
+test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-test node-test mcp-test snippets
 
 # The Docker backend's in-container agent, linked statically (it runs in
 # images without a libc), at target/agent/sandboxcore-agent where
@@ -81,8 +123,10 @@ bench: bench-python bench-node
 bench-docker: agent docker
 	$(CARGO) bench --bench docker
 
-bench-python: python
+bench-python:
+	$(MAKE) python MATURIN_FLAGS=--release
 	$(VENV)/bin/python benches/python_bindings.py
 
-bench-node: node
+bench-node:
+	$(MAKE) node NAPI_BUILD=build:release
 	node benches/node_bindings.js

@@ -3,6 +3,11 @@ docs/performance.md):
 
 - ``sandbox.run(["/bin/true"])`` vs ``subprocess.run(["/bin/true"])``
   (goal: at most 1.0x);
+- the binding's overhead: ``Sandbox.run(["/bin/true"])`` against the same
+  run through Rust's ``Sandbox::run_command`` (``examples/loop_true`` with
+  ``sandbox``; build it with ``cargo build --release --example loop_true``),
+  mean over the same number of back-to-back runs, three alternating rounds
+  (goal: at most 1.10x);
 - ``sandboxcore.classify`` vs the shlex-based classifier in
   ``benches/shlex_classifier.py`` on the typical command and the plain
   corpus (goal: at least 20x faster).
@@ -47,6 +52,32 @@ def plain_corpus():
     return [l for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")]
 
 
+def binding_overhead(runs=301, rounds=3):
+    """Python Sandbox.run against Rust Sandbox::run_command, both back to back."""
+    rust_bin = ROOT / "target" / "release" / "examples" / "loop_true"
+    if not rust_bin.exists():
+        return [f"binding overhead: {rust_bin} missing (cargo build --release --example loop_true)"]
+    out = []
+    with sandboxcore.Sandbox(sandboxcore.Policy.for_mode("selfhosted")) as sb:
+        for _ in range(rounds):
+            t = time.perf_counter()
+            for _ in range(runs):
+                sb.run(["/bin/true"])
+            py = (time.perf_counter() - t) / runs
+            text = subprocess.run(
+                [str(rust_bin), str(runs), "0", "sandbox"], capture_output=True, text=True, check=True
+            ).stdout
+            value, unit = text.split(" per run")[0][:-2], text.split(" per run")[0][-2:]
+            rust = float(value) / (1e3 if unit == "ms" else 1e6) if unit in ("ms", "µs") else None
+            if rust is None:
+                return [f"binding overhead: cannot read {text!r}"]
+            out.append(
+                f"binding overhead: Sandbox.run {py * 1e6:.0f} us, Rust Sandbox::run_command {rust * 1e6:.0f} us, "
+                f"ratio {py / rust:.2f}x ({runs} back-to-back runs each)"
+            )
+    return out
+
+
 def main():
     lines = []
     sub = median_seconds(lambda: subprocess.run(["/bin/true"]), 301)
@@ -71,6 +102,7 @@ def main():
     lines.append(
         f"run /bin/true: Sandbox.run without cgroups and netns {bare * 1e6:.0f} us, ratio {bare / sub:.2f}x subprocess.run"
     )
+    lines.extend(binding_overhead())
     shlex_classify = shlex_classifier()
     for name, cmds in [("typical", [TYPICAL] * 100), ("plain corpus", plain_corpus())]:
         rust = median_seconds(lambda: [sandboxcore.classify(c) for c in cmds], 51) / len(cmds)

@@ -10,6 +10,11 @@
 // Keys come from GATEWAY_API_KEYS (comma-separated); each key may make
 // RATE_LIMIT requests per RATE_WINDOW_MS. Audit lines go to AUDIT_LOG.
 //
+// A network-facing gateway enforces by default (DEFAULT_POLICY): high and
+// critical risk is denied, and a command the policy asks about is answered
+// 403 with its decision unless an `approver` is given. Relax it with
+// `createGateway({ policy })` or POLICY_FILE (a policy file; see README.md).
+//
 // Run: node examples/node-gateway/server.js   (after `make node`)
 
 const http = require('node:http')
@@ -62,12 +67,30 @@ function readBody(req) {
   })
 }
 
-/** Creates the gateway server (not yet listening). */
+/**
+ * The default policy: the sandboxed-SaaS settings, enforced (the mode's
+ * own default is `warn`, which lets a valid key run anything).
+ */
+const DEFAULT_POLICY = 'mode: saas_sandboxed\nenforcement: enforce\n'
+
+/** The policy: options.policy, else POLICY_FILE, else DEFAULT_POLICY. */
+function gatewayPolicy(options) {
+  if (options.policy) return options.policy
+  if (process.env.POLICY_FILE) return Policy.fromFile(process.env.POLICY_FILE)
+  return Policy.fromYaml(DEFAULT_POLICY)
+}
+
+/**
+ * Creates the gateway server (not yet listening). Options: apiKeys,
+ * rateLimit, rateWindowMs, policy, approver (decides on `ask` verdicts;
+ * without one they are 403), auditLog.
+ */
 function createGateway(options = {}) {
   const keys = (options.apiKeys || (process.env.GATEWAY_API_KEYS || '').split(',')).filter(Boolean)
   const allow = rateLimiter(options.rateLimit || Number(process.env.RATE_LIMIT || 60), options.rateWindowMs || Number(process.env.RATE_WINDOW_MS || 60000))
   const sandbox = new Sandbox({
-    policy: options.policy || Policy.forMode('saas_sandboxed'),
+    policy: gatewayPolicy(options),
+    approver: options.approver,
     auditLog: options.auditLog || process.env.AUDIT_LOG || undefined,
   })
 
@@ -125,7 +148,7 @@ function createGateway(options = {}) {
   return server
 }
 
-module.exports = { createGateway }
+module.exports = { createGateway, DEFAULT_POLICY }
 
 if (require.main === module) {
   const port = Number(process.env.PORT || 8080)
