@@ -308,7 +308,9 @@ const MAX_VIEW_AGE: Duration = Duration::from_secs(30);
 /// for view `wanted`: the same view, not too old, and nothing it was made
 /// from has changed since.
 fn view_serves(built: &ViewKey, init: &child::WarmInit, wanted: &ViewKey) -> bool {
-    built == wanted && init.age() < MAX_VIEW_AGE && init.mounts().is_some_and(MountPlan::still_current)
+    built == wanted
+        && init.age() < MAX_VIEW_AGE
+        && init.mounts().is_some_and(MountPlan::still_current)
 }
 
 /// How long output is still read after every process of the run is gone.
