@@ -2,7 +2,7 @@
 #   make demo   installs what is needed, then classifies, judges and runs
 #               agent commands in the sandbox (scripts/demo)
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test check deps fmt lint unit isolation-warm isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker snippets mcp-test
+.PHONY: demo test check deps fmt lint unit isolation-warm isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker snippets mcp-test uniffi uniffi-test uniffi-kotlin
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -82,6 +82,47 @@ node: deps
 node-test: node
 	cd bindings-node && npm test
 
+# The uniffi bindings (bindings-uniffi/): the library and uniffi-bindgen
+# built, the Python, Kotlin and Swift sources generated into
+# target/uniffi/ (never committed: always those of the code being built),
+# then the behaviour tests run through the generated Python module.
+UNIFFI_OUT := target/uniffi
+uniffi:
+	$(CARGO) build --quiet -p sandboxcore-uniffi --features bindgen
+	rm -rf $(UNIFFI_OUT)
+	for lang in python kotlin swift; do \
+	  target/debug/uniffi-bindgen generate --no-format --library target/debug/libsandboxcore_uniffi.so \
+	    --language $$lang --out-dir $(UNIFFI_OUT)/$$lang >/dev/null || exit 1; \
+	done
+	test -s $(UNIFFI_OUT)/kotlin/dev/sandboxcore/sandboxcore_uniffi.kt
+	test -s $(UNIFFI_OUT)/swift/SandboxCore.swift
+	cp target/debug/libsandboxcore_uniffi.so $(UNIFFI_OUT)/python/
+
+uniffi-test: uniffi python
+	$(VENV)/bin/python -m pytest -q bindings-uniffi/tests
+	PYTHONPATH=$(abspath $(UNIFFI_OUT))/python ./scripts/check-snippets --python $(VENV)/bin/python bindings-uniffi/README.md
+
+# The generated Kotlin compiled, with the Kotlin behaviour test, by
+# JetBrains' compiler from npm (Debian's kotlin 1.3 is too old for
+# uniffi's output), run on the JDK with Debian's JNA; then the Kotlin
+# example of bindings-uniffi/README.md, compiled and run the same way.
+KOTLIN_CP := /usr/share/java/jna.jar:bindings-uniffi/kotlin/node_modules/kotlin-compiler/lib/kotlinx-coroutines-core-jvm.jar
+uniffi-kotlin: deps uniffi
+	cd bindings-uniffi/kotlin && npm ci --no-audit --no-fund --loglevel=error
+	bindings-uniffi/kotlin/node_modules/kotlin-compiler/bin/kotlinc -nowarn \
+	  $(UNIFFI_OUT)/kotlin/dev/sandboxcore/sandboxcore_uniffi.kt bindings-uniffi/kotlin/BehaviourTest.kt \
+	  -cp $(KOTLIN_CP) -d $(UNIFFI_OUT)/kotlin-test.jar
+	java -Djna.library.path=$(abspath target/debug) \
+	  -cp $(UNIFFI_OUT)/kotlin-test.jar:bindings-uniffi/kotlin/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar:$(KOTLIN_CP) \
+	  BehaviourTestKt
+	mkdir -p $(UNIFFI_OUT)/readme
+	awk '/^```kotlin/{f=1;next} /^```/{f=0} f' bindings-uniffi/README.md > $(UNIFFI_OUT)/readme/Readme.kt
+	bindings-uniffi/kotlin/node_modules/kotlin-compiler/bin/kotlinc -nowarn $(UNIFFI_OUT)/readme/Readme.kt \
+	  -cp $(KOTLIN_CP):$(UNIFFI_OUT)/kotlin-test.jar -d $(UNIFFI_OUT)/readme.jar
+	java -Djna.library.path=$(abspath target/debug) \
+	  -cp $(UNIFFI_OUT)/readme.jar:$(UNIFFI_OUT)/kotlin-test.jar:bindings-uniffi/kotlin/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar:$(KOTLIN_CP) \
+	  ReadmeKt
+
 # `sandboxcore mcp` driven by the official MCP clients: the Python SDK
 # (in the venv) and the TypeScript SDK (tests/mcp/node, from its lockfile).
 mcp-test: python
@@ -97,7 +138,7 @@ snippets: python node
 
 # `unit` compiles the examples and benches too (dev profile): no separate
 # release build of the workspace.
-test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-test node-test mcp-test snippets
+test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-test node-test mcp-test uniffi-test uniffi-kotlin snippets
 
 # The Docker backend's in-container agent, linked statically (it runs in
 # images without a libc), at target/agent/sandboxcore-agent where
