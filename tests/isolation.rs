@@ -1202,6 +1202,77 @@ PY
     );
 }
 
+/// Descriptor 1 of this process pointed at another file until dropped.
+struct StdoutSwapped {
+    saved: libc::c_int,
+}
+
+impl StdoutSwapped {
+    fn to(fd: libc::c_int) -> StdoutSwapped {
+        // SAFETY: dup and dup2 on this process's own descriptors.
+        unsafe {
+            let saved = libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3);
+            assert!(saved >= 0, "cannot save stdout");
+            assert_eq!(libc::dup2(fd, 1), 1, "cannot point stdout at the pipe");
+            StdoutSwapped { saved }
+        }
+    }
+}
+
+impl Drop for StdoutSwapped {
+    fn drop(&mut self) {
+        // SAFETY: as above.
+        unsafe {
+            libc::dup2(self.saved, 1);
+            libc::close(self.saved);
+        }
+    }
+}
+
+#[test]
+fn a_view_built_ahead_holds_none_of_the_hosts_standard_streams() {
+    // The host's stdout is a pipe its reader drains until EOF (a caller
+    // capturing the output of a program that uses the library): an init
+    // started ahead, waiting for its run, must not hold it open.
+    let ws = workspace();
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 into a local array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (read_end, write_end) = (fds[0], fds[1]);
+    let req = request(ws.path(), "true");
+    let exec = {
+        let _swapped = StdoutSwapped::to(write_end);
+        // SAFETY: our own descriptor; descriptor 1 holds the pipe now.
+        unsafe { libc::close(write_end) };
+        let exec = executor_with(ProcessConfig::default());
+        wait_for_view(&exec, &req);
+        exec
+    };
+    // Only the init started ahead could still hold the write end.
+    let mut poll = libc::pollfd {
+        fd: read_end,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll and read on our own descriptor, into local memory.
+    let eof = unsafe {
+        libc::poll(&mut poll, 1, 3000) == 1 && {
+            let mut byte = 0u8;
+            libc::read(read_end, (&mut byte as *mut u8).cast(), 1) == 0
+        }
+    };
+    // SAFETY: our own descriptor.
+    unsafe { libc::close(read_end) };
+    assert!(
+        exec.view_ready_for(&req),
+        "the view built ahead is gone: the test proves nothing"
+    );
+    assert!(
+        eof,
+        "the host's stdout is still open in the init started ahead"
+    );
+}
+
 #[test]
 fn a_view_built_ahead_hides_a_secret_created_after_it() {
     let ws = workspace();

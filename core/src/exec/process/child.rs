@@ -602,10 +602,40 @@ unsafe fn init_prepare(ctx: &ChildContext<'_>) -> Result<(), StepError> {
         }
         close_all_but(&keep);
         if ctx.go >= 0 {
-            // Started ahead: the layers that do not depend on the run are
-            // applied here, off the run's path, and inherited by the
-            // command (the init needs nothing they deny).
+            // Started ahead, the init waits for its run with the host's
+            // standard streams otherwise: a terminal, or the pipe a
+            // caller reads until EOF (which would not come while the init
+            // lives). The run's own streams replace them at launch.
+            replace_host_stdio(&ctx.fds)?;
+            // The layers that do not depend on the run are applied here,
+            // off the run's path, and inherited by the command (the init
+            // needs nothing they deny).
             ctx.setup.confine()?;
+        }
+    }
+    Ok(())
+}
+
+/// Points descriptors 0, 1 and 2 at `/dev/null` (of the view), but for
+/// those that are the run's own streams (a host with its standard streams
+/// closed can have the run's pipes there).
+///
+/// # Safety
+/// Must run in the init between `clone` and its exit.
+unsafe fn replace_host_stdio(run_streams: &[RawFd; 3]) -> Result<(), StepError> {
+    // SAFETY: open, dup2 and close on this process's own descriptors.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null < 0 {
+            return Err((errno(), "replacing the host's standard streams"));
+        }
+        for fd in (0..3).filter(|fd| !run_streams.contains(fd) && *fd != null) {
+            if libc::dup2(null, fd) == -1 {
+                return Err((errno(), "replacing the host's standard streams"));
+            }
+        }
+        if null > 2 {
+            libc::close(null);
         }
     }
     Ok(())
