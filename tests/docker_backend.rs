@@ -460,9 +460,9 @@ docker_test!(only_the_workspace_of_the_host_is_visible, exec, {
     // Read-write: the command's file appears on the host.
     let mut c = config(test);
     c.workspace = Some(WorkspaceMount::parse(&ws.path().display().to_string()).unwrap());
-    c.user = format!("{}:{}", unsafe { libc::getuid() }, unsafe {
-        libc::getgid()
-    });
+    // SAFETY: getuid and getgid have no preconditions.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    c.user = format!("{uid}:{gid}");
     c.allow_root = true;
     let rw = executor(c).await.unwrap();
     let o = run(&rw, shell("echo made > out.txt")).await;

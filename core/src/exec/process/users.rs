@@ -169,9 +169,9 @@ pub fn kill_all_of(uid: u32) {
     }
     // SAFETY: `sweep` makes raw system calls only and exits; its argument
     // is a plain integer.
-    if let Ok(pid) =
-        unsafe { super::child::vfork_call(sweep, uid as usize as *mut libc::c_void, 16 * 1024) }
-    {
+    let swept =
+        unsafe { super::child::vfork_call(sweep, uid as usize as *mut libc::c_void, 16 * 1024) };
+    if let Ok(pid) = swept {
         let _ = super::child::wait4(pid);
     }
 }
