@@ -70,8 +70,11 @@ python: deps
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=7' 'mypy>=1.8' 'hypothesis>=6' 'mcp>=2.3,<3'
 	cd bindings-python && VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop $(MATURIN_FLAGS) --quiet
 
+# The stubs (__init__.pyi) are checked against the built module by
+# mypy's stubtest (stub-only aliases listed in the allowlist).
 python-test: python
 	$(VENV)/bin/python -m pytest -q bindings-python/tests
+	$(VENV)/bin/python -m mypy.stubtest sandboxcore --allowlist bindings-python/stubtest-allowlist.txt
 
 # The Node bindings: npm packages from the lockfile, the addon built with
 # cargo through @napi-rs/cli (which always builds for an explicit --target,

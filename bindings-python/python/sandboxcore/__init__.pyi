@@ -17,9 +17,27 @@ from typing import (
     Type,
     TypedDict,
     Union,
+    final,
 )
 
 __version__: str
+
+__all__ = [
+    "ApprovalRequired",
+    "BackendUnavailable",
+    "Classification",
+    "Decision",
+    "EventStream",
+    "ExecutionError",
+    "Policy",
+    "PolicyDenied",
+    "PolicyError",
+    "RunResult",
+    "Sandbox",
+    "SandboxError",
+    "__version__",
+    "classify",
+]
 
 Risk = Literal["low", "medium", "high", "critical"]
 Verdict = Literal["allow", "warn", "ask", "deny"]
@@ -97,6 +115,7 @@ class ExecutionError(SandboxError):
 def classify(command: str) -> Classification:
     """Classify a command line as bash and dash would parse it."""
 
+@final
 class Classification:
     """What the classifier found out about a command line."""
 
@@ -127,6 +146,7 @@ class Classification:
     def to_dict(self) -> Dict[str, Any]:
         """Everything as plain Python objects."""
 
+@final
 class Decision:
     """A policy's decision on one command."""
 
@@ -151,6 +171,7 @@ class Decision:
     def to_dict(self) -> Dict[str, Any]:
         """Everything as plain Python objects."""
 
+@final
 class Policy:
     """A validated policy."""
 
@@ -172,6 +193,7 @@ class Policy:
     def settings(self) -> Dict[str, Any]:
         """The effective settings."""
 
+@final
 class RunResult:
     """The result of a run, shaped like ``subprocess.CompletedProcess``."""
 
@@ -223,6 +245,8 @@ class EventStream:
     """Events of a streamed run (``Sandbox.stream``), as an asynchronous
     iterator. Stopping the iteration early stops the command."""
 
+    def __init__(self, native: Any) -> None:
+        """Made by ``Sandbox.stream``, not by hand."""
     def __aiter__(self) -> AsyncIterator[Event]: ...
     async def __anext__(self) -> Event: ...
 
@@ -250,8 +274,8 @@ class Sandbox:
     the run's timeout bounds the wait for its answer.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         policy: Optional[Policy] = None,
         backend: Literal["process", "docker", "kubernetes"] = "process",
         *,
@@ -260,7 +284,7 @@ class Sandbox:
             Callable[[Decision], Union[bool, Awaitable[bool]]]
         ] = None,
         **backend_options: Any,
-    ) -> None: ...
+    ) -> "Sandbox": ...
     @property
     def policy(self) -> Policy: ...
     def check(self, command: Command) -> Decision: ...
