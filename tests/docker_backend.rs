@@ -10,7 +10,7 @@
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL};
-use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor};
+use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor, RunStatus};
 use sandboxcore::policy::Plan;
 use sandboxcore::Error;
 use std::collections::HashMap;
@@ -261,7 +261,7 @@ docker_test!(a_memory_hog_is_reported_as_oom_killed, exec, {
     req.limits.memory = Some(64 << 20);
     let o = run(&exec, req).await;
     assert!(o.oom_killed, "{o:?}");
-    assert_eq!(o.status(), "oom");
+    assert_eq!(o.status(), RunStatus::Oom);
     assert!(!o.stdout_text().contains("300000000"), "{o:?}");
 });
 
@@ -479,7 +479,7 @@ docker_test!(a_timeout_kills_and_removes_the_container, exec, {
     let t = Instant::now();
     let o = run(&exec, req).await;
     assert!(o.timed_out, "{o:?}");
-    assert_eq!(o.status(), "timeout");
+    assert_eq!(o.status(), RunStatus::Timeout);
     assert_eq!(o.stdout_text(), "before\n");
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
 });

@@ -278,7 +278,7 @@ async fn exit_codes_oom_and_deadlines_are_reported() {
     let out = executor(&fake).execute(request()).await.unwrap();
     assert!(out.oom_killed);
     assert_eq!(
-        (out.exit_code, out.signal, out.status()),
+        (out.exit_code, out.signal, out.status().as_str()),
         (None, Some(9), "oom")
     );
 

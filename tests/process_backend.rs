@@ -10,7 +10,7 @@ mod common;
 
 use sandboxcore::exec::{
     Capabilities, ExecEvent, ExecOutcome, ExecRequest, Executor, Limits, ProcessConfig,
-    ProcessExecutor, FIRST_RUN_UID, RUN_UID_COUNT,
+    ProcessExecutor, RunStatus, FIRST_RUN_UID, RUN_UID_COUNT,
 };
 use sandboxcore::Plan;
 use std::sync::OnceLock;
@@ -64,7 +64,7 @@ fn exit_codes_and_signals_are_exact() {
     assert_eq!((o.exit_code, o.signal), (Some(3), None));
     let o = run(shell("kill -9 $$"));
     assert_eq!((o.exit_code, o.signal), (None, Some(9)));
-    assert_eq!(o.status(), "signal");
+    assert_eq!(o.status(), RunStatus::Signal);
     let o = run(ExecRequest::new(Plan::Direct(vec!["false".into()])));
     assert_eq!(o.exit_code, Some(1));
     let o = run(ExecRequest::new(Plan::Direct(vec![
@@ -184,7 +184,7 @@ fn timeout_is_honoured_within_a_second() {
     let t = Instant::now();
     let o = run(req);
     assert!(o.timed_out);
-    assert_eq!(o.status(), "timeout");
+    assert_eq!(o.status(), RunStatus::Timeout);
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 
     // A command that ignores SIGTERM is killed after the grace period.
@@ -273,7 +273,7 @@ fn memory_hog_is_stopped_by_the_memory_limit() {
     if require("a memory cgroup", |c| c.memory_limit) {
         assert!(o.oom_killed, "{o:?}");
         assert_eq!(o.signal, Some(9));
-        assert_eq!(o.status(), "oom");
+        assert_eq!(o.status(), RunStatus::Oom);
     }
 }
 

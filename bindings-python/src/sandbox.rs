@@ -119,7 +119,7 @@ impl RunResult {
     /// "ok", "failed", "signal", "timeout" or "oom".
     #[getter]
     fn status(&self) -> &'static str {
-        self.inner.status()
+        self.inner.status().as_str()
     }
 
     /// Exit status 0, not killed.
@@ -137,7 +137,7 @@ impl RunResult {
         let err = ExecutionError::new_err(format!(
             "the command ended with status {} ({})",
             me.returncode(),
-            me.inner.status()
+            me.inner.status().as_str()
         ));
         err.value(slf.py()).setattr("result", slf)?;
         Err(err)

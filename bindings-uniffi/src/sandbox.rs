@@ -338,11 +338,13 @@ pub struct RunResult {
 
 impl From<ExecOutcome> for RunResult {
     fn from(o: ExecOutcome) -> RunResult {
+        use sandboxcore::exec::RunStatus as S;
         let status = match o.status() {
-            "ok" => RunStatus::Ok,
-            "timeout" => RunStatus::Timeout,
-            "oom" => RunStatus::Oom,
-            "signal" => RunStatus::Signal,
+            S::Ok => RunStatus::Ok,
+            S::Timeout => RunStatus::Timeout,
+            S::Oom => RunStatus::Oom,
+            S::Signal => RunStatus::Signal,
+            // Failed (an outcome has no other status).
             _ => RunStatus::Failed,
         };
         RunResult {

@@ -56,6 +56,12 @@ pub enum Error {
     /// No executor is configured on the sandbox.
     #[error("no executor is configured")]
     NoExecutor,
+    /// The run was dropped before it ended (its command was stopped).
+    #[error("{backend} run cancelled")]
+    Cancelled {
+        /// The backend's name.
+        backend: String,
+    },
 }
 
 fn summary(d: &Decision) -> String {
@@ -116,7 +122,7 @@ impl Error {
             Error::Policy(_) => ErrorCode::PolicyError,
             Error::NoExecutor | Error::BackendUnavailable { .. } => ErrorCode::BackendUnavailable,
             Error::InvalidInput(_) | Error::Parse(_) => ErrorCode::InvalidArgument,
-            Error::Executor { .. } => ErrorCode::ExecutionError,
+            Error::Executor { .. } | Error::Cancelled { .. } => ErrorCode::ExecutionError,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Prometheus metrics (with the `prometheus-client` crate): decisions by
 //! verdict, executions by backend and status, and execution durations.
 
+use crate::exec::RunStatus;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -87,11 +88,11 @@ impl Metrics {
     }
 
     /// Counts an execution and observes its duration.
-    pub fn record_execution(&self, backend: &str, status: &str, duration: Duration) {
+    pub fn record_execution(&self, backend: &str, status: RunStatus, duration: Duration) {
         self.executions
             .get_or_create(&ExecutionLabels {
                 backend: backend.to_string(),
-                status: status.to_string(),
+                status: status.as_str().to_string(),
             })
             .inc();
         self.durations
@@ -121,7 +122,7 @@ mod tests {
         m.record_decision(Verdict::Allow);
         m.record_decision(Verdict::Allow);
         m.record_decision(Verdict::Deny);
-        m.record_execution("process", "ok", Duration::from_millis(3));
+        m.record_execution("process", RunStatus::Ok, Duration::from_millis(3));
         let text = m.encode();
         assert!(
             text.contains("sandboxcore_decisions_total{verdict=\"allow\"} 2"),

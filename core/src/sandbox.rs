@@ -5,6 +5,7 @@
 use crate::audit::{AuditLog, AuditRecord};
 use crate::exec::{
     BoxFuture, EventSender, ExecOutcome, ExecRequest, Executor, FsAccess, Limits, Network,
+    RunStatus,
 };
 use crate::metrics::Metrics;
 use crate::policy::{Decision, Policy, Verdict};
@@ -405,25 +406,15 @@ struct RunGuard<'a> {
 impl RunGuard<'_> {
     fn finish(&mut self, result: std::result::Result<&ExecOutcome, &Error>) {
         self.done = true;
-        let duration = self.started.elapsed();
-        let status = match result {
-            Ok(o) => o.status(),
-            Err(_) => "error",
-        };
-        self.record(result, status, duration);
+        self.record(result, self.started.elapsed());
     }
 
-    fn record(
-        &self,
-        result: std::result::Result<&ExecOutcome, &Error>,
-        status: &str,
-        duration: Duration,
-    ) {
+    fn record(&self, result: std::result::Result<&ExecOutcome, &Error>, duration: Duration) {
         let backend = self.sandbox.backend().unwrap_or("none");
         self.sandbox
             .metrics
-            .record_execution(backend, status, duration);
-        let mut record = AuditRecord::execution(
+            .record_execution(backend, RunStatus::of(result), duration);
+        let record = AuditRecord::execution(
             self.command,
             self.decision,
             backend,
@@ -431,7 +422,6 @@ impl RunGuard<'_> {
             duration,
             &self.labels,
         );
-        record.status = Some(status.to_string());
         let _ = self.sandbox.audit.record(&record);
     }
 }
@@ -439,11 +429,10 @@ impl RunGuard<'_> {
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let cancelled = Error::Executor {
+            let cancelled = Error::Cancelled {
                 backend: self.sandbox.backend().unwrap_or("none").to_string(),
-                message: "the run was cancelled".into(),
             };
-            self.record(Err(&cancelled), "cancelled", self.started.elapsed());
+            self.record(Err(&cancelled), self.started.elapsed());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The audit record: one per decision and one per execution.
 
 use super::redact::redact;
-use crate::exec::ExecOutcome;
+use crate::exec::{ExecOutcome, RunStatus};
 use crate::policy::{Decision, Effect, Verdict};
 use crate::Risk;
 use serde::Serialize;
@@ -136,7 +136,7 @@ impl AuditRecord {
         r.labels = labels.clone();
         match result {
             Ok(o) => {
-                r.status = Some(o.status().to_string());
+                r.status = Some(o.status().as_str().to_string());
                 r.exit_code = o.exit_code;
                 r.signal = o.signal;
                 r.truncated = Some(o.stdout_truncated || o.stderr_truncated);
@@ -146,7 +146,7 @@ impl AuditRecord {
                 }
             }
             Err(e) => {
-                r.status = Some("error".into());
+                r.status = Some(RunStatus::of(Err(e)).as_str().to_string());
                 r.error = Some(redact(&e.to_string()).into_owned());
                 r.severity = Severity::Error;
             }

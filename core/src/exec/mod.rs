@@ -19,6 +19,7 @@ pub use process::{
 
 use crate::policy::Plan;
 use crate::Result;
+use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -225,20 +226,82 @@ impl ExecOutcome {
         self.exit_code == Some(0)
     }
 
-    /// A one-word status for metrics and audit: `ok`, `failed`, `signal`,
-    /// `timeout` or `oom`.
-    pub fn status(&self) -> &'static str {
+    /// How the command ended: [`RunStatus::Ok`], `Failed`, `Signal`,
+    /// `Timeout` or `Oom` (a timeout or the memory limit first, then a
+    /// signal, then the exit status).
+    pub fn status(&self) -> RunStatus {
         if self.timed_out {
-            "timeout"
+            RunStatus::Timeout
         } else if self.oom_killed {
-            "oom"
+            RunStatus::Oom
         } else if self.signal.is_some() {
-            "signal"
+            RunStatus::Signal
         } else if self.success() {
-            "ok"
+            RunStatus::Ok
         } else {
-            "failed"
+            RunStatus::Failed
         }
+    }
+}
+
+/// How a run ended, as the audit log, the metrics and every front end name
+/// it. An [`ExecOutcome`] is one of the first five; `Error` and
+/// `Cancelled` are runs that have no outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// Exit status 0.
+    Ok,
+    /// A non-zero exit status.
+    Failed,
+    /// Killed by a signal (not the timeout's or the memory limit's).
+    Signal,
+    /// Killed for exceeding the timeout.
+    Timeout,
+    /// Killed for exceeding the memory limit.
+    Oom,
+    /// The backend failed to run it ([`crate::Error`]).
+    Error,
+    /// The caller dropped the run before it ended (the command was
+    /// stopped).
+    Cancelled,
+}
+
+impl RunStatus {
+    /// The status of a run's result.
+    pub fn of(result: std::result::Result<&ExecOutcome, &crate::Error>) -> RunStatus {
+        match result {
+            Ok(o) => o.status(),
+            Err(crate::Error::Cancelled { .. }) => RunStatus::Cancelled,
+            Err(_) => RunStatus::Error,
+        }
+    }
+
+    /// The one-word name: `ok`, `failed`, `signal`, `timeout`, `oom`,
+    /// `error` or `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Signal => "signal",
+            RunStatus::Timeout => "timeout",
+            RunStatus::Oom => "oom",
+            RunStatus::Error => "error",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for RunStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
