@@ -32,6 +32,7 @@ pub mod catalog;
 pub mod classify;
 pub mod error;
 pub mod exec;
+pub mod glob;
 pub mod metrics;
 pub mod policy;
 mod run_options;

@@ -4,7 +4,7 @@
 //! `NAME: value` and `--name value` is replaced), so a name one hides the
 //! other cannot print.
 
-use crate::policy::glob_match;
+use crate::glob::glob_match;
 
 /// Globs (compared with the name upper-cased, `-` and `.` read as `_`) of
 /// names that are treated as secrets.

@@ -2,7 +2,7 @@
 //! short allowlist by default, and names that look like secrets never
 //! unless listed by name.
 
-use crate::policy::glob_match;
+use crate::glob::glob_match;
 use std::collections::BTreeMap;
 
 /// The variables inherited by default (`*` is a glob).

@@ -8,16 +8,17 @@ mod env;
 #[cfg(feature = "kubernetes")]
 pub mod kubernetes;
 mod output;
+mod plan;
 pub mod process;
 
 pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_PATTERNS};
 pub use output::{marker as truncation_marker, BoundedOutput};
+pub use plan::Plan;
 pub use process::{
     CgroupMode, FilesystemConfig, Isolation, NetworkIsolation, ProcessConfig, ProcessExecutor,
     ProcessOptions, RunAs, FIRST_RUN_UID, RUN_UID_COUNT,
 };
 
-use crate::policy::Plan;
 use crate::Result;
 use serde::Serialize;
 use std::borrow::Cow;

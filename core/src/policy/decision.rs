@@ -1,5 +1,6 @@
 //! The result of checking a command against a policy.
 
+use crate::exec::Plan;
 use crate::Classification;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -36,16 +37,6 @@ impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// How a permitted command is run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Plan {
-    /// `execve` this argv directly; no shell is involved.
-    Direct(Vec<String>),
-    /// Run the script with `/bin/sh -c`.
-    Shell(String),
 }
 
 /// The effect a reason has under `enforce`.

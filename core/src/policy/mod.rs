@@ -36,11 +36,13 @@ mod run_env;
 mod settings;
 mod url;
 
-pub use decision::{Decision, DecisionReason, Effect, Plan, Verdict};
+pub use crate::exec::Plan;
+pub use crate::glob::glob_match;
+pub use decision::{Decision, DecisionReason, Effect, Verdict};
 pub use env::VARIABLES as ENV_VARIABLES;
 pub use error::PolicyError;
 pub use file::FileFormat;
-pub use rule::{glob_match, CommandRule, WordMatch};
+pub use rule::{CommandRule, WordMatch};
 pub use settings::{
     DeploymentMode, Enforcement, FilesystemPolicy, PolicySettings, SettingsLayer,
     DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,

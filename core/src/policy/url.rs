@@ -1,8 +1,8 @@
 //! URL rules (`require_approval`): globs matched against the URLs found in
 //! the arguments of every program a command runs.
 
-use super::rule::glob_match;
 use crate::catalog::catalog;
+use crate::glob::glob_match;
 use crate::Program;
 
 /// The URLs in a program's arguments, lower-cased, with a `/` path added

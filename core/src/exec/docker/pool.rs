@@ -6,7 +6,7 @@
 use super::session::{Attached, Container};
 use super::{container_spec, DockerConfig};
 use crate::exec::ExecRequest;
-use crate::policy::Plan;
+use crate::exec::Plan;
 use crate::Result;
 use bollard::models::HostConfig;
 use bollard::Docker;

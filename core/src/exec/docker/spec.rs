@@ -3,8 +3,8 @@
 //! daemon.
 
 use super::{DockerConfig, MANAGED_LABEL, OWNER_LABEL, RUN_ID_LABEL};
+use crate::exec::Plan;
 use crate::exec::{ExecRequest, Network};
-use crate::policy::Plan;
 use crate::{Error, Result};
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, ResourcesUlimits};
 use std::collections::HashMap;

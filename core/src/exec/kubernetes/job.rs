@@ -2,8 +2,8 @@
 //! Standard.
 
 use super::{KubernetesConfig, MANAGED_LABEL, NETWORK_LABEL, RUN_ID_LABEL};
+use crate::exec::Plan;
 use crate::exec::{ExecRequest, Network};
-use crate::policy::Plan;
 use crate::{Error, Result};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{

@@ -34,7 +34,7 @@ use super::{
     BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent, ExecOutcome,
     ExecRequest, Executor, Network, ResourceUsage,
 };
-use crate::policy::Plan;
+use crate::exec::Plan;
 use crate::{Error, Result};
 use bytes::Bytes;
 use std::ffi::CString;
