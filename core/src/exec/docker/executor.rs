@@ -74,7 +74,7 @@ impl DockerExecutor {
     /// Uses an existing client (already version-negotiated).
     pub async fn with_client(docker: Docker, config: DockerConfig) -> Result<DockerExecutor> {
         // Fails early on a bad user, network, seccomp file or agent.
-        let probe = ExecRequest::new(crate::policy::Plan::Direct(vec!["true".into()]));
+        let probe = ExecRequest::new(crate::exec::Plan::Direct(vec!["true".into()]));
         container_spec(&probe, &config, "probe", config.agent.is_some())?;
         if config.pool_size > 0 && config.agent.is_none() {
             return Err(Error::InvalidInput(
