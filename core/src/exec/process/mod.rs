@@ -718,6 +718,180 @@ impl ProcessExecutor {
         &self.layers.skipped
     }
 
+    /// The program and its arguments for a plan (a script runs with the
+    /// configured shell's `-c`).
+    fn command_of(&self, plan: &Plan) -> Result<(PathBuf, Vec<String>)> {
+        match plan {
+            Plan::Direct(argv) => match argv.split_first() {
+                Some((p, rest)) => Ok((PathBuf::from(p), rest.to_vec())),
+                None => Err(Error::InvalidInput("an empty argv cannot run".into())),
+            },
+            Plan::Shell(script) => {
+                Ok((self.config.shell.clone(), vec!["-c".into(), script.clone()]))
+            }
+        }
+    }
+
+    /// The init started ahead in the run's slot, if it serves this run: it
+    /// was started for this view, not too long ago, and nothing the view
+    /// was made from has changed since (else it is discarded). Notes `key`
+    /// as the view to build ahead for the next run.
+    fn take_warm_view(&self, guard: &mut Cleanup, key: &ViewKey) -> Option<child::WarmInit> {
+        let warm = match guard.slot.as_mut().and_then(|s| s.warm.take()) {
+            Some((k, w)) if view_serves(&k, &w, key) => Some(w),
+            Some((_, w)) => {
+                let old = guard.slot.as_mut().and_then(|s| s.mount_namespace.take());
+                self.slots.discard(w, old);
+                None
+            }
+            None => None,
+        };
+        if self.layers.namespaces {
+            let mut expected = self.expected_view.lock().unwrap_or_else(|p| p.into_inner());
+            if *expected != *key {
+                *expected = key.clone();
+            }
+        }
+        warm
+    }
+
+    /// Reads the run's output (bounded, streamed as events) while waiting
+    /// for its main process (killed at `timeout`), then kills whatever it
+    /// left and drains the output for at most [`DRAIN`]. Returns its wait
+    /// status and whether the timeout struck.
+    async fn supervise_run(
+        &self,
+        pid: libc::pid_t,
+        timeout: Option<Duration>,
+        (stdout, stderr): (pipe::Receiver, pipe::Receiver),
+        (out, err): (&mut BoundedOutput, &mut BoundedOutput),
+        events: &EventSender,
+        guard: &Cleanup,
+    ) -> (io::Result<(libc::c_int, libc::rusage)>, bool) {
+        let waiter = child::wait_exit(pid);
+        let reading = read_both(stdout, stderr, out, err, events);
+        tokio::pin!(reading);
+        let supervising = supervise(waiter, timeout, self.config.kill_grace, guard);
+        tokio::pin!(supervising);
+        let mut read_done = false;
+        let result = loop {
+            tokio::select! {
+                _ = &mut reading, if !read_done => read_done = true,
+                r = &mut supervising => break r,
+            }
+        };
+        // The main process is gone: nothing it started may outlive it.
+        guard.kill_everything().await;
+        if !read_done {
+            let _ = tokio::time::timeout(DRAIN, &mut reading).await;
+        }
+        result
+    }
+
+    /// The run's outcome once every process of it is gone: the command's
+    /// status (the init's report of it, for an isolated run), the memory
+    /// limit's kills, peak memory, the output, and a note for each git
+    /// redirect the command made (removed now). Releases the run's slot.
+    fn outcome(
+        &self,
+        (status, usage): (libc::c_int, libc::rusage),
+        timed_out: bool,
+        guard: &mut Cleanup,
+        (out, err): (BoundedOutput, BoundedOutput),
+        absent_git_redirects: &[PathBuf],
+        started: Instant,
+    ) -> ExecOutcome {
+        // An isolated run's init reports its command's status; without
+        // one (the init was killed with the run) the init's own stands.
+        let (status, usage) = guard
+            .init
+            .as_ref()
+            .and_then(|i| i.command_exit())
+            .unwrap_or((status, usage));
+        // The OOM killer's SIGKILL makes the command fail; a clean exit 0
+        // needs no look at the counter (a file read on every run).
+        let clean_exit = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        let oom_killed = !clean_exit && guard.cgroup().is_some_and(|c| c.oom_kills() > 0);
+        let peak = guard.cgroup().and_then(|c| c.peak_memory());
+        guard.finish();
+        let (stdout, stdout_truncated) = out.finish();
+        let (mut stderr, stderr_truncated) = err.finish();
+        // Every process of the run is gone: nothing races with this.
+        for note in remove_git_redirects(absent_git_redirects) {
+            stderr.extend_from_slice(note.as_bytes());
+        }
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        let rss = (usage.ru_maxrss as u64) * 1024;
+        ExecOutcome {
+            exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+            signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+            timed_out,
+            oom_killed,
+            stdout,
+            stderr,
+            stdout_truncated,
+            stderr_truncated,
+            duration: started.elapsed(),
+            usage: Some(ResourceUsage {
+                user_cpu: tv(usage.ru_utime),
+                system_cpu: tv(usage.ru_stime),
+                max_rss: peak.map_or(rss, |p| p.max(rss)),
+            }),
+            isolation_skipped: self.layers.skipped.clone(),
+        }
+    }
+
+    /// The filesystem view's part of a run's setup, when no view was built
+    /// ahead (or the one built ahead is gone): the mount plan (isolated
+    /// runs) and the Landlock ruleset.
+    fn view_setup(
+        &self,
+        guard: &Cleanup,
+        key: &ViewKey,
+        run_as: Option<(u32, u32)>,
+        home: &Path,
+    ) -> Result<(Option<MountPlan>, Option<landlock::RunRuleset>)> {
+        let mounts = if self.layers.namespaces {
+            Some(
+                plan_view(
+                    &self.config,
+                    key,
+                    run_as,
+                    guard
+                        .namespaces()
+                        .and_then(|n| n.idmap.as_ref())
+                        .map(AsRawFd::as_raw_fd),
+                )
+                .map_err(|e| Error::InvalidInput(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let landlock = if self.layers.landlock {
+            let roots = match &mounts {
+                Some(plan) => planned_roots(plan),
+                // Without the mount namespace (best effort on a host
+                // without user namespaces) Landlock is the only
+                // filesystem layer: the writable roots, the run's home
+                // and the host's temp directory (there is no private
+                // one).
+                None => {
+                    let mut w = key.writable.clone();
+                    w.push(home.to_path_buf());
+                    w.push(std::env::temp_dir());
+                    w
+                }
+            };
+            write_ruleset(roots).map_err(|e| Error::Executor {
+                backend: "process".into(),
+                message: e.to_string(),
+            })?
+        } else {
+            None
+        };
+        Ok((mounts, landlock))
+    }
+
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
         let fail = |message: String| Error::Executor {
@@ -751,13 +925,7 @@ impl ProcessExecutor {
             .env
             .build(utf8_environment(), &home.to_string_lossy(), &req.env);
         let cwd = req.cwd.clone().unwrap_or_else(|| home.clone());
-        let (program, args): (PathBuf, Vec<String>) = match &req.plan {
-            Plan::Direct(argv) => match argv.split_first() {
-                Some((p, rest)) => (PathBuf::from(p), rest.to_vec()),
-                None => return Err(Error::InvalidInput("an empty argv cannot run".into())),
-            },
-            Plan::Shell(script) => (self.config.shell.clone(), vec!["-c".into(), script.clone()]),
-        };
+        let (program, args) = self.command_of(&req.plan)?;
         // Looked up on the host: the view inside is the host's, read-only
         // (but for the private /tmp, where the home is).
         let lookup_dir = if isolated && req.cwd.is_none() {
@@ -796,67 +964,9 @@ impl ProcessExecutor {
         } else {
             Vec::new()
         };
-        // The init started ahead serves this run if it was started for this
-        // view, not too long ago, and nothing the view was made from has
-        // changed since.
-        let warm = match guard.slot.as_mut().and_then(|s| s.warm.take()) {
-            Some((k, w)) if view_serves(&k, &w, &key) => Some(w),
-            Some((_, w)) => {
-                let old = guard.slot.as_mut().and_then(|s| s.mount_namespace.take());
-                self.slots.discard(w, old);
-                None
-            }
-            None => None,
-        };
-        if isolated {
-            let mut expected = self.expected_view.lock().unwrap_or_else(|p| p.into_inner());
-            if *expected != key {
-                *expected = key.clone();
-            }
-        }
-        // The filesystem view's part of the setup, when no view was built
-        // ahead (or the one built ahead is gone).
-        let view_setup =
-            |guard: &Cleanup| -> Result<(Option<MountPlan>, Option<landlock::RunRuleset>)> {
-                let mounts = if isolated {
-                    Some(
-                        plan_view(
-                            &self.config,
-                            &key,
-                            run_as,
-                            guard
-                                .namespaces()
-                                .and_then(|n| n.idmap.as_ref())
-                                .map(AsRawFd::as_raw_fd),
-                        )
-                        .map_err(|e| Error::InvalidInput(e.to_string()))?,
-                    )
-                } else {
-                    None
-                };
-                let landlock = if self.layers.landlock {
-                    let roots = match &mounts {
-                        Some(plan) => planned_roots(plan),
-                        // Without the mount namespace (best effort on a host
-                        // without user namespaces) Landlock is the only
-                        // filesystem layer: the writable roots, the run's home
-                        // and the host's temp directory (there is no private
-                        // one).
-                        None => {
-                            let mut w = key.writable.clone();
-                            w.push(home.clone());
-                            w.push(std::env::temp_dir());
-                            w
-                        }
-                    };
-                    write_ruleset(roots).map_err(|e| fail(e.to_string()))?
-                } else {
-                    None
-                };
-                Ok((mounts, landlock))
-            };
+        let warm = self.take_warm_view(&mut guard, &key);
         let (mounts, landlock) = if warm.is_none() {
-            view_setup(&guard)?
+            self.view_setup(&guard, &key, run_as, &home)?
         } else {
             (None, None)
         };
@@ -884,22 +994,11 @@ impl ProcessExecutor {
             landlock,
             seccomp: self.layers.seccomp,
         };
-        let c_string = |what: &str, s: Vec<u8>| {
-            CString::new(s).map_err(|_| Error::InvalidInput(format!("{what} contains a NUL byte")))
-        };
+        let (programs, argv, envp) = exec_strings(candidates, &program, &args, &env)?;
         let spec = child::SpawnSpec {
-            programs: candidates
-                .into_iter()
-                .map(|p| c_string("the program path", p.into_os_string().into_encoded_bytes()))
-                .collect::<Result<_>>()?,
-            argv: std::iter::once(program.clone().into_os_string().into_encoded_bytes())
-                .chain(args.iter().map(|a| a.clone().into_bytes()))
-                .map(|a| c_string("an argument", a))
-                .collect::<Result<_>>()?,
-            envp: env
-                .iter()
-                .map(|(k, v)| c_string("an environment variable", format!("{k}={v}").into_bytes()))
-                .collect::<Result<_>>()?,
+            programs,
+            argv,
+            envp,
             stdin_pipe: req.stdin.is_some(),
             setup,
         };
@@ -915,7 +1014,7 @@ impl ProcessExecutor {
             // The init started ahead is gone: the run builds its own view.
             Err(child::WarmSpawnError::Gone(mut spec)) => {
                 warmed = false;
-                let (mounts, landlock) = view_setup(&guard)?;
+                let (mounts, landlock) = self.view_setup(&guard, &key, run_as, &home)?;
                 spec.setup.mounts = mounts;
                 spec.setup.landlock = landlock;
                 spec.setup.cgroup_procs = guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default();
@@ -960,71 +1059,31 @@ impl ProcessExecutor {
                 pid: Some(pid as u32),
             })
             .await;
-        let waiter = child::wait_exit(pid);
         let mut out = BoundedOutput::new(limits.output_bytes);
         let mut err = BoundedOutput::new(limits.output_bytes);
-        let (wait, timed_out) = {
-            let reading = read_both(stdout, stderr, &mut out, &mut err, &events);
-            tokio::pin!(reading);
-            let supervising = supervise(waiter, limits.timeout, self.config.kill_grace, &guard);
-            tokio::pin!(supervising);
-            let mut read_done = false;
-            let result = loop {
-                tokio::select! {
-                    _ = &mut reading, if !read_done => read_done = true,
-                    r = &mut supervising => break r,
-                }
-            };
-            // The main process is gone: nothing it started may outlive it.
-            guard.kill_everything().await;
-            if !read_done {
-                let _ = tokio::time::timeout(DRAIN, &mut reading).await;
-            }
-            result
-        };
+        let (wait, timed_out) = self
+            .supervise_run(
+                pid,
+                limits.timeout,
+                (stdout, stderr),
+                (&mut out, &mut err),
+                &events,
+                &guard,
+            )
+            .await;
         if let Some(t) = stdin_task {
             t.abort();
         }
         let (status, usage) =
             wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
-        // An isolated run's init reports its command's status; without
-        // one (the init was killed with the run) the init's own stands.
-        let (status, usage) = guard
-            .init
-            .as_ref()
-            .and_then(|i| i.command_exit())
-            .unwrap_or((status, usage));
-        // The OOM killer's SIGKILL makes the command fail; a clean exit 0
-        // needs no look at the counter (a file read on every run).
-        let clean_exit = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-        let oom_killed = !clean_exit && guard.cgroup().is_some_and(|c| c.oom_kills() > 0);
-        let peak = guard.cgroup().and_then(|c| c.peak_memory());
-        guard.finish();
-        let (stdout, stdout_truncated) = out.finish();
-        let (mut stderr, stderr_truncated) = err.finish();
-        // Every process of the run is gone: nothing races with this.
-        for note in remove_git_redirects(&absent_git_redirects) {
-            stderr.extend_from_slice(note.as_bytes());
-        }
-        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-        let rss = (usage.ru_maxrss as u64) * 1024;
-        let outcome = ExecOutcome {
-            exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-            signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+        let outcome = self.outcome(
+            (status, usage),
             timed_out,
-            oom_killed,
-            stdout,
-            stderr,
-            stdout_truncated,
-            stderr_truncated,
-            duration: started.elapsed(),
-            usage: Some(ResourceUsage {
-                user_cpu: tv(usage.ru_utime),
-                system_cpu: tv(usage.ru_stime),
-                max_rss: peak.map_or(rss, |p| p.max(rss)),
-            }),
-            isolation_skipped: self.layers.skipped.clone(),
-        };
+            &mut guard,
+            (out, err),
+            &absent_git_redirects,
+            started,
+        );
         let _ = events
             .send(ExecEvent::Exited(Box::new(outcome.clone())))
             .await;
@@ -1150,6 +1209,33 @@ async fn pump(
             Err(_) => break,
         }
     }
+}
+
+/// The C strings `execve` takes: the candidate paths of the program, its
+/// argv (the program as given first) and the environment; a NUL byte in
+/// any of them is invalid input.
+fn exec_strings(
+    candidates: Vec<PathBuf>,
+    program: &Path,
+    args: &[String],
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<(Vec<CString>, Vec<CString>, Vec<CString>)> {
+    let c_string = |what: &str, s: Vec<u8>| {
+        CString::new(s).map_err(|_| Error::InvalidInput(format!("{what} contains a NUL byte")))
+    };
+    let programs = candidates
+        .into_iter()
+        .map(|p| c_string("the program path", p.into_os_string().into_encoded_bytes()))
+        .collect::<Result<_>>()?;
+    let argv = std::iter::once(program.as_os_str().as_encoded_bytes().to_vec())
+        .chain(args.iter().map(|a| a.clone().into_bytes()))
+        .map(|a| c_string("an argument", a))
+        .collect::<Result<_>>()?;
+    let envp = env
+        .iter()
+        .map(|(k, v)| c_string("an environment variable", format!("{k}={v}").into_bytes()))
+        .collect::<Result<_>>()?;
+    Ok((programs, argv, envp))
 }
 
 fn pipe_reader(fd: OwnedFd) -> Result<pipe::Receiver> {
