@@ -3,11 +3,13 @@
 //! The tree keeps exactly what the classifier needs: the structure of lists,
 //! pipelines and compound commands, and for every word the pieces it is made
 //! of (which parts were quoted, which are expansions). It is not meant to be
-//! executed.
+//! executed. Its types are `#[non_exhaustive]`: the parser may learn more
+//! of the shell language without a breaking change.
 
 /// A parsed script: a list of commands plus the here-document bodies that
 /// the redirections in it refer to by index.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Script {
     /// The top-level command list.
     pub body: List,
@@ -17,6 +19,7 @@ pub struct Script {
 
 /// A sequence of and-or lists separated by `;`, `&` or newlines.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct List {
     /// The items, in order.
     pub items: Vec<ListItem>,
@@ -24,6 +27,7 @@ pub struct List {
 
 /// One and-or list with the separator that ended it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListItem {
     /// The and-or list.
     pub and_or: AndOr,
@@ -33,6 +37,7 @@ pub struct ListItem {
 
 /// What ended a list item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Terminator {
     /// End of input or of the enclosing construct.
     End,
@@ -46,6 +51,7 @@ pub enum Terminator {
 
 /// Pipelines joined by `&&` and `||`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AndOr {
     /// The first pipeline.
     pub first: Pipeline,
@@ -55,6 +61,7 @@ pub struct AndOr {
 
 /// `&&` or `||`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AndOrOp {
     /// `&&`
     And,
@@ -64,6 +71,7 @@ pub enum AndOrOp {
 
 /// Commands joined by `|` (or bash's `|&`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Pipeline {
     /// `!` before the pipeline.
     pub negated: bool,
@@ -77,6 +85,7 @@ pub struct Pipeline {
 
 /// One command of a pipeline.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Command {
     /// A simple command: assignments, words and redirections.
     Simple(SimpleCommand),
@@ -88,6 +97,7 @@ pub enum Command {
 
 /// A simple command.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SimpleCommand {
     /// `NAME=value` words before the command name.
     pub assignments: Vec<Word>,
@@ -99,6 +109,7 @@ pub struct SimpleCommand {
 
 /// A function definition.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FunctionDef {
     /// The function's name as written.
     pub name: String,
@@ -108,6 +119,7 @@ pub struct FunctionDef {
 
 /// The compound commands.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum CompoundCommand {
     /// `( list )`
     Subshell(List),
@@ -129,6 +141,7 @@ pub enum CompoundCommand {
 
 /// A redirection.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Redirect {
     /// The explicit file descriptor number, if written.
     pub fd: Option<u32>,
@@ -142,6 +155,7 @@ pub struct Redirect {
 
 /// Redirection operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RedirectOp {
     /// `<`
     Input,
@@ -197,6 +211,7 @@ impl RedirectOp {
 
 /// A here-document body.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct HereDoc {
     /// Whether the delimiter was quoted (then the body is literal).
     pub quoted: bool,
@@ -208,6 +223,7 @@ pub struct HereDoc {
 
 /// A shell word: the parts it is made of, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Word {
     /// The parts.
     pub parts: Vec<WordPart>,
@@ -215,6 +231,7 @@ pub struct Word {
 
 /// A piece of a word.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum WordPart {
     /// Literal text. `quoted` is false for unquoted text, which is subject to
     /// globbing, tilde and brace expansion.
@@ -242,6 +259,7 @@ pub enum WordPart {
 
 /// The direction of a process substitution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProcDirection {
     /// `<(...)`: the command's output is read.
     Input,
@@ -251,6 +269,7 @@ pub enum ProcDirection {
 
 /// A parameter expansion.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Param {
     /// The parameter name (`HOME`, `1`, `@`, ...).
     pub name: String,
