@@ -49,10 +49,13 @@ isolation-as-user:
 	CARGO=$(CARGO) ./scripts/test-as-user
 
 # The isolation tests as root again, every attack in a view built ahead of
-# it (the process backend's fast path; see tests/isolation.rs).
+# it (the process backend's fast path; see tests/isolation.rs). Built with
+# `--workspace --all-targets` like `unit`, so that cargo unifies the same
+# features and reuses unit's build instead of compiling the dependencies
+# again.
 isolation-warm:
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  SANDBOXCORE_TEST_WARM=1 CI=true $(CARGO) nextest run --test isolation --profile ci; \
+	  SANDBOXCORE_TEST_WARM=1 CI=true $(CARGO) nextest run --workspace --all-targets --profile ci -E 'binary(isolation)'; \
 	else \
 	  SANDBOXCORE_TEST_WARM=1 CI=true $(CARGO) test --test isolation -- --test-threads=1; \
 	fi
@@ -129,7 +132,7 @@ uniffi-kotlin: deps uniffi
 # `sandboxcore mcp` driven by the official MCP clients: the Python SDK
 # (in the venv) and the TypeScript SDK (tests/mcp/node, from its lockfile).
 mcp-test: python
-	$(CARGO) build --quiet -p sandboxcore-cli
+	$(CARGO) build --quiet --workspace --bins
 	SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) $(VENV)/bin/python -m pytest -q tests/mcp
 	cd tests/mcp/node && npm ci --no-audit --no-fund --loglevel=error && SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) npm test
 
