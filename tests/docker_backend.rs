@@ -238,7 +238,7 @@ docker_test!(a_fork_bomb_is_stopped_by_the_pids_limit, exec, {
     req.limits.timeout = Some(Duration::from_secs(30));
     let o = run(&exec, req).await;
     let out = o.stdout_text();
-    assert!(out.starts_with("32\n"), "{out}");
+    assert!(out.starts_with("32\n"), "{out}\n{o:?}");
     // The subshell could not fork its way past the limit (and the main
     // shell, with no pids left, only runs builtins).
     assert!(out.contains("rc=2") && out.contains("can't fork"), "{out}");

@@ -62,6 +62,40 @@ fn oom_kills() -> Option<u64> {
     })
 }
 
+/// A close-on-exec pipe: (read end, write end).
+fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: two new descriptors, owned from here on.
+    Ok(unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    })
+}
+
+/// Reports that the command could not be started for want of a pipe.
+fn cannot_start(out: &Out, e: &io::Error) -> ExitCode {
+    send(
+        out,
+        KIND_STDERR,
+        format!("sandboxcore: cannot start the command: {e}\n").as_bytes(),
+    );
+    exit_with(
+        out,
+        Exit {
+            code: Some(126),
+            signal: None,
+            oom_kills: None,
+        },
+    )
+}
+
 fn exit_with(out: &Out, exit: Exit) -> ExitCode {
     send(out, KIND_EXIT, &exit.encode());
     ExitCode::SUCCESS
@@ -77,7 +111,7 @@ fn main() -> ExitCode {
     }
     let out: Out = Arc::new(Mutex::new(io::stdout()));
     let mut input = io::stdin().lock();
-    let req = match Request::read_from(&mut input) {
+    let mut req = match Request::read_from(&mut input) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sandboxcore-agent: cannot read the request: {e}");
@@ -89,13 +123,6 @@ fn main() -> ExitCode {
     let mut cmd = Command::new(OsStr::from_bytes(&req.argv[0]));
     cmd.args(req.argv[1..].iter().map(|a| OsStr::from_bytes(a)))
         .env_clear()
-        .stdin(if req.stdin.is_empty() {
-            Stdio::null()
-        } else {
-            Stdio::piped()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .process_group(0);
     for kv in &req.env {
         let (k, v) = match kv.iter().position(|&b| b == b'=') {
@@ -125,16 +152,69 @@ fn main() -> ExitCode {
             );
         }
     }
-    // SAFETY: the agent has one thread when it spawns, and the closure only
-    // writes a file; making the command the OOM killer's first choice keeps
-    // the agent alive to report the kill.
+    // SAFETY: the closure makes three system calls on a static path and
+    // buffer (no allocation, no lock: the agent has other threads when it
+    // spawns); making the command the OOM killer's first choice keeps the
+    // agent alive to report the kill.
     unsafe {
         cmd.pre_exec(|| {
-            let _ = std::fs::write("/proc/self/oom_score_adj", b"1000");
+            let fd = libc::open(
+                c"/proc/self/oom_score_adj".as_ptr(),
+                libc::O_WRONLY | libc::O_CLOEXEC,
+            );
+            if fd >= 0 {
+                libc::write(fd, b"1000".as_ptr().cast(), 4);
+                libc::close(fd);
+            }
             Ok(())
         });
     }
-    let mut child = match cmd.spawn() {
+    // The threads that carry the command's input and output start before
+    // the command: once it runs, its processes may use up the container's
+    // pids (a fork bomb), and a thread started after that cannot be made
+    // (the agent panicked and the run's output was lost).
+    let (out_r, out_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return cannot_start(&out, &e),
+    };
+    let (err_r, err_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return cannot_start(&out, &e),
+    };
+    cmd.stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
+    if req.stdin.is_empty() {
+        cmd.stdin(Stdio::null());
+    } else {
+        let (in_r, mut in_w) = match pipe() {
+            Ok(p) => p,
+            Err(e) => return cannot_start(&out, &e),
+        };
+        cmd.stdin(Stdio::from(in_r));
+        let data = std::mem::take(&mut req.stdin);
+        // A command that does not read its input is not an error; the
+        // write fails once the read end is closed.
+        thread::spawn(move || {
+            let _ = in_w.write_all(&data);
+        });
+    }
+    // End of file on our stdin: the host is gone.
+    thread::spawn(|| {
+        let mut sink = [0u8; 256];
+        let mut stdin = io::stdin();
+        while !matches!(stdin.read(&mut sink), Ok(0) | Err(_)) {}
+        std::process::exit(3);
+    });
+    let (done, finished) = mpsc::channel();
+    for (pipe, kind) in [(out_r, KIND_STDOUT), (err_r, KIND_STDERR)] {
+        let (o, d) = (out.clone(), done.clone());
+        thread::spawn(move || forward(pipe, kind, o, d));
+    }
+    let readers = 2;
+    let spawned = cmd.spawn();
+    // Our copies of the pipes' command ends: closed, so that the readers
+    // see the end of the output when the command's processes are gone.
+    drop(cmd);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             let program = String::from_utf8_lossy(&req.argv[0]);
@@ -159,32 +239,6 @@ fn main() -> ExitCode {
         }
     };
     send(&out, KIND_STARTED, &child.id().to_le_bytes());
-
-    // End of file on our stdin: the host is gone.
-    thread::spawn(|| {
-        let mut sink = [0u8; 256];
-        let mut stdin = io::stdin();
-        while !matches!(stdin.read(&mut sink), Ok(0) | Err(_)) {}
-        std::process::exit(3);
-    });
-    if let Some(mut pipe) = child.stdin.take() {
-        let data = req.stdin;
-        thread::spawn(move || {
-            let _ = pipe.write_all(&data);
-        });
-    }
-    let (done, finished) = mpsc::channel();
-    let mut readers = 0;
-    if let Some(p) = child.stdout.take() {
-        let (o, d) = (out.clone(), done.clone());
-        thread::spawn(move || forward(p, KIND_STDOUT, o, d));
-        readers += 1;
-    }
-    if let Some(p) = child.stderr.take() {
-        let (o, d) = (out.clone(), done.clone());
-        thread::spawn(move || forward(p, KIND_STDERR, o, d));
-        readers += 1;
-    }
     let status = match child.wait() {
         Ok(s) => s,
         Err(e) => {
