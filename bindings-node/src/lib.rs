@@ -525,7 +525,7 @@ fn outcome(o: &sandboxcore::exec::ExecOutcome) -> Value {
         "stderrTruncated": o.stderr_truncated,
         "durationMs": o.duration.as_secs_f64() * 1000.0,
         "status": o.status(),
-        "ok": o.success() && !o.timed_out && !o.oom_killed,
+        "ok": o.status() == sandboxcore::exec::RunStatus::Ok,
         "isolationSkipped": o.isolation_skipped,
     })
 }

@@ -125,7 +125,7 @@ impl RunResult {
     /// Exit status 0, not killed.
     #[getter]
     fn ok(&self) -> bool {
-        self.inner.success() && !self.inner.timed_out && !self.inner.oom_killed
+        self.inner.status() == sandboxcore::exec::RunStatus::Ok
     }
 
     /// Raises ExecutionError (with `.result`) unless `ok`.

@@ -349,7 +349,7 @@ impl From<ExecOutcome> for RunResult {
         };
         RunResult {
             status,
-            ok: o.success() && !o.timed_out && !o.oom_killed,
+            ok: status == RunStatus::Ok,
             exit_code: o.exit_code,
             signal: o.signal,
             timed_out: o.timed_out,
