@@ -34,6 +34,7 @@ pub mod error;
 pub mod exec;
 pub mod glob;
 pub mod metrics;
+pub mod net;
 pub mod policy;
 mod run_options;
 pub mod sandbox;
