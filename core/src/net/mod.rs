@@ -8,3 +8,5 @@
 //! TLS ClientHello's SNI), resolves it itself, refuses special-purpose
 //! addresses unless an address rule allows them, and connects to the
 //! address it checked.
+
+pub mod addr;
