@@ -10,3 +10,4 @@
 //! address it checked.
 
 pub mod addr;
+pub mod sni;
