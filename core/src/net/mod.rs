@@ -8,3 +8,12 @@
 //! TLS ClientHello's SNI), resolves it itself, refuses special-purpose
 //! addresses unless an address rule allows them, and connects to the
 //! address it checked.
+
+mod host;
+pub mod rules;
+pub mod url_pattern;
+
+pub use rules::{
+    normalize_host, AddressVerdict, EgressRules, HostRule, HostVerdict, NetworkMode, NormalizedHost,
+};
+pub use url_pattern::UrlPattern;
