@@ -10,4 +10,12 @@
 //! address it checked.
 
 pub mod addr;
+mod host;
+pub mod rules;
 pub mod sni;
+pub mod url_pattern;
+
+pub use rules::{
+    normalize_host, AddressVerdict, EgressRules, HostRule, HostVerdict, NetworkMode, NormalizedHost,
+};
+pub use url_pattern::UrlPattern;

@@ -3,7 +3,8 @@
 //! wins.
 
 use super::error::PolicyError;
-use super::settings::{DeploymentMode, Enforcement, SettingsLayer};
+use super::settings::{DeploymentMode, Enforcement, NetworkLayer, SettingsLayer};
+use crate::net::NetworkMode;
 use crate::Risk;
 use serde::de::DeserializeOwned;
 
@@ -19,6 +20,9 @@ pub const VARIABLES: &[&str] = &[
     "CODEFRAME_SAFE_COMMANDS_ONLY",
     "SANDBOXCORE_RISK_THRESHOLD",
     "SANDBOXCORE_MAX_COMMAND_LENGTH",
+    "SANDBOXCORE_NETWORK_MODE",
+    "SANDBOXCORE_NETWORK_ALLOW",
+    "SANDBOXCORE_NETWORK_DENY",
 ];
 
 /// Reads the overrides from the process environment.
@@ -63,7 +67,29 @@ pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<SettingsLa
             message: "expected a number of characters (0 for no limit)".into(),
         })?);
     }
+    let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let network = NetworkLayer {
+        mode: set("SANDBOXCORE_NETWORK_MODE")
+            .map(|v| name_value::<NetworkMode>("SANDBOXCORE_NETWORK_MODE", &v))
+            .transpose()?,
+        allow: set("SANDBOXCORE_NETWORK_ALLOW").map(|v| list(&v)),
+        deny: set("SANDBOXCORE_NETWORK_DENY").map(|v| list(&v)),
+    };
+    if network != NetworkLayer::default() {
+        layer.network = Some(network);
+    }
     Ok(layer)
+}
+
+/// A comma-separated list (`a.com, *.b.org`), items trimmed, empty ones
+/// dropped.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parses a snake_case enum name (case-insensitive, `-` accepted for `_`).
@@ -134,6 +160,23 @@ mod tests {
         .unwrap();
         assert_eq!(l.enforcement, Some(Enforcement::Disabled));
         assert_eq!(layer(&[]).unwrap(), SettingsLayer::default());
+    }
+
+    #[test]
+    fn reads_the_network_variables() {
+        let l = layer(&[
+            ("SANDBOXCORE_NETWORK_ALLOW", "a.com, *.b.org,,"),
+            ("SANDBOXCORE_NETWORK_DENY", "10.0.0.0/8"),
+        ])
+        .unwrap();
+        let net = l.network.unwrap();
+        assert_eq!(net.allow.unwrap(), ["a.com", "*.b.org"]);
+        assert_eq!(net.deny.unwrap(), ["10.0.0.0/8"]);
+        assert_eq!(net.mode, None);
+        let l = layer(&[("SANDBOXCORE_NETWORK_MODE", "Full")]).unwrap();
+        assert_eq!(l.network.unwrap().mode, Some(NetworkMode::Full));
+        let e = layer(&[("SANDBOXCORE_NETWORK_MODE", "some")]).unwrap_err();
+        assert!(e.to_string().contains("allowlist"), "{e}");
     }
 
     #[test]

@@ -44,10 +44,11 @@ pub use error::PolicyError;
 pub use file::FileFormat;
 pub use rule::{CommandRule, WordMatch};
 pub use settings::{
-    DeploymentMode, Enforcement, FilesystemPolicy, PolicySettings, SettingsLayer,
-    DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
+    DeploymentMode, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings, PolicySettings,
+    SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
 };
 
+use crate::net::{EgressRules, NetworkMode};
 use crate::{classify, Classification, Program};
 use std::path::Path;
 
@@ -60,6 +61,8 @@ pub struct Policy {
     denied: Vec<CommandRule>,
     blocked: Vec<CommandRule>,
     safe: Vec<CommandRule>,
+    /// `network.allow`, `network.deny` and `require_approval`, compiled.
+    egress: EgressRules,
 }
 
 impl Default for Policy {
@@ -89,15 +92,20 @@ impl Policy {
                 message,
             }
         })?;
-        for (i, g) in settings.require_approval.iter().enumerate() {
-            if g.trim().is_empty() {
-                return Err(PolicyError::Invalid {
-                    setting: format!("require_approval[{i}]"),
-                    message: "a URL glob cannot be empty".into(),
-                });
-            }
-        }
+        let egress = EgressRules::build(
+            &settings.network.allow,
+            &settings.network.deny,
+            &settings.require_approval,
+        )
+        .map_err(|e| PolicyError::Invalid {
+            setting: match e.list {
+                "require_approval" => format!("require_approval[{}]", e.index),
+                list => format!("network.{list}[{}]", e.index),
+            },
+            message: e.message,
+        })?;
         Ok(Policy {
+            egress,
             allowed: rules("allowed_commands", &settings.allowed_commands)?,
             denied: rules("denied_commands", &settings.denied_commands)?,
             blocked: rules("blocked_patterns", &settings.blocked_patterns)?,
@@ -159,6 +167,17 @@ impl Policy {
     /// The effective settings.
     pub fn settings(&self) -> &PolicySettings {
         &self.settings
+    }
+
+    /// The egress rules of runs under this policy: `network.allow`,
+    /// `network.deny` and the `require_approval` patterns.
+    pub fn egress_rules(&self) -> EgressRules {
+        self.egress.clone()
+    }
+
+    /// How runs reach the network ([`NetworkSettings::effective_mode`]).
+    pub fn network_mode(&self) -> NetworkMode {
+        self.settings.network.effective_mode()
     }
 
     /// Classifies `command` and decides what to do with it.
@@ -333,13 +352,9 @@ impl Policy {
                     ),
                 ));
             }
-            for (i, glob) in s.require_approval.iter().enumerate() {
-                if let Some(u) = url::matching_url(glob, p) {
-                    out.push(reason(
-                        &format!("require_approval[{i}]: {glob}"),
-                        Effect::Ask,
-                        format!("`{u}` needs approval"),
-                    ));
+            for (rule, pattern) in self.egress.approval_patterns() {
+                if let Some(u) = url::matching_url(pattern, p) {
+                    out.push(reason(&rule, Effect::Ask, format!("`{u}` needs approval")));
                 }
             }
         }

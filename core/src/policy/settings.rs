@@ -1,6 +1,7 @@
 //! The effective policy settings, the deployment modes and their defaults,
 //! and the partial layers (file, environment) merged over them.
 
+use crate::net::NetworkMode;
 use crate::Risk;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -95,6 +96,7 @@ impl DeploymentMode {
             risk_threshold: Risk::High,
             max_command_length: DEFAULT_MAX_COMMAND_LENGTH,
             filesystem: FilesystemPolicy::default(),
+            network: NetworkSettings::default(),
         }
     }
 }
@@ -147,6 +149,53 @@ pub struct PolicySettings {
     /// the filesystem: the process backend).
     #[serde(default)]
     pub filesystem: FilesystemPolicy,
+    /// Network egress for runs: the mode and the allowed and denied hosts.
+    #[serde(default)]
+    pub network: NetworkSettings,
+}
+
+/// The `network:` section of a policy: how runs reach the network and,
+/// under `allowlist`, which hosts they may reach (see
+/// [`HostRule`](crate::net::HostRule) for the entries).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// `none`, `allowlist` or `full`; when not set, see
+    /// [`NetworkSettings::effective_mode`].
+    #[serde(default)]
+    pub mode: Option<NetworkMode>,
+    /// Hosts, subdomains, addresses and networks runs may reach
+    /// (`pypi.org`, `*.pythonhosted.org`, `10.0.0.0/8`, `[::1]:8080`).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Hosts and networks that are refused even when allowed.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+impl NetworkSettings {
+    /// The mode: as set, else `allowlist` when there are allow entries,
+    /// else `none`.
+    pub fn effective_mode(&self) -> NetworkMode {
+        match self.mode {
+            Some(m) => m,
+            None if !self.allow.is_empty() => NetworkMode::Allowlist,
+            None => NetworkMode::None,
+        }
+    }
+}
+
+/// The `network:` section as one layer writes it: each key given
+/// replaces the value below it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkLayer {
+    /// See [`NetworkSettings::mode`].
+    pub mode: Option<NetworkMode>,
+    /// See [`NetworkSettings::allow`].
+    pub allow: Option<Vec<String>>,
+    /// See [`NetworkSettings::deny`].
+    pub deny: Option<Vec<String>>,
 }
 
 /// The `filesystem:` section of a policy: added to the backend's own
@@ -221,6 +270,9 @@ pub struct SettingsLayer {
     pub max_command_length: Option<usize>,
     /// Added to [`PolicySettings::filesystem`].
     pub filesystem: Option<FilesystemPolicy>,
+    /// See [`PolicySettings::network`]; each key given replaces the value
+    /// below it.
+    pub network: Option<NetworkLayer>,
 }
 
 impl SettingsLayer {
@@ -254,6 +306,13 @@ impl SettingsLayer {
             base.filesystem
                 .deny_read
                 .extend(fs.deny_read.iter().cloned());
+        }
+        if let Some(net) = &self.network {
+            if net.mode.is_some() {
+                base.network.mode = net.mode;
+            }
+            set(&mut base.network.allow, &net.allow);
+            set(&mut base.network.deny, &net.deny);
         }
         if let Some(extra) = &self.safe_commands {
             for c in extra {
@@ -369,6 +428,33 @@ mod tests {
         assert_eq!(s.filesystem.writable, vec!["~/.cache", "~/.cache"]);
         assert_eq!(s.filesystem.deny_read, vec!["/srv/secrets", "/srv/secrets"]);
         assert!(serde_yaml_ng::from_str::<SettingsLayer>("filesystem: {write: [x]}").is_err());
+    }
+
+    #[test]
+    fn a_network_section_is_read_and_later_layers_replace_its_keys() {
+        let file: SettingsLayer = serde_yaml_ng::from_str(
+            "network:\n  allow: [pypi.org, \"*.pythonhosted.org\"]\n  deny: [evil.org]\n",
+        )
+        .unwrap();
+        let s = SettingsLayer::resolve(&[&file]);
+        assert_eq!(s.network.allow, ["pypi.org", "*.pythonhosted.org"]);
+        assert_eq!(s.network.deny, ["evil.org"]);
+        assert_eq!(s.network.mode, None);
+        assert_eq!(s.network.effective_mode(), NetworkMode::Allowlist);
+
+        let env: SettingsLayer =
+            serde_json::from_str(r#"{"network": {"mode": "full", "allow": ["a.com"]}}"#).unwrap();
+        let s = SettingsLayer::resolve(&[&file, &env]);
+        assert_eq!(s.network.effective_mode(), NetworkMode::Full);
+        assert_eq!(s.network.allow, ["a.com"]);
+        assert_eq!(s.network.deny, ["evil.org"]);
+
+        assert_eq!(
+            PolicySettings::default().network.effective_mode(),
+            NetworkMode::None
+        );
+        assert!(serde_yaml_ng::from_str::<SettingsLayer>("network: {allowed: [x]}").is_err());
+        assert!(serde_yaml_ng::from_str::<SettingsLayer>("network: {mode: some}").is_err());
     }
 
     #[test]
