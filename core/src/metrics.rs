@@ -21,6 +21,16 @@ struct ExecutionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectionLabels {
+    verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectionLabels {
+    direction: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BackendLabels {
     backend: String,
 }
@@ -38,6 +48,8 @@ pub struct Metrics {
     decisions: Family<VerdictLabels, Counter>,
     executions: Family<ExecutionLabels, Counter>,
     durations: Family<BackendLabels, Histogram, fn() -> Histogram>,
+    connections: Family<ConnectionLabels, Counter>,
+    egress_bytes: Family<DirectionLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -70,11 +82,25 @@ impl Metrics {
             "Wall-clock duration of command executions",
             durations.clone(),
         );
+        let connections = Family::<ConnectionLabels, Counter>::default();
+        let egress_bytes = Family::<DirectionLabels, Counter>::default();
+        registry.register(
+            "sandboxcore_egress_connections",
+            "Connections through the egress proxy by verdict (allowed, refused, failed)",
+            connections.clone(),
+        );
+        registry.register(
+            "sandboxcore_egress_bytes",
+            "Bytes through the egress proxy by direction (up: from the sandbox)",
+            egress_bytes.clone(),
+        );
         Metrics {
             registry,
             decisions,
             executions,
             durations,
+            connections,
+            egress_bytes,
         }
     }
 
@@ -100,6 +126,29 @@ impl Metrics {
                 backend: backend.to_string(),
             })
             .observe(duration.as_secs_f64());
+    }
+
+    /// Counts a connection through the egress proxy and its bytes.
+    pub fn record_connection(
+        &self,
+        verdict: crate::audit::ConnectionVerdict,
+        bytes_up: u64,
+        bytes_down: u64,
+    ) {
+        self.connections
+            .get_or_create(&ConnectionLabels {
+                verdict: verdict.as_str().to_string(),
+            })
+            .inc();
+        for (direction, n) in [("up", bytes_up), ("down", bytes_down)] {
+            if n > 0 {
+                self.egress_bytes
+                    .get_or_create(&DirectionLabels {
+                        direction: direction.to_string(),
+                    })
+                    .inc_by(n);
+            }
+        }
     }
 
     /// The Prometheus/OpenMetrics text exposition.

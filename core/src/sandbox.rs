@@ -31,6 +31,19 @@ pub trait Approver: Send + Sync {
         let answer = self.approve(decision);
         Box::pin(async move { Ok(answer.await) })
     }
+
+    /// Resolves to `Ok(true)` to let a run connect to a host a
+    /// `require_approval` pattern names; the egress proxy holds the
+    /// connection until then and asks once per host and run. The default
+    /// refuses: an approver written for commands approves no connection
+    /// by accident.
+    fn approve_connection<'a>(
+        &'a self,
+        request: &'a crate::net::ConnectionRequest,
+    ) -> BoxFuture<'a, std::result::Result<bool, String>> {
+        let _ = request;
+        Box::pin(async { Ok(false) })
+    }
 }
 
 /// Any `Fn(&Decision) -> bool` is an approver (it must not block for long:
@@ -274,6 +287,61 @@ impl Sandbox {
             .await
     }
 
+    /// The network a run gets: what it asks for, under the policy's
+    /// `network:` section. Without one, as asked (an allowlist gets the
+    /// policy's `require_approval` patterns). Mode `none` refuses a run
+    /// that asks for network; `allowlist` gives every run the policy's
+    /// allowlist, with the run's own hosts added (the policy's deny rules
+    /// still win); `full` gives the backend's network. An allowlist's
+    /// proxy reports to this sandbox's approver, audit log and metrics.
+    fn run_network(
+        &self,
+        asked: Network,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Network> {
+        let section = &self.policy.settings().network;
+        let mode =
+            (section.mode.is_some() || !section.allow.is_empty()).then(|| section.effective_mode());
+        let rules = |own: Option<&crate::net::Egress>| {
+            let mut rules = self.policy.egress_rules();
+            if let Some(e) = own {
+                rules.merge(e.rules().clone().with_origin("run"));
+            }
+            rules
+        };
+        let egress = |own: Option<&crate::net::Egress>| {
+            let base = own
+                .cloned()
+                .unwrap_or_else(|| crate::net::Egress::new(rules(None)));
+            let e = crate::net::Egress {
+                rules: rules(own),
+                ..base
+            };
+            Network::Allowlist(Arc::new(e.fill_from(
+                self.approver.as_ref(),
+                &self.audit,
+                &self.metrics,
+                labels,
+            )))
+        };
+        use crate::net::NetworkMode;
+        Ok(match (mode, asked) {
+            (None, Network::Allowlist(own)) => egress(Some(&own)),
+            (None, asked) => asked,
+            (Some(NetworkMode::None), Network::None) => Network::None,
+            (Some(NetworkMode::None), asked) => {
+                return Err(Error::InvalidInput(format!(
+                    "the run asks for network ({}), but the policy's network mode is none",
+                    asked.as_str()
+                )))
+            }
+            (Some(NetworkMode::Allowlist), Network::Allowlist(own)) => egress(Some(&own)),
+            (Some(NetworkMode::Allowlist), _) => egress(None),
+            (Some(NetworkMode::Full), Network::Allowlist(own)) => egress(Some(&own)),
+            (Some(NetworkMode::Full), _) => Network::Allowed,
+        })
+    }
+
     async fn run_inner(
         &self,
         command: Command,
@@ -326,13 +394,14 @@ impl Sandbox {
         };
         let executor = self.executor.as_ref().ok_or(Error::NoExecutor)?;
         let filesystem = self.filesystem_access(options.filesystem, options.cwd.as_deref());
+        let network = self.run_network(options.network, &options.labels)?;
         let request = ExecRequest {
             plan,
             cwd: options.cwd,
             env: options.env,
             stdin: options.stdin,
             limits: options.limits.unwrap_or_default(),
-            network: options.network,
+            network,
             labels: options.labels,
             filesystem,
         };

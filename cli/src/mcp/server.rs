@@ -197,7 +197,7 @@ impl SandboxServer {
             env: params.env.take().unwrap_or_default(),
             stdin: params.stdin.take().map(String::into_bytes),
             limits: Some(limits),
-            network: self.defaults.network,
+            network: self.defaults.network.clone(),
             filesystem: self.defaults.filesystem.clone(),
             labels: BTreeMap::from([("front_end".to_string(), "mcp".to_string())]),
         })

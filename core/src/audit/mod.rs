@@ -2,9 +2,11 @@
 //! event (target `sandboxcore::audit`) and, optionally, a JSON line in an
 //! append-only file. Commands and messages are redacted first.
 
+mod connection;
 mod record;
 mod redact;
 
+pub use connection::{ConnectionRecord, ConnectionVerdict};
 pub use record::{AuditKind, AuditRecord, Severity};
 pub use redact::{redact, REDACTED};
 
@@ -42,6 +44,18 @@ impl AuditLog {
     /// error event and returned; the `tracing` event is always emitted.
     pub fn record(&self, r: &AuditRecord) -> io::Result<()> {
         emit(r);
+        self.append(r)
+    }
+
+    /// Emits the record of a connection through the egress proxy (like
+    /// [`AuditLog::record`]).
+    pub fn record_connection(&self, r: &ConnectionRecord) -> io::Result<()> {
+        emit_connection(r);
+        self.append(r)
+    }
+
+    /// Appends `r` as one JSON line to the file, if there is one.
+    fn append(&self, r: &impl serde::Serialize) -> io::Result<()> {
         let Some(file) = &self.jsonl else {
             return Ok(());
         };
@@ -88,6 +102,38 @@ fn emit(r: &AuditRecord) {
                     AuditKind::Decision => "decision",
                     AuditKind::Execution => "execution",
                 }
+            )
+        };
+    }
+    match r.severity {
+        Severity::Debug => event_at!(tracing::Level::DEBUG),
+        Severity::Info => event_at!(tracing::Level::INFO),
+        Severity::Warning => event_at!(tracing::Level::WARN),
+        Severity::Error => event_at!(tracing::Level::ERROR),
+    }
+}
+
+/// Emits the `tracing` event of a connection at the record's level.
+fn emit_connection(r: &ConnectionRecord) {
+    macro_rules! event_at {
+        ($level:expr) => {
+            tracing::event!(
+                target: TARGET,
+                $level,
+                event = "connection",
+                time = %r.time,
+                method = %r.method,
+                host = %r.host,
+                port = r.port,
+                address = r.address.as_deref(),
+                verdict = r.verdict.as_str(),
+                rule = r.rule.as_deref(),
+                reason = %r.reason,
+                bytes_up = r.bytes_up,
+                bytes_down = r.bytes_down,
+                duration_seconds = r.duration_seconds,
+                security_event = true,
+                "sandboxcore connection"
             )
         };
     }

@@ -115,13 +115,35 @@ impl Default for Limits {
 }
 
 /// Network access for the command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Network {
     /// No network (the default).
     #[default]
     None,
     /// Whatever network the backend provides.
     Allowed,
+    /// Only the hosts the rules allow, through the library's egress proxy
+    /// (`HTTP_PROXY` and friends are set for the command); nothing else is
+    /// reachable, not even DNS. See [`crate::net`].
+    Allowlist(std::sync::Arc<crate::net::Egress>),
+}
+
+impl Network {
+    /// Through the egress proxy, with `rules` (names resolved by the
+    /// host's resolver; a [`crate::Sandbox`] adds its approver, audit log
+    /// and metrics).
+    pub fn allowlist(rules: crate::net::EgressRules) -> Network {
+        Network::Allowlist(std::sync::Arc::new(crate::net::Egress::new(rules)))
+    }
+
+    /// `none`, `allowed` or `allowlist` (audit and job labels).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Network::None => "none",
+            Network::Allowed => "allowed",
+            Network::Allowlist(_) => "allowlist",
+        }
+    }
 }
 
 /// What to run and how.

@@ -143,8 +143,13 @@ pub fn container_spec(
         )));
     }
     let network_mode =
-        match (req.network, &config.network) {
+        match (&req.network, &config.network) {
             (Network::None, _) => "none".to_string(),
+            (Network::Allowlist(_), _) => {
+                return Err(invalid(
+                    "the docker backend cannot filter a run's network by allowlist yet".into(),
+                ))
+            }
             (Network::Allowed, Some(name)) => name.clone(),
             (Network::Allowed, None) => return Err(invalid(
                 "the request allows the network, but the docker backend has no network configured \

@@ -46,6 +46,14 @@ pub fn job(request: &ExecRequest, config: &KubernetesConfig, run_id: &str) -> Re
             "the kubernetes backend cannot give a command standard input".into(),
         ));
     }
+    if let Network::Allowlist(_) = request.network {
+        return Err(Error::InvalidInput(
+            "the kubernetes backend cannot filter a run's network by allowlist: deploy the \
+             egress proxy (`sandboxcore k8s manifests --egress-proxy`) and run with the \
+             network allowed"
+                .into(),
+        ));
+    }
     let command = match &request.plan {
         Plan::Direct(argv) if !argv.is_empty() => argv.clone(),
         Plan::Direct(_) => return Err(Error::InvalidInput("an empty argv cannot run".into())),
@@ -61,13 +69,7 @@ pub fn job(request: &ExecRequest, config: &KubernetesConfig, run_id: &str) -> Re
     labels.insert("app.kubernetes.io/managed-by".into(), "sandboxcore".into());
     let id_label: String = job_name(run_id).trim_start_matches("sandboxcore-").into();
     labels.insert(RUN_ID_LABEL.into(), id_label);
-    labels.insert(
-        NETWORK_LABEL.into(),
-        match request.network {
-            Network::None => "none".into(),
-            Network::Allowed => "allowed".into(),
-        },
-    );
+    labels.insert(NETWORK_LABEL.into(), request.network.as_str().into());
     let limits = &request.limits;
     let q = |s: &str| Quantity(s.to_string());
     let mut resource_limits = BTreeMap::from([

@@ -458,7 +458,7 @@ impl ViewKey {
         config: &ProcessConfig,
         cwd: Option<&Path>,
         fs: &super::FsAccess,
-        network: Network,
+        network: &Network,
     ) -> ViewKey {
         let c = &config.filesystem;
         let mut writable: Vec<PathBuf> = c.writable.clone();
@@ -476,7 +476,9 @@ impl ViewKey {
                 .into_iter()
                 .collect(),
             deny_read: c.deny_read.iter().chain(&fs.deny_read).cloned().collect(),
-            no_network: network == Network::None && config.network != NetworkIsolation::Off,
+            // An allowlist run joins the empty namespace too: the proxy
+            // listens there.
+            no_network: *network != Network::Allowed && config.network != NetworkIsolation::Off,
             caller_home: std::env::var_os("HOME").map(PathBuf::from),
         }
     }
@@ -654,7 +656,7 @@ impl ProcessExecutor {
             &config,
             None,
             &super::FsAccess::default(),
-            Network::None,
+            &Network::None,
         )));
         let use_cgroups = probe.is_some();
         let roots = Arc::new(roots);
@@ -707,7 +709,7 @@ impl ProcessExecutor {
             &self.config,
             req.cwd.as_deref(),
             &req.filesystem,
-            req.network,
+            &req.network,
         );
         self.layers.namespaces && self.slots.next_warm(|k, w| view_serves(k, w, &key))
     }
@@ -892,6 +894,41 @@ impl ProcessExecutor {
         Ok((mounts, landlock))
     }
 
+    /// The egress proxy of an allowlist run, listening inside the run's
+    /// network namespace. Fails (closed) when the run has no namespace of
+    /// its own: the command would get the host's network.
+    fn serve_egress(
+        &self,
+        guard: &Cleanup,
+        key: &ViewKey,
+        egress: &crate::net::Egress,
+    ) -> Result<crate::net::ProxyHandle> {
+        let fail = |message: String| Error::Executor {
+            backend: "process".into(),
+            message,
+        };
+        let ns = guard
+            .namespaces()
+            .filter(|_| key.no_network)
+            .ok_or_else(|| {
+                fail(
+                    "an allowlist network needs the run's own network namespace (isolation \
+                 with user namespaces or root, and network isolation not off)"
+                        .into(),
+                )
+            })?;
+        let listener = namespaces::listen_loopback(ns, crate::net::PROXY_PORT)
+            .map(std::net::TcpListener::from)
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)
+            })
+            .map_err(|e| fail(e.to_string()))?;
+        egress
+            .serve(listener)
+            .map_err(|e| fail(format!("cannot start the egress proxy: {e}")))
+    }
+
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
         let fail = |message: String| Error::Executor {
@@ -920,7 +957,7 @@ impl ProcessExecutor {
         } else {
             guard.home().to_path_buf()
         };
-        let env = self
+        let mut env = self
             .config
             .env
             .build(utf8_environment(), &home.to_string_lossy(), &req.env);
@@ -954,7 +991,7 @@ impl ProcessExecutor {
             &self.config,
             req.cwd.as_deref(),
             &req.filesystem,
-            req.network,
+            &req.network,
         );
         // Git files that would point git at other configuration or hooks
         // and that a protected-path mount cannot cover while they do not
@@ -993,6 +1030,15 @@ impl ProcessExecutor {
             no_new_privs: self.layers.no_new_privs,
             landlock,
             seccomp: self.layers.seccomp,
+        };
+        // Held until the run ends: dropping it ends every connection.
+        let _proxy = match &req.network {
+            Network::Allowlist(egress) => {
+                let handle = self.serve_egress(&guard, &key, egress)?;
+                env.extend(crate::net::proxy_environment(handle.address()));
+                Some(handle)
+            }
+            _ => None,
         };
         let (programs, argv, envp) = exec_strings(candidates, &program, &args, &env)?;
         let spec = child::SpawnSpec {

@@ -404,6 +404,96 @@ pub fn prepare(
     })
 }
 
+struct ListenContext {
+    join_user: c_int,
+    join_net: c_int,
+    port: u16,
+    fd: AtomicI32,
+    error: AtomicI32,
+}
+
+extern "C" fn listen_main(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the ListenContext the parent passed; it is
+    // suspended (CLONE_VFORK) until we exit.
+    let ctx = unsafe { &*(arg as *const ListenContext) };
+    // SAFETY: raw system calls on descriptors the parent keeps open and on
+    // a sockaddr on our stack; _exit ends only this child.
+    unsafe {
+        let fail = |e: c_int| -> c_int {
+            ctx.error.store(e.max(1), Ordering::SeqCst);
+            libc::_exit(1)
+        };
+        if ctx.join_user >= 0 && libc::setns(ctx.join_user, libc::CLONE_NEWUSER) != 0 {
+            return fail(*libc::__errno_location());
+        }
+        if libc::setns(ctx.join_net, libc::CLONE_NEWNET) != 0 {
+            return fail(*libc::__errno_location());
+        }
+        let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if s < 0 {
+            return fail(*libc::__errno_location());
+        }
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: ctx.port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        if libc::bind(
+            s,
+            (&addr as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        ) != 0
+            || libc::listen(s, 1024) != 0
+        {
+            return fail(*libc::__errno_location());
+        }
+        // The descriptor table is shared (CLONE_FILES): the parent's now.
+        ctx.fd.store(s, Ordering::SeqCst);
+        libc::_exit(0)
+    }
+}
+
+/// A TCP socket listening on `127.0.0.1:port` inside the run's network
+/// namespace (made by a child that joins it: the socket belongs to the
+/// namespace it was made in, and we accept on it from ours). The egress
+/// proxy serves it; the run reaches nothing else.
+pub fn listen_loopback(ns: &PreparedNamespaces, port: u16) -> io::Result<OwnedFd> {
+    let ctx = ListenContext {
+        join_user: ns.user.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+        join_net: ns.net.as_raw_fd(),
+        port,
+        fd: AtomicI32::new(-1),
+        error: AtomicI32::new(0),
+    };
+    // SAFETY: listen_main makes only raw system calls and exits; `ctx`
+    // outlives the suspended clone.
+    let pid = unsafe {
+        vfork_call_with(
+            listen_main,
+            &ctx as *const ListenContext as *mut c_void,
+            16 * 1024,
+            libc::CLONE_FILES,
+        )
+    }?;
+    let _ = wait4(pid);
+    let e = ctx.error.load(Ordering::SeqCst);
+    let fd = ctx.fd.load(Ordering::SeqCst);
+    if e != 0 || fd < 0 {
+        return Err(io::Error::new(
+            io::Error::from_raw_os_error(e.max(1)).kind(),
+            format!(
+                "cannot listen for the egress proxy in the run's network namespace: {}",
+                io::Error::from_raw_os_error(e.max(1))
+            ),
+        ));
+    }
+    // SAFETY: the child made this descriptor in our shared table.
+    above_stdio(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// A mapping of every id to itself but `0` and `id`, which are swapped.
 fn swap_map(id: u32) -> String {
     let mut map = format!("0 {id} 1\n{id} 0 1\n");
@@ -505,6 +595,28 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         assert_ne!(ours.ino(), theirs.ino());
         assert_eq!(ns.user.is_some(), !root);
+    }
+
+    #[test]
+    fn a_loopback_listener_lives_in_the_runs_network_namespace() {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let Ok(ns) = prepare(!root, None, None) else {
+            return eprintln!("skipped: no namespaces here");
+        };
+        let fd = listen_loopback(&ns, 3128).unwrap();
+        let listener = std::net::TcpListener::from(fd);
+        assert_eq!(listener.local_addr().unwrap().to_string(), "127.0.0.1:3128");
+        // Not in ours: a connection to our 127.0.0.1:3128 does not reach it.
+        let _ = std::net::TcpStream::connect("127.0.0.1:3128");
+        listener.set_nonblocking(true).unwrap();
+        assert_eq!(
+            listener.accept().unwrap_err().kind(),
+            io::ErrorKind::WouldBlock,
+            "a connection from our namespace reached the run's listener"
+        );
+        // The namespace is no longer untouched (a socket lives in it).
+        drop(listener);
     }
 
     #[test]
