@@ -298,15 +298,19 @@ pub enum AddressVerdict {
     Unlisted,
 }
 
+/// A rule with its name in verdicts (`network.allow[0]: *.pypi.org`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Labelled<T> {
-    label: String,
+    name: String,
     rule: T,
 }
 
 impl<T: fmt::Display> Labelled<T> {
-    fn name(&self) -> String {
-        format!("{}: {}", self.label, self.rule)
+    fn new(label: &str, rule: T) -> Labelled<T> {
+        Labelled {
+            name: format!("{label}: {rule}"),
+            rule,
+        }
     }
 }
 
@@ -354,7 +358,7 @@ impl EgressRules {
         deny: &[String],
         require_approval: &[String],
     ) -> Result<EgressRules, EntryError> {
-        fn list<T>(
+        fn list<T: fmt::Display>(
             name: &'static str,
             label: &str,
             entries: &[String],
@@ -365,10 +369,7 @@ impl EgressRules {
                 .enumerate()
                 .map(|(index, e)| {
                     parse(e)
-                        .map(|rule| Labelled {
-                            label: format!("{label}[{index}]"),
-                            rule,
-                        })
+                        .map(|rule| Labelled::new(&format!("{label}[{index}]"), rule))
                         .map_err(|message| EntryError {
                             list: name,
                             index,
@@ -406,8 +407,8 @@ impl EgressRules {
 
     /// The approval patterns with their rule names
     /// (`require_approval[0]: *://external-domain.com/*`).
-    pub fn approval_patterns(&self) -> impl Iterator<Item = (String, &UrlPattern)> {
-        self.approval.iter().map(|l| (l.name(), &l.rule))
+    pub fn approval_patterns(&self) -> impl Iterator<Item = (&str, &UrlPattern)> {
+        self.approval.iter().map(|l| (l.name.as_str(), &l.rule))
     }
 
     /// Adds `other`'s entries after these (a run adding hosts to its
@@ -426,7 +427,7 @@ impl EgressRules {
     pub fn with_origin(mut self, origin: &str) -> EgressRules {
         for (list, name) in [(&mut self.allow, "allow"), (&mut self.deny, "deny")] {
             for (i, l) in list.iter_mut().enumerate() {
-                l.label = format!("{origin}.{name}[{i}]");
+                *l = Labelled::new(&format!("{origin}.{name}[{i}]"), l.rule.clone());
             }
         }
         self
@@ -449,17 +450,23 @@ impl EgressRules {
         scheme: Option<&str>,
     ) -> HostVerdict {
         if let Some(l) = self.deny.iter().find(|l| l.rule.matches_host(host, port)) {
-            return HostVerdict::Deny { rule: l.name() };
+            return HostVerdict::Deny {
+                rule: l.name.clone(),
+            };
         }
         if let Some(l) = self
             .approval
             .iter()
             .find(|l| l.rule.matches_connection(scheme, host, port))
         {
-            return HostVerdict::Ask { rule: l.name() };
+            return HostVerdict::Ask {
+                rule: l.name.clone(),
+            };
         }
         if let Some(l) = self.allow.iter().find(|l| l.rule.matches_host(host, port)) {
-            return HostVerdict::Allow { rule: l.name() };
+            return HostVerdict::Allow {
+                rule: l.name.clone(),
+            };
         }
         HostVerdict::NotAllowed
     }
@@ -469,10 +476,14 @@ impl EgressRules {
     /// does, else unlisted.
     pub fn check_address(&self, ip: IpAddr, port: u16) -> AddressVerdict {
         if let Some(l) = self.deny.iter().find(|l| l.rule.matches_address(ip, port)) {
-            return AddressVerdict::Deny { rule: l.name() };
+            return AddressVerdict::Deny {
+                rule: l.name.clone(),
+            };
         }
         if let Some(l) = self.allow.iter().find(|l| l.rule.matches_address(ip, port)) {
-            return AddressVerdict::Allowed { rule: l.name() };
+            return AddressVerdict::Allowed {
+                rule: l.name.clone(),
+            };
         }
         AddressVerdict::Unlisted
     }

@@ -199,14 +199,6 @@ impl UrlPattern {
             && self.port.is_none_or(|p| p == port)
             && self.host.matches(host)
     }
-
-    /// The host of an exact-host pattern (for messages and tests).
-    pub fn exact_host(&self) -> Option<&NormalizedHost> {
-        match &self.host {
-            HostPattern::Exact(h) => Some(h),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for UrlPattern {
@@ -460,7 +452,6 @@ mod tests {
         let addr = p("*://10.0.0.1/*");
         assert!(addr.matches_connection(None, &NormalizedHost::Ip(ip("10.0.0.1")), 1));
         assert!(addr.matches_connection(None, &host("0x0a.0.0.1"), 1));
-        assert_eq!(addr.exact_host(), Some(&NormalizedHost::Ip(ip("10.0.0.1"))));
     }
 
     #[test]

@@ -354,7 +354,7 @@ impl Policy {
             }
             for (rule, pattern) in self.egress.approval_patterns() {
                 if let Some(u) = url::matching_url(pattern, p) {
-                    out.push(reason(&rule, Effect::Ask, format!("`{u}` needs approval")));
+                    out.push(reason(rule, Effect::Ask, format!("`{u}` needs approval")));
                 }
             }
         }
