@@ -290,6 +290,14 @@ impl AddressRange {
         })
     }
 
+    /// The range of the one address `ip`.
+    pub fn single(ip: IpAddr) -> AddressRange {
+        AddressRange {
+            network: ip,
+            prefix_len: if ip.is_ipv4() { 32 } else { 128 },
+        }
+    }
+
     /// The network address (host bits zero).
     pub fn network(&self) -> IpAddr {
         self.network

@@ -20,6 +20,7 @@
 //! ```
 
 pub use super::host::{normalize_host, NormalizedHost};
+use super::addr::AddressRange;
 use super::host::{parse_port, split_port};
 use super::url_pattern::UrlPattern;
 use serde::{Deserialize, Serialize};
@@ -86,7 +87,7 @@ enum Target {
     /// `*.suffix`: names ending in `.suffix`.
     Subdomains(String),
     /// An address or network.
-    Net(Cidr),
+    Net(AddressRange),
 }
 
 impl HostRule {
@@ -137,11 +138,11 @@ impl HostRule {
                     "a rule names a host, not a path; write `{addr}`"
                 )));
             }
-            Target::Net(Cidr::parse(addr, len).map_err(bad)?)
+            Target::Net(address_range(addr, len).map_err(bad)?)
         } else {
             match normalize_host(host).map_err(bad)? {
                 NormalizedHost::Name(n) => Target::Name(n),
-                NormalizedHost::Ip(ip) => Target::Net(Cidr::single(ip)),
+                NormalizedHost::Ip(ip) => Target::Net(AddressRange::single(ip)),
             }
         };
         Ok(HostRule {
@@ -191,69 +192,22 @@ impl fmt::Display for HostRule {
     }
 }
 
-/// An address with a prefix length. Private: to be replaced by
-/// `net::addr::AddressRange`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cidr {
-    addr: IpAddr,
-    len: u8,
-}
-
-impl Cidr {
-    fn single(addr: IpAddr) -> Cidr {
-        let len = if addr.is_ipv4() { 32 } else { 128 };
-        Cidr { addr, len }
+/// An address rule's range: the address normalised as a client's host
+/// is (`127.1` is `127.0.0.1`), and no host bits after the prefix (the
+/// rule says the network it means).
+fn address_range(addr: &str, len: &str) -> Result<AddressRange, String> {
+    let ip = match normalize_host(addr) {
+        Ok(NormalizedHost::Ip(ip)) => ip,
+        _ => return Err(format!("`{addr}` before `/` is not an IP address")),
+    };
+    let range = AddressRange::parse(&format!("{ip}/{len}"))?;
+    if range.network() != ip {
+        return Err(format!(
+            "`{ip}` has bits set after the first {len}; the network is `{}/{len}`",
+            range.network()
+        ));
     }
-
-    fn parse(addr: &str, len: &str) -> Result<Cidr, String> {
-        let ip = match normalize_host(addr) {
-            Ok(NormalizedHost::Ip(ip)) => ip,
-            _ => return Err(format!("`{addr}` before `/` is not an IP address")),
-        };
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        let len: u8 = len
-            .parse()
-            .ok()
-            .filter(|l| *l <= max)
-            .ok_or_else(|| format!("`/{len}` is not a prefix length (0 to {max})"))?;
-        let net = Cidr { addr: ip, len };
-        let base = net.network();
-        if base != ip {
-            return Err(format!(
-                "`{ip}` has bits set after the first {len}; the network is `{base}/{len}`"
-            ));
-        }
-        Ok(net)
-    }
-
-    fn mask(&self) -> u128 {
-        let bits = if self.addr.is_ipv4() { 32 } else { 128 };
-        if self.len == 0 {
-            0
-        } else {
-            (u128::MAX << (bits - u32::from(self.len))) & (u128::MAX >> (128 - bits))
-        }
-    }
-
-    fn network(&self) -> IpAddr {
-        match self.addr {
-            IpAddr::V4(a) => IpAddr::V4((u32::from(a) & self.mask() as u32).into()),
-            IpAddr::V6(a) => IpAddr::V6((u128::from(a) & self.mask()).into()),
-        }
-    }
-
-    /// Whether `ip` is in the network; an IPv4-mapped IPv6 address
-    /// (`::ffff:10.0.0.1`) counts as its IPv4 address too.
-    fn contains(&self, ip: IpAddr) -> bool {
-        let inside = |ip: IpAddr| match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                (u32::from(a) ^ u32::from(n)) & self.mask() as u32 == 0
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => (u128::from(a) ^ u128::from(n)) & self.mask() == 0,
-            _ => false,
-        };
-        inside(ip) || inside(ip.to_canonical())
-    }
+    Ok(range)
 }
 
 /// What to do with a connection to a host a client asked for.
@@ -599,7 +553,7 @@ mod tests {
             ("pypi.org:https", "not a port"),
             ("pypi.org:99999", "not a port"),
             ("10.0.0.1/8", "the network is `10.0.0.0/8`"),
-            ("10.0.0.0/33", "prefix length (0 to 32)"),
+            ("10.0.0.0/33", "prefix length 33 is longer than 32 for IPv4"),
             ("[::1", "without its `]`"),
             ("[::1]x", "only `:PORT`"),
             ("*.10.0.0.1", "address"),
