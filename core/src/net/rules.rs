@@ -19,8 +19,8 @@
 //! assert_eq!(rules.check_host(&host, 80, None), HostVerdict::NotAllowed);
 //! ```
 
-pub use super::host::{normalize_host, NormalizedHost};
 use super::addr::AddressRange;
+pub use super::host::{normalize_host, NormalizedHost};
 use super::host::{parse_port, split_port};
 use super::url_pattern::UrlPattern;
 use serde::{Deserialize, Serialize};

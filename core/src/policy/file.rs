@@ -3,7 +3,7 @@
 //! YAML or JSON into a [`SettingsLayer`]. Unknown keys are errors.
 
 use super::error::PolicyError;
-use super::settings::{DeploymentMode, Enforcement, SettingsLayer};
+use super::settings::{DeploymentMode, Enforcement, NetworkLayer, SettingsLayer};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::Path;
@@ -56,6 +56,10 @@ struct CodeframeSecurity {
     allowed_shell_operators: Option<Vec<String>>,
     blocked_patterns: Option<Vec<String>>,
     require_approval: Option<Vec<String>>,
+    /// Not in CodeFRAME's own files: the native `network:` section, so a
+    /// CodeFRAME policy can say which hosts runs reach (its guide asks
+    /// for "restricted network with allowlist").
+    network: Option<NetworkLayer>,
 }
 
 impl CodeframeConfig {
@@ -85,6 +89,7 @@ impl CodeframePolicy {
             allowed_shell_operators: s.allowed_shell_operators,
             blocked_patterns: s.blocked_patterns,
             require_approval: s.require_approval,
+            network: s.network,
             ..SettingsLayer::default()
         }
     }
@@ -245,6 +250,17 @@ security:
         let strict = CODEFRAME_POLICY.replace("level: warn", "level: strict");
         let (_, layer) = from_yaml_str(&strict, "p.yml").unwrap();
         assert_eq!(layer.enforcement, Some(Enforcement::Enforce));
+    }
+
+    #[test]
+    fn a_codeframe_policy_may_carry_the_network_section() {
+        let text =
+            format!("{CODEFRAME_POLICY}  network:\n    allow: [pypi.org]\n    deny: [evil.org]\n");
+        let (format, layer) = from_yaml_str(&text, "p.yml").unwrap();
+        assert_eq!(format, FileFormat::CodeframePolicy);
+        let net = layer.network.unwrap();
+        assert_eq!(net.allow.unwrap(), ["pypi.org"]);
+        assert_eq!(net.deny.unwrap(), ["evil.org"]);
     }
 
     #[test]
