@@ -13,6 +13,7 @@ mod k8s_cmd;
 mod mcp;
 mod policy_cmd;
 mod policy_source;
+mod prompt;
 mod run_cmd;
 mod verify_cmd;
 

@@ -80,7 +80,7 @@ pub fn run(args: McpArgs) -> Result<ExitCode> {
         cwd: confine_cwd.clone().or(cwd),
         confine_cwd,
         limits: args.limits.limits(),
-        network: args.backend.network(),
+        network: args.backend.network()?,
         filesystem: args.backend.filesystem(),
     };
     let server = SandboxServer::new(builder.build()?, defaults);
