@@ -1,7 +1,8 @@
 //! Network egress by allowlist through the real `sandboxcore` binary:
-//! `run --allow-host/--deny-host`.
+//! `run --allow-host/--deny-host` and the standalone `proxy`.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -222,4 +223,221 @@ fn wait_with_timeout(child: Child) -> Output {
             panic!("pid {id} did not finish within {LIMIT:?}");
         }
     }
+}
+
+/// A `sandboxcore proxy` child, killed when dropped.
+struct Proxy {
+    child: Option<Child>,
+    /// Lines of its stderr as they arrive.
+    lines: mpsc::Receiver<String>,
+}
+
+impl Proxy {
+    fn start(args: &[&str]) -> Proxy {
+        let mut child = bin()
+            .arg("proxy")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Proxy {
+            child: Some(child),
+            lines,
+        }
+    }
+
+    /// The text after `prefix` on the first stderr line that has it.
+    fn wait_for(&self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(i) = line.find(prefix) {
+                        return line[i + prefix.len()..].trim().to_string();
+                    }
+                }
+                Err(e) => panic!("no `{prefix}` on the proxy's stderr: {e}"),
+            }
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        wait_with_timeout(child).status
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Sends `request` to `addr` and reads the whole answer (the proxy
+/// closes: `Connection: close`).
+fn exchange(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s.set_write_timeout(Some(LIMIT)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// An HTTP server on loopback answering every request with its own
+/// request line.
+fn upstream() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            stream.set_read_timeout(Some(LIMIT)).unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            let first = head.lines().next().unwrap_or("").to_string();
+            let body = format!("upstream saw: {first}\n");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn the_standalone_proxy_enforces_the_policy_and_the_flags() {
+    let dir = temp_dir("proxy");
+    let policy = write(
+        &dir.join("policy.yaml"),
+        "require_approval: [\"*://ask.example/*\"]\nnetwork:\n  allow: [\"127.0.0.1\", ask.example]\n",
+    );
+    let audit = dir.join("audit.jsonl");
+    let audit_path = audit.display().to_string();
+    let mut proxy = Proxy::start(&[
+        "--policy",
+        &policy,
+        "--listen",
+        "127.0.0.1:0",
+        "--deny-host",
+        "denied.example",
+        "--audit-log",
+        &audit_path,
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
+    let metrics_url = proxy.wait_for("metrics on http://");
+    let addr = proxy.wait_for("listening on ");
+    let get = |host: &str, path: &str| {
+        exchange(
+            &addr,
+            &format!(
+                "GET http://{host}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            ),
+        )
+    };
+
+    let denied = get("denied.example", "/");
+    assert!(denied.starts_with("HTTP/1.1 403"), "{denied}");
+    assert!(
+        denied
+            .to_ascii_lowercase()
+            .contains("x-sandboxcore-refused: denied by proxy.deny[0]: denied.example"),
+        "{denied}"
+    );
+    // Nobody to ask: hosts that need approval are refused.
+    let ask = get("ask.example", "/");
+    assert!(ask.starts_with("HTTP/1.1 403"), "{ask}");
+    assert!(ask.contains("require_approval[0]"), "{ask}");
+
+    let port = upstream();
+    let allowed = get(&format!("127.0.0.1:{port}"), "/hello?x=1");
+    assert!(allowed.starts_with("HTTP/1.1 200"), "{allowed}");
+    assert!(
+        allowed.ends_with("upstream saw: GET /hello?x=1 HTTP/1.1\n"),
+        "{allowed}"
+    );
+
+    // One audit line per connection; metrics by verdict.
+    // (A record is written as its connection ends, which may be just
+    // after the client has read the answer.)
+    let deadline = std::time::Instant::now() + LIMIT;
+    let lines: Vec<serde_json::Value> = loop {
+        let text = std::fs::read_to_string(&audit).unwrap_or_default();
+        if text.lines().count() >= 3 || std::time::Instant::now() > deadline {
+            break text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let verdicts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["refused", "refused", "allowed"]);
+    assert_eq!(lines[0]["host"], "denied.example");
+    assert_eq!(lines[2]["rule"], "network.allow[0]: 127.0.0.1");
+    let (host, path) = metrics_url.split_once('/').unwrap();
+    let metrics = exchange(
+        host,
+        &format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        metrics.contains("sandboxcore_egress_connections_total{verdict=\"refused\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sandboxcore_egress_connections_total{verdict=\"allowed\"} 1"),
+        "{metrics}"
+    );
+
+    assert_eq!(proxy.terminate().code(), Some(0));
+}
+
+#[test]
+fn the_standalone_proxy_refuses_bad_flags() {
+    let out = bin()
+        .args(["proxy", "--listen", "127.0.0.1:0", "--allow-host", "a/b/c"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--allow-host[0]: `a/b/c`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bin().args(["proxy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--listen <ADDR>"), "{}", stderr(&out));
 }
