@@ -441,3 +441,80 @@ fn the_standalone_proxy_refuses_bad_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--listen <ADDR>"), "{}", stderr(&out));
 }
+
+#[test]
+fn k8s_manifests_with_the_egress_proxy() {
+    let dir = temp_dir("k8s");
+    let text = "network:\n  allow: [pypi.org, \"*.pythonhosted.org\"]\n";
+    let policy = write(&dir.join("egress.yaml"), text);
+    let out = bin()
+        .args([
+            "k8s",
+            "manifests",
+            "--namespace",
+            "agents",
+            "--egress-proxy",
+        ])
+        .args(["--proxy-image", "registry.local/sandboxcore:1"])
+        .args(["--proxy-policy", &policy])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    let docs: Vec<serde_json::Value> = yaml
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_yaml_ng::from_str(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds[7..],
+        [
+            "ConfigMap",
+            "Deployment",
+            "Service",
+            "NetworkPolicy",
+            "NetworkPolicy"
+        ]
+    );
+    assert_eq!(docs[7]["data"]["policy.yaml"], text);
+    let container = &docs[8]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "registry.local/sandboxcore:1");
+    assert_eq!(container["command"][1], "proxy");
+    assert_eq!(docs[9]["metadata"]["name"], "sandboxcore-egress-proxy");
+    assert_eq!(docs[9]["spec"]["ports"][0]["port"], 3128);
+    assert_eq!(
+        docs[10]["spec"]["egress"][0]["ports"],
+        serde_json::json!([{"protocol": "TCP", "port": 3128}])
+    );
+    assert!(docs
+        .iter()
+        .all(|d| d["metadata"]["namespace"] == "agents" || d["kind"] == "Namespace"));
+
+    // The image is needed; a policy the proxy could not load is refused.
+    let out = bin()
+        .args(["k8s", "manifests", "--egress-proxy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--proxy-image <IMAGE>"),
+        "{}",
+        stderr(&out)
+    );
+    let bad = write(
+        &dir.join("bad.yaml"),
+        "network:\n  allow: [\"http://x.com/\"]\n",
+    );
+    let out = bin()
+        .args(["k8s", "manifests", "--egress-proxy", "--proxy-image", "i"])
+        .args(["--proxy-policy", &bad])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("network.allow[0]"),
+        "{}",
+        stderr(&out)
+    );
+}
