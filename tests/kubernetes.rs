@@ -441,6 +441,50 @@ async fn stdin_is_refused_before_anything_is_created() {
     assert!(fake.requests().is_empty());
 }
 
+/// An allowlist run goes through the configured egress proxy: the Job
+/// sent carries the proxy's environment and the `allowlist` network label
+/// (which the egress-proxy NetworkPolicy selects); without a proxy it is
+/// refused before anything is created.
+#[tokio::test]
+async fn allowlist_runs_go_through_the_egress_proxy() {
+    let fake = start(ok_scenario()).await;
+    let mut req = request();
+    req.network = sandboxcore::exec::Network::allowlist(
+        sandboxcore::net::EgressRules::new(&["pypi.org".into()], &[], &[]).unwrap(),
+    );
+    let err = executor(&fake).execute(req.clone()).await.unwrap_err();
+    assert!(err.to_string().contains("egress proxy"), "{err}");
+    assert!(fake.requests().is_empty());
+
+    let config = KubernetesConfig {
+        egress_proxy: Some("http://10.96.0.12:3128".into()),
+        ..KubernetesConfig::new("registry.local/agent:1")
+    };
+    let client = kube::Client::try_from(kube::Config::new(fake.url.parse().unwrap())).unwrap();
+    let out = KubernetesExecutor::with_client(client, config)
+        .execute(req)
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, Some(0));
+    let reqs = fake.requests();
+    let sent = reqs.iter().find(|r| r.method == "POST").unwrap();
+    let sent = sent.body.as_ref().unwrap();
+    let env = &sent["spec"]["template"]["spec"]["containers"][0]["env"];
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "https_proxy"] {
+        assert!(
+            env.as_array()
+                .unwrap()
+                .contains(&json!({"name": name, "value": "http://10.96.0.12:3128"})),
+            "{name}: {env}"
+        );
+    }
+    assert_eq!(
+        sent["spec"]["template"]["metadata"]["labels"]["sandboxcore.dev/network"],
+        "allowlist"
+    );
+    assert!(reqs.iter().any(|r| r.method == "DELETE"));
+}
+
 /// End to end against a real cluster (the one `kubectl` would use), which
 /// these machines do not have: `SANDBOXCORE_K8S_E2E=1 cargo test --test
 /// kubernetes -- --ignored`. The namespace must have been prepared with

@@ -2,7 +2,7 @@
 //! shared by `sandboxcore run` and `sandboxcore mcp`.
 
 use crate::policy_source::PolicySource;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sandboxcore::audit::AuditLog;
 use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, PullPolicy, WorkspaceMount};
@@ -10,6 +10,7 @@ use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{
     Executor, FsAccess, Isolation, Limits, Network, ProcessConfig, ProcessExecutor,
 };
+use sandboxcore::net::{EgressRules, HostRule};
 use sandboxcore::{Sandbox, SandboxBuilder};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,8 +75,58 @@ pub struct BackendArgs {
     isolation: Isolation,
     /// Network access: none (the default), or with `--network` alone the
     /// backend's network, or with `--network NAME` the named Docker network.
-    #[arg(long, value_name = "none|NAME", num_args = 0..=1, default_missing_value = "")]
+    #[arg(
+        long,
+        value_name = "none|NAME",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with_all = ["allow", "deny"]
+    )]
     network: Option<String>,
+    #[command(flatten)]
+    hosts: HostArgs,
+    /// The egress proxy's URL that runs with network go through, e.g.
+    /// http://sandboxcore-egress-proxy.sandboxcore.svc:3128 (kubernetes
+    /// backend; deployed by `sandboxcore k8s manifests --egress-proxy`).
+    /// The proxy enforces its own policy, not the run's --allow-host.
+    #[arg(long, value_name = "URL")]
+    egress_proxy: Option<String>,
+}
+
+/// Hosts allowed and denied through the filtering egress proxy: shared by
+/// `run`, `mcp` and `proxy`.
+#[derive(Args)]
+pub struct HostArgs {
+    /// Allow connections to HOST, and to nothing else, through the
+    /// filtering egress proxy (repeatable): `pypi.org`, `*.pythonhosted.org`
+    /// (subdomains only), `example.com:443`, `10.0.0.0/8` (an address is
+    /// reached only through an address rule). A run's programs find the
+    /// proxy in HTTP_PROXY and HTTPS_PROXY; the policy's `network:` deny
+    /// rules and `require_approval` patterns still apply.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow: Vec<String>,
+    /// Refuse HOST even when --allow-host or the policy allows it
+    /// (repeatable; the same forms as --allow-host).
+    #[arg(long = "deny-host", value_name = "HOST")]
+    pub deny: Vec<String>,
+}
+
+impl HostArgs {
+    /// Whether any host was given.
+    pub fn is_empty(&self) -> bool {
+        self.allow.is_empty() && self.deny.is_empty()
+    }
+
+    /// The rules these hosts make. An entry that does not parse is an
+    /// error naming the flag and its index (`--allow-host[1]: ...`).
+    pub fn rules(&self) -> Result<EgressRules> {
+        for (flag, list) in [("--allow-host", &self.allow), ("--deny-host", &self.deny)] {
+            for (i, entry) in list.iter().enumerate() {
+                HostRule::parse(entry).map_err(|e| anyhow!("{flag}[{i}]: {e}"))?;
+            }
+        }
+        EgressRules::new(&self.allow, &self.deny, &[]).map_err(|e| anyhow!(e))
+    }
 }
 
 /// A run's limits.
@@ -130,12 +181,16 @@ pub fn sandbox_builder(
     let executor = backend.executor(runtime, source.path().as_deref())?;
     let mut builder = Sandbox::builder().policy(policy).shared_executor(executor);
     if let Some(path) = audit_log {
-        builder = builder.audit(
-            AuditLog::with_jsonl(path)
-                .with_context(|| format!("cannot open the audit log {}", path.display()))?,
-        );
+        builder = builder.audit(open_audit_log(path)?);
     }
     Ok(builder)
+}
+
+/// The JSON-lines audit file at `path` (`--audit-log FILE`), opened for
+/// appending.
+pub fn open_audit_log(path: &Path) -> Result<AuditLog> {
+    AuditLog::with_jsonl(path)
+        .with_context(|| format!("cannot open the audit log {}", path.display()))
 }
 
 impl BackendArgs {
@@ -155,12 +210,15 @@ impl BackendArgs {
         }
     }
 
-    /// The run's network access.
-    pub fn network(&self) -> Network {
-        match self.network.as_deref() {
+    /// The run's network access: an allowlist when hosts are given.
+    pub fn network(&self) -> Result<Network> {
+        if !self.hosts.is_empty() {
+            return Ok(Network::allowlist(self.hosts.rules()?));
+        }
+        Ok(match self.network.as_deref() {
             None | Some("none") => Network::None,
             Some(_) => Network::Allowed,
-        }
+        })
     }
 
     /// Extra filesystem access for each run (process backend).
@@ -186,6 +244,7 @@ impl BackendArgs {
 
     /// Refuses options that belong to another backend.
     fn validate(&self) -> Result<()> {
+        self.hosts.rules()?;
         if self.named_network().is_some() && self.backend != Backend::Docker {
             bail!("--network NAME names a Docker network; use --network alone for this backend");
         }
@@ -199,6 +258,9 @@ impl BackendArgs {
             if self.backend != Backend::Process {
                 bail!("{flag} is an option of --backend process");
             }
+        }
+        if self.egress_proxy.is_some() && self.backend != Backend::Kubernetes {
+            bail!("--egress-proxy is an option of --backend kubernetes");
         }
         let docker_only = [
             ("--runtime", self.runtime.is_some()),
@@ -275,6 +337,7 @@ impl BackendArgs {
                     config.namespace = ns.clone();
                 }
                 config.runtime_class = self.runtime_class.clone();
+                config.egress_proxy = self.egress_proxy.clone();
                 Arc::new(runtime.block_on(KubernetesExecutor::infer(config))?)
             }
         })

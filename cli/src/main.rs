@@ -13,6 +13,8 @@ mod k8s_cmd;
 mod mcp;
 mod policy_cmd;
 mod policy_source;
+mod prompt;
+mod proxy_cmd;
 mod run_cmd;
 mod verify_cmd;
 
@@ -87,6 +89,16 @@ enum Commands {
     /// resources sandboxcore://status and sandboxcore://metrics. Over
     /// stdio by default; streamable HTTP with --listen. See docs/mcp.md.
     Mcp(Box<mcp::McpArgs>),
+    /// Run the filtering egress proxy on its own: connections allowed by
+    /// the policy's `network:` section (allow, deny) and --allow-host /
+    /// --deny-host, names resolved by the proxy, special-purpose addresses
+    /// refused unless allowed by address, 403 with X-Sandboxcore-Refused
+    /// otherwise. Hosts a `require_approval` pattern names are refused
+    /// (there is nobody to ask). Prints `listening on ADDR` on stderr and
+    /// serves until SIGINT or SIGTERM, then exits 0. The Kubernetes egress
+    /// proxy (`sandboxcore k8s manifests --egress-proxy`) runs this.
+    #[command(verbatim_doc_comment)]
+    Proxy(Box<proxy_cmd::ProxyArgs>),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +112,7 @@ fn main() -> ExitCode {
         Commands::Gc(args) => gc_cmd::run(args),
         Commands::Verify(args) => verify_cmd::run(args),
         Commands::Mcp(args) => mcp::run(*args),
+        Commands::Proxy(args) => proxy_cmd::run(*args),
     };
     match result {
         Ok(code) => code,
@@ -149,4 +162,17 @@ pub(crate) fn stdin_lines() -> impl Iterator<Item = io::Result<String>> {
         .lock()
         .split(b'\n')
         .map(|r| r.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// Logs (and audit events) go to stderr: stdout is the protocol's channel
+/// (`mcp`), or nothing (`proxy`). `RUST_LOG` chooses what is shown
+/// (default: audit events and warnings).
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sandboxcore::audit=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }

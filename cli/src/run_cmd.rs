@@ -25,7 +25,10 @@ pub struct RunArgs {
     /// kubernetes: a path in the container).
     #[arg(long, value_name = "DIR")]
     cwd: Option<PathBuf>,
-    /// Approve commands the policy asks about (verdict `ask`).
+    /// Approve commands the policy asks about (verdict `ask`). Connections
+    /// to hosts a `require_approval` pattern names are asked about on the
+    /// terminal instead (`allow a connection to HOST:PORT (RULE)? [y/N]`),
+    /// and refused when stdin is not a terminal.
     #[arg(long)]
     yes: bool,
     /// Append decisions and executions to this JSON-lines audit file.
@@ -54,21 +57,20 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let command = args.command.join(" ");
     let runtime = backend_args::runtime()?;
-    let approve = args.yes;
     let sandbox = backend_args::sandbox_builder(
         &args.source,
         &args.backend,
         args.audit_log.as_deref(),
         &runtime,
     )?
-    .approver(move |_: &Decision| approve)
+    .approver(crate::prompt::TerminalApprover::new(args.yes))
     .build()?;
     let cwd = args.backend.cwd_or_default(args.cwd.as_ref())?;
     let options = RunOptions {
         cwd,
         filesystem: args.backend.filesystem(),
         limits: Some(args.limits.limits()),
-        network: args.backend.network(),
+        network: args.backend.network()?,
         ..RunOptions::default()
     };
     let decision = sandbox.policy().check(&command);

@@ -56,7 +56,7 @@ pub struct McpArgs {
 /// Runs the subcommand until the client goes away (stdio) or the process
 /// is interrupted (HTTP).
 pub fn run(args: McpArgs) -> Result<ExitCode> {
-    init_logging();
+    crate::init_logging();
     let token = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty());
     if let Some(addr) = args.listen {
         http::check_listen(addr, token.as_deref())?;
@@ -80,7 +80,7 @@ pub fn run(args: McpArgs) -> Result<ExitCode> {
         cwd: confine_cwd.clone().or(cwd),
         confine_cwd,
         limits: args.limits.limits(),
-        network: args.backend.network(),
+        network: args.backend.network()?,
         filesystem: args.backend.filesystem(),
     };
     let server = SandboxServer::new(builder.build()?, defaults);
@@ -91,16 +91,4 @@ pub fn run(args: McpArgs) -> Result<ExitCode> {
         }
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Logs (and audit events) go to stderr: stdout is the protocol's channel.
-/// `RUST_LOG` chooses what is shown (default: audit events and warnings).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sandboxcore::audit=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
 }

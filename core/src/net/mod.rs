@@ -53,12 +53,17 @@ pub struct ConnectionRequest {
 /// upper and lower case. `NO_PROXY` names loopback only (the run's own,
 /// inside its namespace).
 pub fn proxy_environment(address: std::net::SocketAddr) -> Vec<(String, String)> {
-    let url = format!("http://{address}");
+    proxy_environment_url(&format!("http://{address}"))
+}
+
+/// [`proxy_environment`] for a proxy named by its URL
+/// (`http://10.96.0.12:3128`: the Kubernetes egress proxy's Service).
+pub fn proxy_environment_url(url: &str) -> Vec<(String, String)> {
     let mut env = Vec::new();
     for (name, value) in [
-        ("HTTP_PROXY", url.as_str()),
-        ("HTTPS_PROXY", url.as_str()),
-        ("ALL_PROXY", url.as_str()),
+        ("HTTP_PROXY", url),
+        ("HTTPS_PROXY", url),
+        ("ALL_PROXY", url),
         ("NO_PROXY", "localhost,127.0.0.1,::1"),
     ] {
         env.push((name.to_string(), value.to_string()));

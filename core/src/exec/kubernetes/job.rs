@@ -37,6 +37,37 @@ fn valid_label_value(v: &str) -> bool {
         && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
 }
 
+/// The environment pointing a run at the egress proxy: for a run with
+/// network when `egress_proxy` is configured. An allowlist run without
+/// one is refused (nothing here could filter it).
+fn proxy_environment(
+    network: &Network,
+    egress_proxy: Option<&str>,
+) -> Result<Vec<(String, String)>> {
+    let url = match (network, egress_proxy) {
+        (Network::None, _) | (Network::Allowed, None) => return Ok(Vec::new()),
+        (Network::Allowlist(_), None) => {
+            return Err(Error::InvalidInput(
+                "the kubernetes backend filters a run's network only through the egress \
+                 proxy: deploy it (`sandboxcore k8s manifests --egress-proxy`) and configure \
+                 its URL (`egress_proxy`, `--egress-proxy URL`); the run then gets the proxy's \
+                 policy, not its own hosts"
+                    .into(),
+            ))
+        }
+        (_, Some(url)) => url,
+    };
+    let valid = url
+        .strip_prefix("http://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(|c: char| c.is_whitespace()));
+    if !valid {
+        return Err(Error::InvalidInput(format!(
+            "the egress proxy `{url}` is not an http:// URL (http://CLUSTER-IP:3128)"
+        )));
+    }
+    Ok(crate::net::proxy_environment_url(url))
+}
+
 /// The Job for `request`. The command is the container's argv — the
 /// `Direct` argv itself, or `["/bin/sh", "-c", script]` — never
 /// interpolated into a script. Stdin cannot be given to a Job.
@@ -46,14 +77,7 @@ pub fn job(request: &ExecRequest, config: &KubernetesConfig, run_id: &str) -> Re
             "the kubernetes backend cannot give a command standard input".into(),
         ));
     }
-    if let Network::Allowlist(_) = request.network {
-        return Err(Error::InvalidInput(
-            "the kubernetes backend cannot filter a run's network by allowlist: deploy the \
-             egress proxy (`sandboxcore k8s manifests --egress-proxy`) and run with the \
-             network allowed"
-                .into(),
-        ));
-    }
+    let proxy_env = proxy_environment(&request.network, config.egress_proxy.as_deref())?;
     let command = match &request.plan {
         Plan::Direct(argv) if !argv.is_empty() => argv.clone(),
         Plan::Direct(_) => return Err(Error::InvalidInput("an empty argv cannot run".into())),
@@ -91,13 +115,13 @@ pub fn job(request: &ExecRequest, config: &KubernetesConfig, run_id: &str) -> Re
         image: Some(config.image.clone()),
         command: Some(command),
         working_dir: request.cwd.as_ref().map(|p| p.display().to_string()),
-        env: (!request.env.is_empty()).then(|| {
-            request
-                .env
-                .iter()
-                .map(|(k, v)| EnvVar {
-                    name: k.clone(),
-                    value: Some(v.clone()),
+        env: (!request.env.is_empty() || !proxy_env.is_empty()).then(|| {
+            let mut env = request.env.clone();
+            env.extend(proxy_env);
+            env.into_iter()
+                .map(|(name, value)| EnvVar {
+                    name,
+                    value: Some(value),
                     ..EnvVar::default()
                 })
                 .collect()
@@ -290,5 +314,81 @@ mod tests {
         assert_eq!(labels["sandboxcore.dev/project"], "demo");
         assert!(labels.get("sandboxcore.dev/user").is_none());
         assert_eq!(labels["sandboxcore.dev/network"], "allowed");
+    }
+
+    fn env_of(j: &Value) -> BTreeMap<String, String> {
+        j["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .map(|vars| {
+                vars.iter()
+                    .map(|v| {
+                        let s = |k: &str| v[k].as_str().unwrap().to_string();
+                        (s("name"), s("value"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn runs_with_network_go_through_the_configured_egress_proxy() {
+        let allowlist = Network::allowlist(
+            crate::net::EgressRules::new(&["pypi.org".into()], &[], &[]).unwrap(),
+        );
+        let mut req = ExecRequest::new(Plan::Direct(vec!["pip".into()]));
+        req.env
+            .insert("HTTP_PROXY".into(), "http://elsewhere:1".into());
+        req.env.insert("LANG".into(), "C".into());
+        req.network = allowlist.clone();
+        // No proxy configured: nothing could filter the run.
+        let err = job(&req, &KubernetesConfig::new("img"), "1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--egress-proxy"), "{err}");
+        assert!(
+            err.contains("the proxy's policy, not its own hosts"),
+            "{err}"
+        );
+
+        let mut cfg = KubernetesConfig::new("img");
+        cfg.egress_proxy = Some("http://10.96.0.12:3128".into());
+        let j = job_json(&req, &cfg);
+        let env = env_of(&j);
+        for name in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+        ] {
+            assert_eq!(env[name], "http://10.96.0.12:3128", "{name}");
+        }
+        assert_eq!(env["NO_PROXY"], "localhost,127.0.0.1,::1");
+        assert_eq!(env["LANG"], "C");
+        let labels = &j["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(labels["sandboxcore.dev/network"], "allowlist");
+
+        // Network allowed: through the proxy too when there is one.
+        req.network = Network::Allowed;
+        let env = env_of(&job_json(&req, &cfg));
+        assert_eq!(env["HTTPS_PROXY"], "http://10.96.0.12:3128");
+        let env = env_of(&job_json(&req, &KubernetesConfig::new("img")));
+        assert_eq!(env["HTTP_PROXY"], "http://elsewhere:1");
+        assert!(!env.contains_key("HTTPS_PROXY"));
+        // No network: no proxy.
+        req.network = Network::None;
+        assert!(!env_of(&job_json(&req, &cfg)).contains_key("HTTPS_PROXY"));
+
+        req.network = allowlist;
+        for bad in [
+            "10.96.0.12:3128",
+            "https://proxy:3128",
+            "http://",
+            "http://a b",
+        ] {
+            cfg.egress_proxy = Some(bad.into());
+            let err = job(&req, &cfg, "1").unwrap_err().to_string();
+            assert!(err.contains("is not an http:// URL"), "{bad}: {err}");
+        }
     }
 }

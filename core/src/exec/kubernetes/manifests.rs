@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn meta(name: &str, namespace: Option<&str>, labels: &[(&str, &str)]) -> ObjectMeta {
+pub(super) fn meta(name: &str, namespace: Option<&str>, labels: &[(&str, &str)]) -> ObjectMeta {
     let mut l: BTreeMap<String, String> = labels
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -27,7 +27,7 @@ fn meta(name: &str, namespace: Option<&str>, labels: &[(&str, &str)]) -> ObjectM
     }
 }
 
-fn quantities(items: &[(&str, &str)]) -> BTreeMap<String, Quantity> {
+pub(super) fn quantities(items: &[(&str, &str)]) -> BTreeMap<String, Quantity> {
     items
         .iter()
         .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
@@ -43,7 +43,7 @@ fn rule(resources: &[&str], verbs: &[&str], group: &str) -> PolicyRule {
     }
 }
 
-fn json(v: impl serde::Serialize) -> Value {
+pub(super) fn json(v: impl serde::Serialize) -> Value {
     serde_json::to_value(v).expect("Kubernetes objects serialize")
 }
 

@@ -1,14 +1,19 @@
 //! The Kubernetes backend's building blocks (cargo feature `kubernetes`):
-//! the hardened Job that runs one command ([`job`]) and the manifests an
-//! operator applies once ([`manifests`]), and the executor that runs the
+//! the hardened Job that runs one command ([`job`]), the manifests an
+//! operator applies once ([`manifests`], and [`egress_proxy_manifests`]
+//! for network by allowlist), and the executor that runs the
 //! Job through the API server ([`KubernetesExecutor`]). See
 //! `docs/kubernetes.md` for what is verified (a fake API server) and what
 //! is not (a real cluster).
 
+mod egress_proxy;
 mod executor;
 mod job;
 mod manifests;
 
+pub use egress_proxy::{
+    egress_proxy_manifests, EgressProxySpec, EGRESS_POLICY_CONFIG_MAP, EGRESS_PROXY_NAME,
+};
 pub use executor::KubernetesExecutor;
 pub use job::{job, job_name};
 pub use manifests::manifests;
@@ -54,6 +59,16 @@ pub struct KubernetesConfig {
     pub service_account: Option<String>,
     /// Extra labels for Jobs and pods.
     pub labels: BTreeMap<String, String>,
+    /// The URL of the egress proxy (`sandboxcore k8s manifests
+    /// --egress-proxy`) that runs with network reach the network through:
+    /// `http://CLUSTER-IP:3128`, the Service's cluster IP, since the
+    /// NetworkPolicy of that setup gives sandbox pods no DNS. When set,
+    /// runs with [`crate::exec::Network::Allowed`] or
+    /// [`crate::exec::Network::Allowlist`] get `HTTP_PROXY`,
+    /// `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` pointing at it. An
+    /// allowlist run needs it, and gets **the proxy's policy**, not its
+    /// own hosts: the proxy is shared by every run in the namespace.
+    pub egress_proxy: Option<String>,
 }
 
 impl KubernetesConfig {
@@ -75,6 +90,7 @@ impl KubernetesConfig {
             ttl_seconds_after_finished: 300,
             service_account: None,
             labels: BTreeMap::new(),
+            egress_proxy: None,
         }
     }
 }
