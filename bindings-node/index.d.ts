@@ -56,6 +56,8 @@ export interface DecisionReason {
 
 /** A policy's decision on one command. */
 export interface Decision {
+  /** Always `command` (an approver also gets `ConnectionRequest`s). */
+  kind: 'command'
   verdict: Verdict
   reasons: DecisionReason[]
   matchedRule: string | null
@@ -63,6 +65,33 @@ export interface Decision {
   /** How to run it: `{ direct: argv }`, `{ shell: script }`, or null (must not run). */
   plan: { direct: string[] } | { shell: string } | null
 }
+
+/**
+ * A connection an allowlist run's egress proxy holds until the approver
+ * answers: a host a `require_approval` pattern names (asked once per host
+ * and run).
+ */
+export interface ConnectionRequest {
+  /** Always `connection` (a `Decision`'s is `command`). */
+  kind: 'connection'
+  /** The host, normalised (lower-case, IDN as punycode), or an address. */
+  host: string
+  port: number
+  /** `http` for a proxied request; null for a tunnel (CONNECT, as for https). */
+  scheme: string | null
+  /** The `require_approval` rule that names the host (`require_approval[0]: *://example.com/*`). */
+  rule: string
+}
+
+/**
+ * Network access of a run: `false` or `'none'` (the default), `true` or
+ * `'full'` (the backend's network), a list of host entries (`['pypi.org',
+ * '*.pythonhosted.org']`) or `{ allow, deny }`: only those hosts, through
+ * the egress proxy (`HTTP_PROXY` and `HTTPS_PROXY` are set). A bad entry
+ * rejects with INVALID_ARGUMENT naming it (`network.allow[1]`). The
+ * policy's `network:` section has the last word.
+ */
+export type NetworkAccess = boolean | 'full' | 'none' | string[] | { allow?: string[]; deny?: string[] }
 
 /** Classifies a command line as bash and dash would parse it. */
 export declare function classify(command: string): Classification
@@ -138,8 +167,12 @@ export interface SandboxOptions {
    * Called with the decision of a command the policy asks about (`ask`):
    * resolve to true to run it. A throw or a rejection denies the command
    * (ApprovalRequiredError, saying why); the run's timeout bounds the wait.
+   * Also called with a `ConnectionRequest` (`kind: 'connection'`) when an
+   * allowlist run connects to a host a `require_approval` pattern names:
+   * true lets it through; false, a throw or a rejection refuses it (the
+   * client gets 403).
    */
-  approver?: (decision: Decision) => boolean | Promise<boolean>
+  approver?: (request: Decision | ConnectionRequest) => boolean | Promise<boolean>
   // Process backend options (the names of sandboxcore's ProcessOptions;
   // unknown names and wrong values throw INVALID_ARGUMENT).
   /** How strictly commands are isolated (default `required`: every layer or no sandbox). */
@@ -216,7 +249,8 @@ export interface RunOptions {
   processes?: number
   /** Output bytes kept per stream. */
   outputLimit?: number
-  network?: boolean
+  /** Network access (default none); see `NetworkAccess`. */
+  network?: NetworkAccess
   labels?: Record<string, string>
   /** More directories this run may write (process backend). */
   writable?: string[]

@@ -134,7 +134,7 @@ class Sandbox {
       throw new TypeError('policy must be a Policy')
     }
     if (approver !== undefined && typeof approver !== 'function') {
-      throw new TypeError('approver must be a function (decision) => boolean | Promise<boolean>')
+      throw new TypeError('approver must be a function (decision or connection request) => boolean | Promise<boolean>')
     }
     const backend = typeof rest.backend === 'string' ? rest.backend : 'process'
     // JSON, which options cross as, has no NaN or Infinity.

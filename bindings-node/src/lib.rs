@@ -57,6 +57,27 @@ fn error(code: &str, message: impl ToString) -> Error {
     )
 }
 
+/// A decision as JavaScript sees it: camelCase, with `kind: "command"` (an
+/// approver also gets connection requests, whose `kind` is
+/// `"connection"`).
+fn decision_js(decision: &sandboxcore::Decision) -> Value {
+    let mut v = to_js(decision);
+    if let Value::Object(map) = &mut v {
+        map.insert("kind".into(), json!("command"));
+    }
+    v
+}
+
+/// A connection request as the approver gets it: `{ kind: "connection",
+/// host, port, scheme, rule }`.
+fn connection_js(request: &sandboxcore::net::ConnectionRequest) -> Value {
+    let mut v = to_js(request);
+    if let Value::Object(map) = &mut v {
+        map.insert("kind".into(), json!("connection"));
+    }
+    v
+}
+
 /// Classifies a command line.
 #[napi(catch_unwind, ts_return_type = "Classification")]
 pub fn classify(command: String) -> Value {
@@ -126,7 +147,7 @@ impl Policy {
     /// Decides on a command.
     #[napi(catch_unwind, ts_return_type = "Decision")]
     pub fn check(&self, command: String) -> Value {
-        to_js(&self.inner.check(&command))
+        decision_js(&self.inner.check(&command))
     }
 
     /// The effective settings.
@@ -188,15 +209,16 @@ impl NativeSandbox {
     /// allowSecrets, shell); unknown names and wrong values are
     /// INVALID_ARGUMENT errors.
     /// `approver`: called with the decision of a command the policy asks
-    /// about; resolves to true to run it (index.js makes any function's
-    /// answer a promise of a boolean).
+    /// about (`kind: "command"`), or a connection an allowlist run's proxy
+    /// holds (`kind: "connection"`); resolves to true to run it or let it
+    /// through (index.js makes any function's answer a promise of a
+    /// boolean).
     #[napi(catch_unwind, constructor)]
     pub fn new(
         policy: Option<&Policy>,
         options: Option<Value>,
-        #[napi(ts_arg_type = "(decision: Decision) => Promise<boolean>")] approver: Option<
-            JsApprover,
-        >,
+        #[napi(ts_arg_type = "(request: Decision | ConnectionRequest) => Promise<boolean>")]
+        approver: Option<JsApprover>,
     ) -> Result<NativeSandbox> {
         let options = match options {
             None | Some(Value::Null) => json!({}),
@@ -297,13 +319,16 @@ impl NativeSandbox {
     /// command line, an array of strings an argv (no shell).
     #[napi(catch_unwind, ts_return_type = "Decision")]
     pub fn check(&self, command: Either<String, Vec<String>>) -> Result<Value> {
-        Ok(to_js(&self.core()?.check_command(&core_command(command))))
+        Ok(decision_js(
+            &self.core()?.check_command(&core_command(command)),
+        ))
     }
 
     /// Runs a command; resolves to `{ outcome }` or `{ error: { code,
     /// message, decision } }` (never rejects for policy outcomes).
     /// `options`: `{ timeoutMs?, cwd?, env?, stdin? (string), memory?,
-    /// processes?, outputLimit?, network?, labels?, writable?, denyRead? }`.
+    /// processes?, outputLimit?, network?, labels?, writable?, denyRead? }`
+    /// (`network`: see `sandboxcore::exec::Network::from_json`).
     /// `on_output`, when given, receives each chunk of output as it arrives
     /// (`{ kind: "stdout" | "stderr", data: Buffer }`); the command waits
     /// while the callback runs, so a slow consumer cannot grow memory.
@@ -449,7 +474,9 @@ type JsApprover = ThreadsafeFunction<Value, Promise<bool>, Value, Status, false,
 
 /// A JavaScript function as the sandbox's approver. A rejection denies the
 /// command and says why (`APPROVAL_REQUIRED`, with the rejection's
-/// message); the core bounds the wait by the run's timeout.
+/// message); the core bounds the wait by the run's timeout. It answers for
+/// an allowlist run's connections too (`{ kind: "connection", ... }`): a
+/// rejection or `false` refuses the connection.
 struct NodeApprover(JsApprover);
 
 impl sandboxcore::Approver for NodeApprover {
@@ -457,7 +484,7 @@ impl sandboxcore::Approver for NodeApprover {
         &'a self,
         decision: &'a sandboxcore::Decision,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
-        Box::pin(async move { self.ask(decision).await.unwrap_or(false) })
+        Box::pin(async move { self.try_approve(decision).await.unwrap_or(false) })
     }
 
     fn try_approve<'a>(
@@ -466,15 +493,26 @@ impl sandboxcore::Approver for NodeApprover {
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = std::result::Result<bool, String>> + Send + 'a>,
     > {
-        Box::pin(self.ask(decision))
+        Box::pin(self.ask(decision_js(decision)))
+    }
+
+    fn approve_connection<'a>(
+        &'a self,
+        request: &'a sandboxcore::net::ConnectionRequest,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<bool, String>> + Send + 'a>,
+    > {
+        Box::pin(self.ask(connection_js(request)))
     }
 }
 
 impl NodeApprover {
-    async fn ask(&self, decision: &sandboxcore::Decision) -> std::result::Result<bool, String> {
+    /// Calls the function with a decision or a connection request and
+    /// gives its answer.
+    async fn ask(&self, subject: Value) -> std::result::Result<bool, String> {
         let promise = self
             .0
-            .call_async(to_js(decision))
+            .call_async(subject)
             .await
             .map_err(|e| format!("the approver could not be called: {}", e.reason))?;
         promise
@@ -535,7 +573,7 @@ fn core_error(e: &sandboxcore::Error) -> Value {
     json!({
         "code": code,
         "message": e.to_string(),
-        "decision": e.decision().map(to_js),
+        "decision": e.decision().map(decision_js),
     })
 }
 

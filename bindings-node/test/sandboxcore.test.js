@@ -532,3 +532,91 @@ test('random values for every option: a result or a typed error, never a crash',
     }
   }
 })
+
+test('network: a switch, a mode, a list of hosts or { allow, deny }; bad entries are named', async () => {
+  const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
+  try {
+    // An allowlist run reaches nothing but the egress proxy, which the
+    // proxy variables name (no upstream is contacted here).
+    for (const network of [{ allow: ['example.invalid'] }, ['example.invalid']]) {
+      const r = await sb.run(['sh', '-c', 'echo "$HTTPS_PROXY"'], { network })
+      assert.equal(r.stdout, 'http://127.0.0.1:3128\n', `${JSON.stringify(network)}: ${r.stderr}`)
+    }
+    for (const network of [undefined, null, false, 'none', true, 'full']) {
+      const r = await sb.run(['sh', '-c', 'echo "${HTTPS_PROXY-unset}"'], { network })
+      assert.equal(r.stdout, 'unset\n', String(network))
+    }
+    for (const [network, pattern] of [
+      [{ allow: ['https://x.example/'] }, /run option `network\.allow\[0\]`: `https:\/\/x\.example\/` is not a host pattern/],
+      [{ deny: ['*.'] }, /run option `network\.deny\[0\]`/],
+      [['a.example', 443], /run option `network\[1\]`: must be a host/],
+      [{ allow: [], requireApproval: ['*'] }, /unknown key `requireApproval` \(expected allow, deny\)/],
+      ['allowlist', /run option `network`: must be true or false/],
+    ]) {
+      await assert.rejects(sb.run(['true'], { network }), (e) => {
+        assert.equal(e.code, 'INVALID_ARGUMENT')
+        assert.match(e.message, pattern)
+        return true
+      })
+    }
+  } finally {
+    sb.close()
+  }
+})
+
+test('the approver answers for connections too: { kind: "connection", host, port, scheme, rule }', async () => {
+  const http = require('node:http')
+  const server = http.createServer((req, res) => res.end('hello from the host\n'))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = server.address().port
+  const policy = sc.Policy.fromObject({
+    enforcement: 'enforce',
+    // The loopback address is special-purpose: only an address rule lets
+    // the proxy reach it.
+    network: { allow: ['127.0.0.1'] },
+    require_approval: ['http://127.0.0.1/*'],
+  })
+  // NO_PROXY names loopback (the run's own): --noproxy '' sends even
+  // 127.0.0.1 through the proxy, which connects from the host.
+  const curl = ['curl', '-sS', '--noproxy', '', '--max-time', '20', `http://127.0.0.1:${port}/`]
+  try {
+    for (const answer of [true, false, 'throw']) {
+      const seen = []
+      const approver = async (request) => {
+        seen.push(request)
+        // The command names the URL, so it is asked about as well.
+        if (request.kind === 'command') return true
+        if (answer === 'throw') throw new Error('no connection database')
+        return answer
+      }
+      const sb = new sc.Sandbox({ policy, approver })
+      let r
+      try {
+        r = await sb.run(curl)
+      } finally {
+        sb.close()
+      }
+      assert.deepEqual(seen.map((x) => x.kind), ['command', 'connection'], r.stdout + r.stderr)
+      assert.equal(seen[0].verdict, 'ask')
+      assert.deepEqual(seen[1], {
+        kind: 'connection',
+        host: '127.0.0.1',
+        port,
+        scheme: 'http',
+        rule: 'require_approval[0]: http://127.0.0.1/*',
+      })
+      if (answer === true) {
+        assert.equal(r.ok, true, r.stderr)
+        assert.equal(r.stdout, 'hello from the host\n')
+      } else {
+        // The proxy answers 403 itself, saying why.
+        assert.doesNotMatch(r.stdout, /hello from the host/)
+        assert.match(r.stdout, answer ? /no connection database/ : /approval refused/)
+      }
+    }
+    // Decisions say they are about commands wherever they appear.
+    assert.equal(policy.check('ls').kind, 'command')
+  } finally {
+    server.close()
+  }
+})

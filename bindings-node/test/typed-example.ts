@@ -1,6 +1,16 @@
 // Type-checked with `tsc --noEmit` (npm test): the declarations describe
 // the API as a gateway uses it.
-import { Sandbox, Policy, PolicyDeniedError, classify, type Result, type Decision, type Capabilities } from '../index'
+import {
+  Sandbox,
+  Policy,
+  PolicyDeniedError,
+  classify,
+  type Result,
+  type Decision,
+  type Capabilities,
+  type ConnectionRequest,
+  type NetworkAccess,
+} from '../index'
 
 async function handle(command: string | string[], signal: AbortSignal): Promise<Result | Decision> {
   const sandbox = new Sandbox({ policy: Policy.forMode('saas_sandboxed'), cgroups: 'auto' })
@@ -48,3 +58,22 @@ const c = classify('ls -la')
 const argv: string[] | null = c.argv
 void argv
 void handle(['echo', 'hi'], new AbortController().signal)
+
+// Approvals for commands and for an allowlist run's connections, told
+// apart by `kind`.
+function withNetwork(): Sandbox {
+  const approver = (request: Decision | ConnectionRequest): boolean =>
+    request.kind === 'connection' ? request.host.endsWith('.example.com') && request.port === 443 : request.verdict === 'ask'
+  return new Sandbox({ policy: Policy.forMode('selfhosted'), approver })
+}
+async function fetchDeps(sandbox: Sandbox): Promise<Result[]> {
+  const hosts: NetworkAccess = ['pypi.org', '*.pythonhosted.org']
+  return [
+    await sandbox.run('pip download requests', { network: hosts }),
+    await sandbox.run('pip download requests', { network: { allow: ['*'], deny: ['evil.example'] } }),
+    await sandbox.run('true', { network: 'none' }),
+    await sandbox.run('true', { network: true }),
+  ]
+}
+void withNetwork
+void fetchDeps

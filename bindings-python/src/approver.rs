@@ -1,6 +1,9 @@
 //! A Python callable as the sandbox's approver: `Sandbox(policy,
 //! approver=fn)`, where `fn(decision)` returns a bool, or is an
-//! `async def` whose coroutine resolves to one. An approver that raises
+//! `async def` whose coroutine resolves to one. The same callable answers
+//! for connections an allowlist run's proxy holds: `fn(request)` with a
+//! `ConnectionRequest` (`kind == "connection"`; a `Decision`'s `kind` is
+//! `"command"`). An approver that raises
 //! denies the command; the error says what it raised
 //! (`sandboxcore::Error::ApprovalFailed`). Only conversion lives here: the
 //! core decides when to ask, bounds the wait by the run's timeout and
@@ -69,8 +72,8 @@ impl PyApprover {
     pub fn new(func: &Bound<'_, PyAny>) -> PyResult<PyApprover> {
         if !func.is_callable() {
             return Err(pyo3::exceptions::PyTypeError::new_err(
-                "approver must be a function taking a Decision and returning a bool \
-                 (or an async function)",
+                "approver must be a function taking a Decision (or a ConnectionRequest) \
+                 and returning a bool (or an async function)",
             ));
         }
         Ok(PyApprover {
@@ -78,19 +81,23 @@ impl PyApprover {
         })
     }
 
-    async fn ask(&self, decision: &sandboxcore::Decision) -> Result<bool, String> {
+    /// Calls the function with `subject` (a `Decision` or a
+    /// `ConnectionRequest`) and gives its answer.
+    async fn ask<T>(&self, subject: T) -> Result<bool, String>
+    where
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+    {
         // The caller's event loop, when the run came from `run_async` (an
         // `async def` approver runs there); none for a blocking `run`.
         let locals = Python::attach(|py| pyo3_async_runtimes::tokio::get_current_locals(py).ok());
         // The function runs on a blocking thread, so that the run's timeout
         // holds even for one that sleeps (its late answer is ignored).
         let func = Python::attach(|py| self.func.clone_ref(py));
-        let decision = Decision::from(decision.clone());
         let counted = InFlight::start();
         let called = tokio::task::spawn_blocking(move || {
             let _counted = counted;
             Python::attach(|py| -> PyResult<Result<bool, Py<PyAny>>> {
-                let r = func.call1(py, (decision,))?.into_bound(py);
+                let r = func.call1(py, (subject,))?.into_bound(py);
                 let awaitable = py
                     .import("inspect")?
                     .call_method1("isawaitable", (&r,))?
@@ -152,13 +159,87 @@ fn describe(e: PyErr) -> String {
 
 impl sandboxcore::Approver for PyApprover {
     fn approve<'a>(&'a self, decision: &'a sandboxcore::Decision) -> Answer<'a, bool> {
-        Box::pin(async move { self.ask(decision).await.unwrap_or(false) })
+        Box::pin(async move { self.try_approve(decision).await.unwrap_or(false) })
     }
 
     fn try_approve<'a>(
         &'a self,
         decision: &'a sandboxcore::Decision,
     ) -> Answer<'a, Result<bool, String>> {
-        Box::pin(self.ask(decision))
+        Box::pin(self.ask(Decision::from(decision.clone())))
+    }
+
+    fn approve_connection<'a>(
+        &'a self,
+        request: &'a sandboxcore::net::ConnectionRequest,
+    ) -> Answer<'a, Result<bool, String>> {
+        Box::pin(self.ask(ConnectionRequest::from(request.clone())))
+    }
+}
+
+/// A connection a run's egress proxy holds until the approver answers: a
+/// host that a `require_approval` pattern names (asked once per host and
+/// run).
+#[pyclass(frozen, module = "sandboxcore")]
+pub struct ConnectionRequest {
+    inner: sandboxcore::net::ConnectionRequest,
+}
+
+impl From<sandboxcore::net::ConnectionRequest> for ConnectionRequest {
+    fn from(inner: sandboxcore::net::ConnectionRequest) -> Self {
+        ConnectionRequest { inner }
+    }
+}
+
+#[pymethods]
+impl ConnectionRequest {
+    /// Always "connection" (a `Decision`'s is "command").
+    #[getter]
+    fn kind(&self) -> &'static str {
+        "connection"
+    }
+
+    /// The host, normalised (lower-case, IDN as punycode), or an address.
+    #[getter]
+    fn host(&self) -> &str {
+        &self.inner.host
+    }
+
+    /// The port.
+    #[getter]
+    fn port(&self) -> u16 {
+        self.inner.port
+    }
+
+    /// "http" for a proxied request; None for a tunnel (CONNECT, as for
+    /// https).
+    #[getter]
+    fn scheme(&self) -> Option<&str> {
+        self.inner.scheme.as_deref()
+    }
+
+    /// The `require_approval` rule that names the host
+    /// (`require_approval[0]: *://example.com/*`).
+    #[getter]
+    fn rule(&self) -> &str {
+        &self.inner.rule
+    }
+
+    /// Everything as plain Python objects (with `kind`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let d = crate::convert::to_python(py, &self.inner)?;
+        d.set_item("kind", self.kind())?;
+        Ok(d)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let repr = |v: Bound<'_, PyAny>| -> PyResult<String> { Ok(v.repr()?.to_string()) };
+        Ok(format!(
+            "ConnectionRequest(host={}, port={}, scheme={}, rule={})",
+            repr(self.inner.host.as_str().into_pyobject(py)?.into_any())?,
+            self.inner.port,
+            repr(self.inner.scheme.as_deref().into_pyobject(py)?.into_any())?,
+            repr(self.inner.rule.as_str().into_pyobject(py)?.into_any())?,
+        ))
     }
 }

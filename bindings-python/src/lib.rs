@@ -26,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(approver::_wait_for_approvers, m)?)?;
     m.add_class::<policy::Classification>()?;
     m.add_class::<policy::Decision>()?;
+    m.add_class::<approver::ConnectionRequest>()?;
     m.add_class::<policy::Policy>()?;
     m.add_class::<sandbox::Sandbox>()?;
     m.add_class::<sandbox::RunResult>()?;

@@ -108,6 +108,13 @@ impl From<sandboxcore::Decision> for Decision {
 
 #[pymethods]
 impl Decision {
+    /// Always "command": an approver also gets `ConnectionRequest`s, whose
+    /// `kind` is "connection".
+    #[getter]
+    fn kind(&self) -> &'static str {
+        "command"
+    }
+
     /// "allow", "warn", "ask" or "deny".
     #[getter]
     fn verdict(&self) -> &'static str {

@@ -372,7 +372,7 @@ struct RunArgs {
     memory: Option<u64>,
     processes: Option<u64>,
     output_limit: Option<usize>,
-    network: bool,
+    network: Network,
     labels: Option<BTreeMap<String, String>>,
     writable: Option<Vec<PathBuf>>,
     deny_read: Option<Vec<PathBuf>>,
@@ -400,11 +400,7 @@ impl RunArgs {
             env: self.env.unwrap_or_default(),
             stdin: self.stdin,
             limits: Some(limits),
-            network: if self.network {
-                Network::Allowed
-            } else {
-                Network::None
-            },
+            network: self.network,
             labels: self.labels.unwrap_or_default(),
             filesystem: FsAccess {
                 writable: self.writable.unwrap_or_default(),
@@ -412,6 +408,17 @@ impl RunArgs {
             },
         })
     }
+}
+
+/// The `network=` run option, read by core's parser (`Network::from_json`):
+/// a bool, "full" or "none", a list of hosts, or a dict with `allow` and
+/// `deny`.
+fn network_option(value: Option<&Bound<'_, PyAny>>) -> PyResult<Network> {
+    let Some(value) = value else {
+        return Ok(Network::None);
+    };
+    let json = crate::convert::python_to_value(value, "run option `network`")?;
+    Network::from_json(&json).map_err(|e| Python::attach(|py| to_py(py, e)))
 }
 
 fn stdin_bytes(stdin: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
@@ -459,7 +466,11 @@ impl Sandbox {
     /// names), shell. `approver`: a function (or `async def`) that gets
     /// the `Decision` of a command the policy asks about and returns True
     /// to run it; one that raises denies the command (ApprovalRequired,
-    /// saying what it raised), and the run's timeout bounds its answer.
+    /// saying what it raised), and the run's timeout bounds its answer. It
+    /// also gets a `ConnectionRequest` (`kind == "connection"`) for a host
+    /// a `require_approval` pattern names that an allowlist run connects
+    /// to: True lets the connection through, False or raising refuses it
+    /// (the client gets 403).
     #[new]
     #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, approver = None, **backend_options))]
     fn new(
@@ -535,7 +546,13 @@ impl Sandbox {
     /// shell), releasing the GIL while it runs. Ctrl-C stops the command.
     /// `writable` and `deny_read` add directories the command may write and
     /// paths hidden from it, for this run only (process backend).
-    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
+    /// `network`: False or "none" (the default: none), True or "full" (the
+    /// backend's network), a list of hosts (`["pypi.org",
+    /// "*.pythonhosted.org"]`) or `{"allow": [...], "deny": [...]}`: only
+    /// those hosts, through the egress proxy that `HTTPS_PROXY` names
+    /// (ValueError naming a bad entry, as `network.allow[1]`). The policy's
+    /// `network:` section has the last word.
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = None, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
@@ -548,7 +565,7 @@ impl Sandbox {
         memory: Option<u64>,
         processes: Option<u64>,
         output_limit: Option<usize>,
-        network: bool,
+        network: Option<&Bound<'_, PyAny>>,
         labels: Option<BTreeMap<String, String>>,
         writable: Option<Vec<PathBuf>>,
         deny_read: Option<Vec<PathBuf>>,
@@ -563,7 +580,7 @@ impl Sandbox {
                 memory,
                 processes,
                 output_limit,
-                network,
+                network: network_option(network)?,
                 labels,
                 writable,
                 deny_read,
@@ -593,7 +610,7 @@ impl Sandbox {
     /// `Sandbox.run_async` (the same arguments as `run`): a `_Pending`
     /// whose `result()` is the `RunResult`. Called on the event loop's
     /// thread (an `async def` approver runs on that loop).
-    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = None, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
     fn _start_run<'py>(
         &self,
@@ -606,7 +623,7 @@ impl Sandbox {
         memory: Option<u64>,
         processes: Option<u64>,
         output_limit: Option<usize>,
-        network: bool,
+        network: Option<&Bound<'py, PyAny>>,
         labels: Option<BTreeMap<String, String>>,
         writable: Option<Vec<PathBuf>>,
         deny_read: Option<Vec<PathBuf>>,
@@ -621,7 +638,7 @@ impl Sandbox {
                 memory,
                 processes,
                 output_limit,
-                network,
+                network: network_option(network)?,
                 labels,
                 writable,
                 deny_read,
@@ -641,7 +658,7 @@ impl Sandbox {
 
     /// `async for kind, data in sandbox.stream(...)`: output as it comes.
     /// Stopping the iteration early stops the command.
-    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = false, labels = None, writable = None, deny_read = None))]
+    #[pyo3(signature = (command, *, timeout = None, cwd = None, env = None, stdin = None, memory = None, processes = None, output_limit = None, network = None, labels = None, writable = None, deny_read = None))]
     #[allow(clippy::too_many_arguments)]
     fn stream(
         &self,
@@ -653,7 +670,7 @@ impl Sandbox {
         memory: Option<u64>,
         processes: Option<u64>,
         output_limit: Option<usize>,
-        network: bool,
+        network: Option<&Bound<'_, PyAny>>,
         labels: Option<BTreeMap<String, String>>,
         writable: Option<Vec<PathBuf>>,
         deny_read: Option<Vec<PathBuf>>,
@@ -668,7 +685,7 @@ impl Sandbox {
                 memory,
                 processes,
                 output_limit,
-                network,
+                network: network_option(network)?,
                 labels,
                 writable,
                 deny_read,

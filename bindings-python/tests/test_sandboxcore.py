@@ -569,3 +569,111 @@ def test_errors_carry_the_core_code():
         with pytest.raises(sc.ApprovalRequired) as e:
             sb.run(ASKED)
         assert e.value.code == "APPROVAL_REQUIRED"
+
+
+# ------------------------------------------------------------ network
+
+
+def test_network_run_option_forms(sandbox):
+    # An allowlist run reaches nothing but the egress proxy, which the
+    # proxy variables name (no upstream is contacted here).
+    for network in ({"allow": ["example.invalid"]}, ["example.invalid"]):
+        r = sandbox.run(["sh", "-c", 'echo "$HTTPS_PROXY"'], network=network)
+        assert r.stdout == "http://127.0.0.1:3128\n", (network, r.stdout, r.stderr)
+    for network in (None, False, "none", True, "full"):
+        r = sandbox.run(["sh", "-c", 'echo "${HTTPS_PROXY-unset}"'], network=network)
+        assert r.stdout == "unset\n", network
+    with pytest.raises(ValueError, match=r"network\.allow\[0\]`: `https://x\.example/` is not a host pattern"):
+        sandbox.run(["true"], network={"allow": ["https://x.example/"]})
+    with pytest.raises(ValueError, match=r"network\[1\]`: must be a host"):
+        sandbox.run(["true"], network=["a.example", 443])
+    with pytest.raises(ValueError, match=r"unknown key `require_approval` \(expected allow, deny\)"):
+        sandbox.run(["true"], network={"allow": [], "require_approval": ["*"]})
+    with pytest.raises(ValueError, match="must be true or false"):
+        sandbox.run(["true"], network="allowlist")
+    with pytest.raises(TypeError, match="network"):
+        sandbox.run(["true"], network=object())
+
+
+class _Hello(__import__("http.server").server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"hello from the host\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def local_server():
+    import http.server
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_approver_answers_for_connections_too(local_server):
+    port = local_server
+    policy = sc.Policy.from_dict(
+        {
+            "enforcement": "enforce",
+            # The loopback address is special-purpose: only an address rule
+            # lets the proxy reach it.
+            "network": {"allow": ["127.0.0.1"]},
+            "require_approval": ["http://127.0.0.1/*"],
+        }
+    )
+    url = f"http://127.0.0.1:{port}/"
+    # NO_PROXY names loopback (the run's own): --noproxy '' sends even
+    # 127.0.0.1 through the proxy, which connects from the host.
+    curl = ["curl", "-sS", "--noproxy", "", "--max-time", "20", url]
+    for answer in (True, False):
+        seen = []
+
+        def approver(request):
+            seen.append(request)
+            # The command names the URL, so it is asked about as well.
+            return True if request.kind == "command" else answer
+
+        with sc.Sandbox(policy, approver=approver) as sb:
+            r = sb.run(curl)
+        kinds = [x.kind for x in seen]
+        assert kinds == ["command", "connection"], (kinds, r.stdout, r.stderr)
+        request = seen[1]
+        assert isinstance(request, sc.ConnectionRequest)
+        assert (request.host, request.port, request.scheme) == ("127.0.0.1", port, "http")
+        assert request.rule == "require_approval[0]: http://127.0.0.1/*"
+        assert request.to_dict()["kind"] == "connection"
+        assert "ConnectionRequest(host='127.0.0.1'" in repr(request)
+        if answer:
+            assert r.ok and r.stdout == "hello from the host\n", (r.stdout, r.stderr)
+        else:
+            # The proxy answers 403 itself; curl -sS exits 0 with its body.
+            assert "hello from the host" not in r.stdout, r.stdout
+            assert "approval refused" in r.stdout + r.stderr, (r.stdout, r.stderr)
+
+
+def test_an_approver_that_raises_refuses_the_connection(local_server):
+    policy = sc.Policy.from_dict(
+        {"network": {"allow": ["127.0.0.1"]}, "require_approval": ["http://127.0.0.1/*"]}
+    )
+
+    async def approver(request):
+        if request.kind == "connection":
+            raise RuntimeError("no connection database")
+        return True
+
+    url = f"http://127.0.0.1:{local_server}/"
+    with sc.Sandbox(policy, approver=approver) as sb:
+        r = asyncio.run(sb.run_async(["curl", "-sS", "--noproxy", "", url]))
+    assert "hello from the host" not in r.stdout
+    assert "no connection database" in r.stdout + r.stderr, (r.stdout, r.stderr)

@@ -1,7 +1,8 @@
 // The behaviour tests of the uniffi bindings, in Kotlin, against the
 // generated sources (`make uniffi-kotlin`): classify, a denied command, a
 // run with output (blocking and as a suspend function), a timeout, an
-// approver written in Kotlin, and errors with their codes. A plain main:
+// allowlist network, an approver written in Kotlin, and errors with their
+// codes. A plain main:
 // no test framework is packaged for this machine; any failed check exits 1.
 import dev.sandboxcore.*
 import java.time.Duration
@@ -35,6 +36,10 @@ class Recorder(private val answer: Approval) : Approver {
         seen.add(decision)
         return answer
     }
+
+    // Foreign traits have no default methods: this approver judges
+    // commands only and refuses every connection (core's default).
+    override fun approveConnection(request: ConnectionRequest): Approval = Approval.REFUSE
 }
 
 fun main() {
@@ -64,6 +69,14 @@ fun main() {
 
         val stdin = sandbox.runBlocking("cat; echo \$GREETING", RunOptions(stdin = "in\n".toByteArray(), env = mapOf("GREETING" to "hi")))
         check("run: stdin and env", stdin.stdout == "in\nhi\n") { stdin }
+
+        val hosts = NetworkAccess.Allowlist(allow = listOf("example.invalid"), deny = listOf())
+        val proxied = sandbox.runBlocking("echo \$HTTPS_PROXY", RunOptions(network = hosts))
+        check("run: an allowlist network goes through the proxy", proxied.stdout == "http://127.0.0.1:3128\n") { proxied }
+        val badHost = thrown<SandboxException.InvalidArgument> {
+            sandbox.runBlocking("true", RunOptions(network = NetworkAccess.Allowlist(allow = listOf("https://x.example/"), deny = listOf())))
+        }
+        check("run: a bad host entry is named", badHost?.message?.contains("network.allow[0]") == true) { badHost }
 
         val started = System.nanoTime()
         val slow = sandbox.runBlocking("sleep 30", RunOptions(timeout = Duration.ofMillis(500)))

@@ -175,37 +175,128 @@ pub struct SandboxConfig {
 /// An approver's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Approval {
-    /// Run the command.
+    /// Run the command (or let the connection through).
     Approve,
-    /// Do not run it (the run fails with `ApprovalRequired`).
+    /// Do not run it (the run fails with `ApprovalRequired`); for a
+    /// connection, refuse it (the client gets 403).
     Refuse,
 }
 
-/// Decides on commands the policy asks about. Implemented in the host
-/// language; called on a worker thread of the library, once per command
-/// that needs approval (it may block, for example on a prompt).
+/// A connection an allowlist run's egress proxy holds until the approver
+/// answers: a host a `require_approval` pattern names (asked once per host
+/// and run).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConnectionRequest {
+    /// The host, normalised (lower-case, IDN as punycode), or an address.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// `http` for a proxied request; none for a tunnel (CONNECT, as for
+    /// https).
+    pub scheme: Option<String>,
+    // The doc comments here become KDoc: no slash-star in them (Kotlin
+    // nests block comments, so one would swallow the rest of the file).
+    /// The `require_approval` rule that names the host
+    /// (`require_approval[0]: *.example.com`).
+    pub rule: String,
+}
+
+impl From<sandboxcore::net::ConnectionRequest> for ConnectionRequest {
+    fn from(r: sandboxcore::net::ConnectionRequest) -> ConnectionRequest {
+        ConnectionRequest {
+            host: r.host,
+            port: r.port,
+            scheme: r.scheme,
+            rule: r.rule,
+        }
+    }
+}
+
+/// Decides on commands the policy asks about, and on connections to hosts
+/// a `require_approval` pattern names. Implemented in the host language;
+/// called on a worker thread of the library, once per command that needs
+/// approval and once per such host and run (it may block, for example on
+/// a prompt). Foreign traits have no default methods: an approver that
+/// only means to judge commands returns `Refuse` from
+/// `approve_connection` (what core's default does).
 #[uniffi::export(with_foreign)]
 pub trait Approver: Send + Sync + std::fmt::Debug {
     /// The answer for this decision (its verdict is `Ask`).
     fn approve(&self, decision: Decision) -> Approval;
+
+    /// The answer for a connection an allowlist run makes to a host a
+    /// `require_approval` pattern names.
+    fn approve_connection(&self, request: ConnectionRequest) -> Approval;
 }
 
 /// Adapts a foreign approver to core's.
 struct ForeignApprover(Arc<dyn Approver>);
+
+impl ForeignApprover {
+    /// Calls the foreign approver off the runtime's workers (the call may
+    /// block). A call that fails (the foreign method raised: uniffi
+    /// panics, on that blocking thread) refuses, saying so.
+    async fn ask(
+        &self,
+        call: impl FnOnce(&dyn Approver) -> Approval + Send + 'static,
+    ) -> Result<bool, String> {
+        let approver = self.0.clone();
+        tokio::task::spawn_blocking(move || call(approver.as_ref()) == Approval::Approve)
+            .await
+            .map_err(|e| format!("the approver failed: {e}"))
+    }
+}
 
 impl sandboxcore::Approver for ForeignApprover {
     fn approve<'a>(
         &'a self,
         decision: &'a sandboxcore::Decision,
     ) -> futures_util::future::BoxFuture<'a, bool> {
-        let approver = self.0.clone();
         let decision = Decision::from(decision.clone());
         Box::pin(async move {
-            // The foreign call may block: off the runtime's workers.
-            tokio::task::spawn_blocking(move || approver.approve(decision) == Approval::Approve)
+            self.ask(move |a| a.approve(decision))
                 .await
                 .unwrap_or(false)
         })
+    }
+
+    fn approve_connection<'a>(
+        &'a self,
+        request: &'a sandboxcore::net::ConnectionRequest,
+    ) -> futures_util::future::BoxFuture<'a, Result<bool, String>> {
+        let request = ConnectionRequest::from(request.clone());
+        Box::pin(self.ask(move |a| a.approve_connection(request)))
+    }
+}
+
+/// Network access of a run. `Off` is core's `none` (not named `None`,
+/// which Swift's `Optional.none` would shadow).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum NetworkAccess {
+    /// No network (the default).
+    Off,
+    /// The backend's network, unfiltered.
+    Full,
+    /// Only these hosts, through the egress proxy that `HTTP_PROXY` and
+    /// `HTTPS_PROXY` name (entries as in the policy's `network.allow`:
+    /// `pypi.org`, `*.pythonhosted.org`, `pypi.org:443`, `10.0.0.0/8`);
+    /// `deny` wins over `allow`.
+    Allowlist {
+        /// The hosts allowed.
+        allow: Vec<String>,
+        /// The hosts refused even when `allow` names them.
+        deny: Vec<String>,
+    },
+}
+
+impl NetworkAccess {
+    /// The value of the `network` run option that core's parser reads.
+    fn to_json(&self) -> Value {
+        match self {
+            NetworkAccess::Off => json!("none"),
+            NetworkAccess::Full => json!("full"),
+            NetworkAccess::Allowlist { allow, deny } => json!({ "allow": allow, "deny": deny }),
+        }
     }
 }
 
@@ -235,9 +326,11 @@ pub struct RunOptions {
     /// Bytes kept per output stream (the middle is dropped beyond it).
     #[uniffi(default = None)]
     pub output_limit: Option<u64>,
-    /// Give the command the network (default: none).
-    #[uniffi(default = false)]
-    pub network: bool,
+    /// Network access (default: none). A bad allowlist entry is
+    /// `InvalidArgument` naming it (`network.allow[1]`). The policy's
+    /// `network:` section has the last word.
+    #[uniffi(default = None)]
+    pub network: Option<NetworkAccess>,
     /// Labels copied to audit events.
     #[uniffi(default = None)]
     pub labels: Option<HashMap<String, String>>,
@@ -272,7 +365,9 @@ impl RunOptions {
         if let Some(v) = self.output_limit {
             m.insert("output_limit".into(), v.into());
         }
-        m.insert("network".into(), self.network.into());
+        if let Some(v) = self.network {
+            m.insert("network".into(), v.to_json());
+        }
         if let Some(v) = self.labels {
             m.insert("labels".into(), json!(v));
         }

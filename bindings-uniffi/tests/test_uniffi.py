@@ -265,6 +265,10 @@ class Recorder(sc.Approver):
         self.seen.append(decision)
         return self.answer
 
+    def approve_connection(self, request):
+        self.seen.append(request)
+        return self.answer
+
 
 ASKING = 'enforcement: enforce\nrequire_approval: ["*://approval.example/*"]\n'
 
@@ -288,3 +292,83 @@ def test_an_approver_written_in_the_host_language_decides_on_ask():
     with pytest.raises(sc.SandboxError.ApprovalRequired) as e:
         nobody.run_blocking("echo https://approval.example/nobody", sc.RunOptions())
     assert e.value.decision.verdict == sc.Verdict.ASK
+
+
+# ------------------------------------------------------------ network
+
+
+def test_network_access_forms(sandbox):
+    # An allowlist run reaches nothing but the egress proxy, which the
+    # proxy variables name (no upstream is contacted here).
+    allowlist = sc.NetworkAccess.ALLOWLIST(allow=["example.invalid"], deny=[])
+    r = sandbox.run_blocking('echo "$HTTPS_PROXY"', sc.RunOptions(network=allowlist))
+    assert r.stdout == "http://127.0.0.1:3128\n", r.stderr
+    for network in (None, sc.NetworkAccess.OFF(), sc.NetworkAccess.FULL()):
+        r = sandbox.run_blocking('echo "${HTTPS_PROXY-unset}"', sc.RunOptions(network=network))
+        assert r.stdout == "unset\n", network
+    bad = sc.NetworkAccess.ALLOWLIST(allow=["ok.example"], deny=["https://x.example/"])
+    with pytest.raises(sc.SandboxError.InvalidArgument) as e:
+        sandbox.run_blocking("true", sc.RunOptions(network=bad))
+    assert "run option `network.deny[0]`: `https://x.example/` is not a host pattern" in str(e.value)
+
+
+class _Hello(__import__("http.server").server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"hello from the host\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class ConnectionsOnly(sc.Approver):
+    """Approves commands; answers `answer` for connections."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.seen = []
+
+    def approve(self, decision):
+        self.seen.append(decision)
+        return sc.Approval.APPROVE
+
+    def approve_connection(self, request):
+        self.seen.append(request)
+        return self.answer
+
+
+def test_the_approver_answers_for_connections_too():
+    import http.server
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    # The loopback address is special-purpose: only an address rule lets
+    # the proxy reach it. NO_PROXY names loopback (the run's own):
+    # --noproxy '' sends even 127.0.0.1 through the proxy.
+    policy = sc.Policy.from_yaml(
+        'enforcement: enforce\nnetwork: {allow: ["127.0.0.1"]}\n'
+        'require_approval: ["http://127.0.0.1/*"]\n'
+    )
+    command = f"curl -sS --noproxy '' --max-time 20 http://127.0.0.1:{port}/"
+    try:
+        for answer in (sc.Approval.APPROVE, sc.Approval.REFUSE):
+            approver = ConnectionsOnly(answer)
+            sandbox = sc.Sandbox(sc.SandboxConfig(policy=policy, approver=approver))
+            r = sandbox.run_blocking(command, sc.RunOptions())
+            assert [type(x).__name__ for x in approver.seen] == ["Decision", "ConnectionRequest"], r
+            request = approver.seen[1]
+            assert request == sc.ConnectionRequest(
+                host="127.0.0.1", port=port, scheme="http", rule="require_approval[0]: http://127.0.0.1/*"
+            )
+            if answer == sc.Approval.APPROVE:
+                assert r.ok and r.stdout == "hello from the host\n", r
+            else:
+                assert "hello from the host" not in r.stdout
+                assert "approval refused" in r.stdout, r
+    finally:
+        server.shutdown()
+        server.server_close()

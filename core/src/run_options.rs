@@ -36,12 +36,83 @@ impl Limits {
     }
 }
 
+impl Network {
+    /// The `network` run option: `true` or `"full"` ([`Network::Allowed`]),
+    /// `false` or `"none"` ([`Network::None`]), a list of host entries
+    /// (`["pypi.org", "*.pythonhosted.org"]`, see
+    /// [`crate::net::HostRule`]) or an object `{"allow": [...], "deny":
+    /// [...]}` (both lists optional; no other key): an allowlist
+    /// ([`Network::allowlist`]). A bad value is [`Error::InvalidInput`]
+    /// naming the option, and a bad entry names it by list and index
+    /// (``run option `network.allow[1]`: ...``; `network[1]` in the list
+    /// form).
+    pub fn from_json(value: &Value) -> Result<Network> {
+        const KEY: &str = "network";
+        let hosts = |list: &str, v: &Value| -> Result<Vec<String>> {
+            let entries = v
+                .as_array()
+                .ok_or_else(|| invalid(list, format!("must be a list of host entries, not {v}")))?;
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    e.as_str().map(str::to_string).ok_or_else(|| {
+                        invalid(&format!("{list}[{i}]"), format!("must be a host, not {e}"))
+                    })
+                })
+                .collect()
+        };
+        let (allow, deny, list_form) = match value {
+            Value::Bool(true) => return Ok(Network::Allowed),
+            Value::Bool(false) | Value::Null => return Ok(Network::None),
+            Value::String(s) if s == "full" => return Ok(Network::Allowed),
+            Value::String(s) if s == "none" => return Ok(Network::None),
+            Value::Array(_) => (hosts(KEY, value)?, Vec::new(), true),
+            Value::Object(map) => {
+                if let Some(k) = map
+                    .keys()
+                    .find(|k| !["allow", "deny"].contains(&k.as_str()))
+                {
+                    return Err(invalid(
+                        KEY,
+                        format!("unknown key `{k}` (expected allow, deny)"),
+                    ));
+                }
+                let list = |name: &str| match map.get(name) {
+                    None | Some(Value::Null) => Ok(Vec::new()),
+                    Some(v) => hosts(&format!("{KEY}.{name}"), v),
+                };
+                (list("allow")?, list("deny")?, false)
+            }
+            v => {
+                return Err(invalid(
+                    KEY,
+                    format!(
+                        "must be true or false, \"full\" or \"none\", a list of hosts \
+                         or {{\"allow\": [...], \"deny\": [...]}}, not {v}"
+                    ),
+                ))
+            }
+        };
+        let rules = crate::net::EgressRules::build(&allow, &deny, &[]).map_err(|e| {
+            let entry = if list_form {
+                format!("{KEY}[{}]", e.index)
+            } else {
+                format!("{KEY}.{}[{}]", e.list, e.index)
+            };
+            invalid(&entry, e.message)
+        })?;
+        Ok(Network::allowlist(rules))
+    }
+}
+
 impl RunOptions {
     /// Run options from a JSON object (`null`: the defaults), with
     /// camelCase or snake_case names: `timeoutMs` (milliseconds; a number,
     /// or `"Infinity"` for none), `cwd`, `env` and `labels` (string to
     /// string), `stdin` (text), `memory` (bytes), `processes` (0: no
-    /// limit), `outputLimit` (bytes per stream), `network` (bool),
+    /// limit), `outputLimit` (bytes per stream), `network` (see
+    /// [`Network::from_json`]),
     /// `writable` and `denyRead` (arrays of paths). An unknown name, a
     /// value of the wrong type or out of range is [`Error::InvalidInput`]
     /// naming the option.
@@ -112,15 +183,7 @@ impl RunOptions {
                     limits.output_bytes = usize::try_from(count("bytes")?)
                         .map_err(|_| invalid(key, "is too large"))?
                 }
-                "network" => {
-                    o.network = match v.as_bool() {
-                        Some(true) => Network::Allowed,
-                        Some(false) => Network::None,
-                        None => {
-                            return Err(invalid(key, format!("must be true or false, not {v}")))
-                        }
-                    }
-                }
+                "network" => o.network = Network::from_json(v)?,
                 "writable" => o.filesystem.writable = paths()?,
                 "denyRead" => o.filesystem.deny_read = paths()?,
                 _ => unreachable!("every name in NAMES is handled"),
@@ -159,6 +222,45 @@ mod tests {
     }
 
     #[test]
+    fn network_takes_a_switch_a_mode_a_host_list_or_allow_and_deny() {
+        let network = |v: Value| {
+            RunOptions::from_json(&json!({ "network": v }))
+                .unwrap()
+                .network
+        };
+        assert_eq!(network(json!(true)), Network::Allowed);
+        assert_eq!(network(json!("full")), Network::Allowed);
+        assert_eq!(network(json!(false)), Network::None);
+        assert_eq!(network(json!("none")), Network::None);
+        assert_eq!(network(Value::Null), Network::None);
+        let rules = |n: Network| match n {
+            Network::Allowlist(e) => e.rules().clone(),
+            other => panic!("not an allowlist: {other:?}"),
+        };
+        let list = rules(network(json!(["PyPI.org", "*.pythonhosted.org:443"])));
+        assert_eq!(list.allow_entries(), ["PyPI.org", "*.pythonhosted.org:443"]);
+        assert!(list.deny_entries().is_empty());
+        let host = crate::net::normalize_host("files.pythonhosted.org").unwrap();
+        assert_eq!(
+            list.check_host(&host, 443, None),
+            crate::net::HostVerdict::Allow {
+                rule: "network.allow[1]: *.pythonhosted.org:443".into()
+            }
+        );
+        let object = rules(network(json!({"allow": ["*"], "deny": ["evil.example"]})));
+        assert_eq!(object.allow_entries(), ["*"]);
+        assert_eq!(object.deny_entries(), ["evil.example"]);
+        let nothing = rules(network(json!({})));
+        assert!(
+            nothing.is_empty(),
+            "an allowlist of nothing reaches nothing"
+        );
+        assert!(rules(network(json!({"deny": ["a.com"], "allow": null})))
+            .allow_entries()
+            .is_empty());
+    }
+
+    #[test]
     fn bad_options_are_errors_naming_them() {
         for (options, expected) in [
             (
@@ -192,6 +294,35 @@ mod tests {
             (
                 json!({"network": "yes"}),
                 "`network`: must be true or false",
+            ),
+            (
+                json!({"network": "allowlist"}),
+                "`network`: must be true or false, \"full\" or \"none\", a list of hosts",
+            ),
+            (
+                json!({"network": ["pypi.org", "*."]}),
+                "run option `network[1]`: `*.` is not a host pattern",
+            ),
+            (
+                json!({"network": ["pypi.org", 443]}),
+                "run option `network[1]`: must be a host, not 443",
+            ),
+            (
+                json!({"network": {"allow": ["a.com", "https://b.com/x"]}}),
+                "run option `network.allow[1]`: `https://b.com/x` is not a host pattern: \
+                 a rule names a host, not a URL; write `b.com`",
+            ),
+            (
+                json!({"network": {"deny": [""]}}),
+                "run option `network.deny[0]`: an empty entry",
+            ),
+            (
+                json!({"network": {"allow": "a.com"}}),
+                "run option `network.allow`: must be a list of host entries, not \"a.com\"",
+            ),
+            (
+                json!({"network": {"allow": [], "require_approval": ["*"]}}),
+                "run option `network`: unknown key `require_approval` (expected allow, deny)",
             ),
             (
                 json!({"writable": "/a"}),

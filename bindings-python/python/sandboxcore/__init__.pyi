@@ -26,6 +26,7 @@ __all__ = [
     "ApprovalRequired",
     "BackendUnavailable",
     "Classification",
+    "ConnectionRequest",
     "Decision",
     "EventStream",
     "ExecutionError",
@@ -46,6 +47,16 @@ Mode = Literal["saas_sandboxed", "saas_unsandboxed", "selfhosted", "development"
 # argv run exactly as given, with no shell, and judged as that argv.
 Command = Union[str, List[str]]
 StrPath = Union[str, "os.PathLike[str]"]
+
+class NetworkRulesDict(TypedDict, total=False):
+    allow: Sequence[str]
+    deny: Sequence[str]
+
+# The `network=` run option: False or "none" (no network, the default), True
+# or "full" (the backend's network), a list of hosts (["pypi.org",
+# "*.pythonhosted.org"]) or {"allow": [...], "deny": [...]}: only those
+# hosts, through the egress proxy (HTTP_PROXY and HTTPS_PROXY are set).
+NetworkAccess = Union[bool, Literal["full", "none"], Sequence[str], NetworkRulesDict]
 
 class ProgramDict(TypedDict):
     name: Optional[str]
@@ -151,6 +162,9 @@ class Decision:
     """A policy's decision on one command."""
 
     @property
+    def kind(self) -> Literal["command"]:
+        """Always "command" (an approver also gets ``ConnectionRequest``)."""
+    @property
     def verdict(self) -> Verdict:
         """allow, warn, ask or deny."""
     @property
@@ -170,6 +184,29 @@ class Decision:
         """Whether it may run without approval (allow or warn)."""
     def to_dict(self) -> Dict[str, Any]:
         """Everything as plain Python objects."""
+
+@final
+class ConnectionRequest:
+    """A connection an allowlist run's egress proxy holds until the
+    approver answers: a host a ``require_approval`` pattern names (asked
+    once per host and run)."""
+
+    @property
+    def kind(self) -> Literal["connection"]:
+        """Always "connection" (a ``Decision``'s is "command")."""
+    @property
+    def host(self) -> str:
+        """The host, normalised (lower-case, IDN as punycode), or an address."""
+    @property
+    def port(self) -> int: ...
+    @property
+    def scheme(self) -> Optional[str]:
+        """"http" for a proxied request; None for a tunnel (CONNECT, as for https)."""
+    @property
+    def rule(self) -> str:
+        """The ``require_approval`` rule that names the host."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Everything as plain Python objects (with ``kind``)."""
 
 @final
 class Policy:
@@ -271,7 +308,15 @@ class Sandbox:
     approver: called with the Decision of a command the policy asks about
     ("ask"); return True to run it. A plain function or an async def. One
     that raises denies the command (ApprovalRequired says what it raised);
-    the run's timeout bounds the wait for its answer.
+    the run's timeout bounds the wait for its answer. It is also called
+    with a ConnectionRequest (``kind == "connection"``; a Decision's is
+    "command") when an allowlist run connects to a host a
+    ``require_approval`` pattern names: True lets the connection through,
+    False or raising refuses it (the client gets 403).
+
+    network (run option): False or "none" (the default), True or "full",
+    a list of hosts, or {"allow": [...], "deny": [...]}; see NetworkAccess.
+    A bad entry is ValueError naming it (``network.allow[1]``).
     """
 
     def __new__(
@@ -281,7 +326,7 @@ class Sandbox:
         *,
         audit_log: Optional[StrPath] = None,
         approver: Optional[
-            Callable[[Decision], Union[bool, Awaitable[bool]]]
+            Callable[[Union[Decision, ConnectionRequest]], Union[bool, Awaitable[bool]]]
         ] = None,
         **backend_options: Any,
     ) -> "Sandbox": ...
@@ -299,7 +344,7 @@ class Sandbox:
         memory: Optional[int] = None,
         processes: Optional[int] = None,
         output_limit: Optional[int] = None,
-        network: bool = False,
+        network: Optional[NetworkAccess] = None,
         labels: Optional[Mapping[str, str]] = None,
         writable: Optional[Sequence[StrPath]] = None,
         deny_read: Optional[Sequence[StrPath]] = None,
@@ -315,7 +360,7 @@ class Sandbox:
         memory: Optional[int] = None,
         processes: Optional[int] = None,
         output_limit: Optional[int] = None,
-        network: bool = False,
+        network: Optional[NetworkAccess] = None,
         labels: Optional[Mapping[str, str]] = None,
         writable: Optional[Sequence[StrPath]] = None,
         deny_read: Optional[Sequence[StrPath]] = None,
@@ -331,7 +376,7 @@ class Sandbox:
         memory: Optional[int] = None,
         processes: Optional[int] = None,
         output_limit: Optional[int] = None,
-        network: bool = False,
+        network: Optional[NetworkAccess] = None,
         labels: Optional[Mapping[str, str]] = None,
         writable: Optional[Sequence[StrPath]] = None,
         deny_read: Optional[Sequence[StrPath]] = None,
