@@ -319,6 +319,10 @@ impl Executor for DockerExecutor {
 
     /// Everything is enforced by the kernel through the container's
     /// namespaces and cgroups (and by gVisor with `runtime: runsc`).
+    /// `network_isolation` holds for allowlist runs too: their container
+    /// has only loopback, and the one way out is the egress proxy's socket
+    /// (allowlist runs are refused where that socket cannot be reached:
+    /// the plain path, gVisor without `--host-uds=open`).
     fn capabilities(&self) -> Capabilities {
         let config = &self.config;
         Capabilities {

@@ -488,6 +488,47 @@ mod tests {
     }
 
     #[test]
+    fn an_allowlist_run_has_no_network_but_the_proxy_variables() {
+        let rules = crate::net::EgressRules::new(&["pypi.org".into()], &[], &[]).unwrap();
+        let mut req = request(Plan::Direct(vec!["pip".into()]));
+        let none = container_spec(&req, &config(), "r", true).unwrap();
+        req.network = Network::allowlist(rules);
+        req.env
+            .insert("HTTP_PROXY".into(), "http://elsewhere:1".into());
+        let body = container_spec(&req, &config(), "r", true).unwrap();
+        // The same container as a run without network (a pool container
+        // serves either); the egress directory is mounted by the executor.
+        assert_eq!(body.host_config, none.host_config);
+        assert_eq!(host(&body).network_mode.as_deref(), Some("none"));
+        assert_eq!(body.network_disabled, Some(true));
+        let env = environment(&req, &config());
+        for var in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+        ] {
+            assert!(
+                env.contains(&format!("{var}=http://127.0.0.1:3128")),
+                "{var}: {env:?}"
+            );
+        }
+        assert!(env.contains(&"NO_PROXY=localhost,127.0.0.1,::1".to_string()));
+        let m = egress_mount(std::path::Path::new("/run/user/1/sandboxcore-egress/c-x"));
+        assert_eq!(m.target.as_deref(), Some(EGRESS_DIR));
+        assert_eq!(m.read_only, Some(true));
+        assert!(EGRESS_SOCKET.starts_with(EGRESS_DIR));
+        let e = container_spec(&req, &config(), "r", false).unwrap_err();
+        assert!(e.to_string().contains("needs the agent"), "{e}");
+        assert!(
+            environment(&request(Plan::Direct(vec!["x".into()])), &config())
+                .iter()
+                .all(|v| !v.contains("PROXY"))
+        );
+    }
+
+    #[test]
     fn tmp_belongs_to_the_configured_user() {
         let req = request(Plan::Direct(vec!["id".into()]));
         let tmp = |user: &str, size: u64| {
