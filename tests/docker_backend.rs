@@ -842,3 +842,319 @@ docker_test!(verify_passes_every_check_in_a_container, exec, {
     assert!(failed.is_empty(), "{}", sandboxcore::verify::table(&checks));
     assert_eq!(checks.len(), 12);
 });
+
+// Allowlist runs: the container keeps `network_mode: none`; the host
+// serves the run's egress proxy on a Unix socket bind-mounted into it, and
+// the agent carries the container's 127.0.0.1:3128 there.
+
+/// An HTTP server on the host's loopback answering every request with
+/// `hello from upstream: <request line>`.
+async fn upstream() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&got)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let body = format!("hello from upstream: {line}\n");
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all((head + &body).as_bytes()).await;
+            });
+        }
+    });
+    addr
+}
+
+/// An allowlist network: `pypi.test` (resolved by the proxy to
+/// 127.0.0.1, which an address rule allows) and nothing else;
+/// `blocked.test` is denied by name.
+fn allowlist() -> sandboxcore::exec::Network {
+    use sandboxcore::net::{EgressRules, StaticResolver};
+    use std::sync::Arc;
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let rules =
+        EgressRules::new(&s(&["pypi.test", "127.0.0.1"]), &s(&["blocked.test"]), &[]).unwrap();
+    let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let resolver = StaticResolver::new()
+        .with("pypi.test", &[loopback])
+        .with("blocked.test", &[loopback]);
+    sandboxcore::exec::Network::Allowlist(Arc::new(
+        sandboxcore::net::Egress::new(rules).with_resolver(Arc::new(resolver)),
+    ))
+}
+
+fn allowlisted(script: &str) -> ExecRequest {
+    let mut req = shell(script);
+    req.network = allowlist();
+    req
+}
+
+/// The host directory mounted at the container's egress directory.
+fn egress_source(info: &ContainerInspectResponse) -> std::path::PathBuf {
+    info.mounts
+        .iter()
+        .flatten()
+        .find(|m| m.destination.as_deref() == Some(sandboxcore::exec::docker::EGRESS_DIR))
+        .and_then(|m| m.source.clone())
+        .expect("the container has an egress directory")
+        .into()
+}
+
+/// Asserts that `dir` is removed within 15 s.
+async fn assert_removed(dir: &std::path::Path) {
+    let end = Instant::now() + Duration::from_secs(15);
+    while dir.exists() {
+        assert!(Instant::now() < end, "{} left behind", dir.display());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+docker_test!(an_allowed_host_is_reached_through_the_proxy, exec, {
+    let test = "an_allowed_host_is_reached_through_the_proxy";
+    let port = upstream().await.port();
+    let script = format!(
+        "echo $http_proxy $HTTPS_PROXY $NO_PROXY; ls -l /run/sandboxcore/egress/proxy.sock; \
+         ls /run/sandboxcore/egress 2>&1; \
+         wget -q -O - http://pypi.test:{port}/simple/requests/; echo wget=$?; sleep 1"
+    );
+    let (o, info) = run_and_inspect(&exec, test, allowlisted(&script)).await;
+    let out = o.stdout_text();
+    assert!(o.success(), "{o:?}");
+    assert!(
+        out.starts_with("http://127.0.0.1:3128 http://127.0.0.1:3128 localhost,127.0.0.1,::1\n"),
+        "{out}"
+    );
+    // The socket, connectable by the run's uid (1000) through a read-only
+    // mount; its directory cannot be listed.
+    assert!(out.contains("srw-rw-rw-"), "{out}");
+    assert!(out.contains("Permission denied"), "{out}");
+    assert!(
+        out.contains("hello from upstream: GET /simple/requests/ HTTP/1.1\nwget=0"),
+        "{out}"
+    );
+    // Still no network of its own, and the egress directory read-only.
+    let host = info.host_config.unwrap();
+    assert_eq!(host.network_mode.as_deref(), Some("none"));
+    let mount = info
+        .mounts
+        .iter()
+        .flatten()
+        .find(|m| m.destination.as_deref() == Some(sandboxcore::exec::docker::EGRESS_DIR))
+        .unwrap();
+    assert_eq!(mount.rw, Some(false));
+    let dir = std::path::PathBuf::from(mount.source.clone().unwrap());
+    assert_none_left(&exec, test).await;
+    assert_removed(&dir).await;
+});
+
+docker_test!(a_denied_host_is_refused_with_the_rule, exec, {
+    let port = upstream().await.port();
+    // The response as it comes (busybox wget prints no body on a 403); nc's
+    // input stays open until the proxy has answered and closed (busybox nc
+    // may stop reading once its input ends).
+    let script = format!(
+        "(printf 'GET http://blocked.test:{port}/ HTTP/1.1\\r\\nHost: blocked.test:{port}\\r\\n\\r\\n'; \
+         sleep 2) | nc 127.0.0.1 3128; echo; wget -q -O - http://blocked.test:{port}/ 2>&1; echo wget=$?; \
+         wget -q -O - http://elsewhere.test:{port}/ 2>&1; echo wget=$?"
+    );
+    let o = run(&exec, allowlisted(&script)).await;
+    let out = o.stdout_text();
+    assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out}");
+    assert!(
+        out.to_ascii_lowercase().contains("x-sandboxcore-refused: "),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "sandboxcore: connection to blocked.test:{port} refused: "
+        )) && out.contains("network.deny[0]: blocked.test"),
+        "the body names the rule: {out}"
+    );
+    assert!(out.contains("403 Forbidden\nwget=1"), "{out}");
+    // A host no rule allows.
+    assert!(out.ends_with("403 Forbidden\nwget=1\n"), "{out}");
+});
+
+docker_test!(an_allowlist_run_reaches_nothing_but_the_proxy, exec, {
+    let port = upstream().await.port();
+    // A server on every host address: only the proxy can reach it.
+    let any = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let any_port = any.local_addr().unwrap().port();
+    let info = exec.client().inspect_network("bridge", None).await.ok();
+    let host_ip = info
+        .and_then(|n| n.ipam?.config?.into_iter().find_map(|c| c.gateway))
+        .unwrap_or_else(|| "172.17.0.1".into());
+    let script = format!(
+        "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; \
+         nc -w 2 {host_ip} {any_port} </dev/null 2>&1; echo direct=$?; \
+         nc -w 2 127.0.0.1 {port} </dev/null 2>&1; echo loopback=$?; \
+         nc -w 2 8.8.8.8 53 </dev/null 2>&1; echo dns-server=$?; \
+         nslookup pypi.test 2>&1; echo nslookup=$?; \
+         nc -w 2 pypi.test {port} </dev/null 2>&1; echo resolve=$?"
+    );
+    let o = run(&exec, allowlisted(&script)).await;
+    let out = o.stdout_text();
+    assert!(out.starts_with("lo\n"), "only loopback: {out}");
+    assert!(out.contains("Network is unreachable\ndirect=1"), "{out}");
+    // The container's loopback is its own: the host's server is not there.
+    assert!(out.contains("Connection refused\nloopback=1"), "{out}");
+    assert!(out.contains("dns-server=1"), "{out}");
+    assert!(!out.contains("nslookup=0"), "{out}");
+    assert!(
+        out.contains("bad address 'pypi.test'"),
+        "no DNS inside: {out}"
+    );
+    assert!(out.contains("resolve=1"), "{out}");
+    drop(any);
+});
+
+docker_test!(
+    pool_containers_serve_allowlist_runs_and_leave_nothing,
+    exec,
+    {
+        let test = "pool_containers_serve_allowlist_runs_and_leave_nothing";
+        let port = upstream().await.port();
+        let mut c = config(test);
+        c.pool_size = 1;
+        let pooled = executor(c).await.unwrap();
+        assert_eq!(pooled.pool_ready(Duration::from_secs(30)).await, 1);
+        // The pool's container has its (empty) egress directory already.
+        let mut running = Vec::new();
+        for id in containers(&pooled, test).await {
+            let info = pooled.client().inspect_container(&id, None).await.unwrap();
+            if info.state.as_ref().and_then(|s| s.running) == Some(true) {
+                running.push(info);
+            }
+        }
+        assert_eq!(running.len(), 1, "{running:?}");
+        let info = running.pop().unwrap();
+        let id = info.id.clone().unwrap();
+        let dir = egress_source(&info);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let started = Instant::now();
+        let o = run(
+            &pooled,
+            allowlisted(&format!(
+                "hostname; wget -q -O - http://pypi.test:{port}/pool"
+            )),
+        )
+        .await;
+        assert!(o.success(), "{o:?}");
+        assert!(
+            o.stdout_text().starts_with(&format!("{}\n", &id[..12])),
+            "served by the pool's container: {o:?}"
+        );
+        assert!(
+            o.stdout_text()
+                .contains("hello from upstream: GET /pool HTTP/1.1"),
+            "{o:?}"
+        );
+        eprintln!("allowlist run through the pool: {:?}", started.elapsed());
+        assert_removed(&dir).await;
+        // A plain run in the next pool container: no socket in its directory.
+        assert_eq!(pooled.pool_ready(Duration::from_secs(30)).await, 1);
+        let o = run(
+            &pooled,
+            shell(
+                "test -e /run/sandboxcore/egress/proxy.sock; echo socket=$?; \
+                 nc -w 2 127.0.0.1 3128 </dev/null 2>&1; echo proxy=$?",
+            ),
+        )
+        .await;
+        assert_eq!(
+            o.stdout_text(),
+            "socket=1\nnc: can't connect to remote host (127.0.0.1): Connection refused\nproxy=1\n",
+            "{o:?}"
+        );
+        drop(pooled);
+        let _ = exec;
+    }
+);
+
+docker_test!(a_dropped_allowlist_run_leaves_nothing, exec, {
+    let test = "a_dropped_allowlist_run_leaves_nothing";
+    let run = exec.execute(allowlisted("sleep 60"));
+    let wait = async {
+        loop {
+            if let Some(id) = containers(&exec, test).await.first() {
+                if let Ok(info) = exec.client().inspect_container(id, None).await {
+                    if info.state.as_ref().and_then(|s| s.running) == Some(true) {
+                        return egress_source(&info);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let dir = tokio::select! {
+        _ = run => panic!("the run should still be going"),
+        dir = wait => dir,
+    };
+    // The proxy is served once the container has started, before the
+    // command is sent.
+    let end = Instant::now() + Duration::from_secs(10);
+    while !dir.join("proxy.sock").exists() {
+        assert!(Instant::now() < end, "no socket in {}", dir.display());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_none_left(&exec, test).await;
+    assert_removed(&dir).await;
+});
+
+docker_test!(
+    allowlist_runs_need_the_agent_and_a_runtime_that_can_reach_the_proxy,
+    exec,
+    {
+        let test = "allowlist_runs_need_the_agent_and_a_runtime_that_can_reach_the_proxy";
+        let mut c = config(test);
+        c.agent = None;
+        let plain = executor(c).await.unwrap();
+        let e = plain.execute(allowlisted("true")).await.unwrap_err();
+        assert!(e.to_string().contains("needs the agent"), "{e}");
+        let info = exec.client().info().await.unwrap();
+        let runsc = info.runtimes.unwrap_or_default().remove("runsc");
+        let Some(runsc) = runsc else {
+            assert!(!required(), "runsc is not registered with the daemon");
+            eprintln!("skipped the gVisor half: the daemon has no runsc runtime");
+            return;
+        };
+        let mut c = config(test);
+        c.runtime = Some("runsc".into());
+        let gvisor = executor(c).await.unwrap();
+        let args = runsc.runtime_args.unwrap_or_default();
+        if args
+            .iter()
+            .any(|a| a.contains("host-uds=open") || a.contains("host-uds=all"))
+        {
+            let port = upstream().await.port();
+            let o = run(
+                &gvisor,
+                allowlisted(&format!("wget -q -O - http://pypi.test:{port}/g")),
+            )
+            .await;
+            assert!(o.stdout_text().contains("GET /g HTTP/1.1"), "{o:?}");
+        } else {
+            let e = gvisor.execute(allowlisted("true")).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+            assert!(e.to_string().contains("--host-uds=open"), "{e}");
+            // Runs without the allowlist are unaffected.
+            assert!(run(&gvisor, shell("true")).await.success());
+        }
+    }
+);

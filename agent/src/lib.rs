@@ -8,11 +8,16 @@
 //! bytes.
 //!
 //! ```text
-//! request = MAGIC argc:u32 arg* envc:u32 env* cwd stdin      (env is "K=V")
+//! request = MAGIC argc:u32 arg* envc:u32 env* cwd stdin egress   (env is "K=V")
 //! frame   = kind:u8 len:u32 payload[len]
 //!   kind 1 stdout chunk, 2 stderr chunk, 3 started (pid:u32),
 //!   4 exit (code:i32 or -1, signal:i32 or 0, oom_kills:u64 or u64::MAX)
 //! ```
+//!
+//! `egress` is empty, or the path of a Unix socket (the host's egress
+//! proxy, bind-mounted into the container): the agent then listens on
+//! `127.0.0.1:`[`PROXY_PORT`] before it starts the command and carries
+//! every connection made there to that socket.
 //!
 //! After the request the host keeps stdin open; end of file on it means
 //! the host is gone, and the agent exits, which (as the container's PID 1)
@@ -20,8 +25,12 @@
 
 use std::io::{self, Read, Write};
 
-/// The first bytes of every request (protocol version 1).
-pub const MAGIC: &[u8; 5] = b"SBXA\x01";
+/// The first bytes of every request (protocol version 2: version 1 had no
+/// `egress` field).
+pub const MAGIC: &[u8; 5] = b"SBXA\x02";
+/// The loopback port the agent forwards to the egress socket (the
+/// proxy's port everywhere: `HTTP_PROXY=http://127.0.0.1:3128`).
+pub const PROXY_PORT: u16 = 3128;
 /// A chunk of the command's standard output.
 pub const KIND_STDOUT: u8 = 1;
 /// A chunk of the command's standard error.
@@ -47,6 +56,9 @@ pub struct Request {
     pub cwd: Vec<u8>,
     /// Bytes for the command's stdin (then end of file).
     pub stdin: Vec<u8>,
+    /// The egress proxy's Unix socket in the container, whose connections
+    /// the agent serves on `127.0.0.1:`[`PROXY_PORT`]; empty: none.
+    pub egress: Vec<u8>,
 }
 
 /// How the command ended.
@@ -87,7 +99,7 @@ impl Request {
         }
         let fields = self.argv.iter().chain(&self.env);
         if fields
-            .chain([&self.cwd, &self.stdin])
+            .chain([&self.cwd, &self.stdin, &self.egress])
             .any(|f| f.len() > MAX_FIELD)
         {
             return Err(invalid("a request field is larger than 256 MiB"));
@@ -102,6 +114,7 @@ impl Request {
         }
         put_bytes(&mut out, &self.cwd);
         put_bytes(&mut out, &self.stdin);
+        put_bytes(&mut out, &self.egress);
         Ok(out)
     }
 
@@ -119,11 +132,13 @@ impl Request {
         let env = read_list(r)?;
         let cwd = read_bytes(r)?;
         let stdin = read_bytes(r)?;
+        let egress = read_bytes(r)?;
         Ok(Request {
             argv,
             env,
             cwd,
             stdin,
+            egress,
         })
     }
 }
@@ -260,6 +275,7 @@ mod tests {
             env: vec![b"PATH=/bin".to_vec(), b"X=".to_vec()],
             cwd: b"/tmp".to_vec(),
             stdin: vec![0, 1, 2, 255],
+            egress: b"/run/sandboxcore/egress/proxy.sock".to_vec(),
         };
         let bytes = req.encode().unwrap();
         assert_eq!(Request::read_from(&mut &bytes[..]).unwrap(), req);

@@ -7,7 +7,12 @@
 //! End of file on stdin before the command ends means the host is gone: the
 //! agent exits at once, for the same effect.
 //!
+//! In an allowlist run it first listens on `127.0.0.1:3128` and carries
+//! every connection made there to the host's egress proxy (`egress`).
+//!
 //! Built statically (`make agent`), so it runs in images with no libc.
+
+mod egress;
 
 use sandboxcore_agent::{
     write_frame, Exit, Request, KIND_EXIT, KIND_STARTED, KIND_STDERR, KIND_STDOUT, MAX_CHUNK,
@@ -140,6 +145,26 @@ fn main() -> ExitCode {
             let msg = format!(
                 "sandboxcore: cannot enter the working directory {}: {e}\n",
                 cwd.to_string_lossy()
+            );
+            send(&out, KIND_STDERR, msg.as_bytes());
+            return exit_with(
+                &out,
+                Exit {
+                    code: Some(126),
+                    signal: None,
+                    oom_kills: None,
+                },
+            );
+        }
+    }
+    // The way out of an allowlist run: listening before the command starts,
+    // so its first connection finds the port open.
+    if !req.egress.is_empty() {
+        let socket = std::path::PathBuf::from(OsStr::from_bytes(&req.egress));
+        if let Err(e) = egress::start(socket) {
+            let msg = format!(
+                "sandboxcore: cannot listen on 127.0.0.1:{} for the egress proxy: {e}\n",
+                sandboxcore_agent::PROXY_PORT
             );
             send(&out, KIND_STDERR, msg.as_bytes());
             return exit_with(

@@ -36,8 +36,12 @@ pub const REFUSED_HEADER: &str = "x-sandboxcore-refused";
 
 type ProxyBody = BoxBody<Bytes, hyper::Error>;
 
-/// Serves one client connection (several requests, kept alive).
-pub(crate) async fn serve_client(run: Arc<RunProxy>, stream: TcpStream) {
+/// Serves one client connection (several requests, kept alive): a TCP
+/// connection, or one over a Unix socket (the Docker backend's).
+pub(crate) async fn serve_client<S>(run: Arc<RunProxy>, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req| {
         let run = run.clone();
         async move { Ok::<_, Infallible>(handle(run, req).await) }

@@ -20,7 +20,7 @@ pub mod sni;
 pub mod url_pattern;
 
 pub use http::REFUSED_HEADER;
-pub use proxy::{Egress, ProxyHandle};
+pub use proxy::{Egress, ProxyAddress, ProxyHandle};
 pub use resolve::{Resolve, StaticResolver, SystemResolver};
 pub use rules::{
     normalize_host, AddressVerdict, EgressRules, HostRule, HostVerdict, NetworkMode, NormalizedHost,

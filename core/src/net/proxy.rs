@@ -10,8 +10,10 @@ use crate::metrics::Metrics;
 use crate::sandbox::Approver;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
 use tokio::task::JoinSet;
 
 /// The most connections one proxy serves at once; more wait to be
@@ -128,18 +130,41 @@ impl Egress {
     /// ends every connection through it). Must be called within a tokio
     /// runtime; approvals are remembered for the handle's life.
     pub fn serve(&self, listener: TcpListener) -> std::io::Result<ProxyHandle> {
-        let address = listener.local_addr()?;
+        let address = ProxyAddress::Tcp(listener.local_addr()?);
+        Ok(self.serve_on(listener, address))
+    }
+
+    /// Serves the proxy on a Unix socket, as [`Egress::serve`] does on TCP
+    /// (the Docker backend's: the socket is bind-mounted into a container
+    /// that has no network, where the agent forwards its loopback port to
+    /// it). The socket file is left where it is; its directory's owner
+    /// removes it.
+    pub fn serve_unix(&self, listener: UnixListener) -> std::io::Result<ProxyHandle> {
+        let path = listener
+            .local_addr()?
+            .as_pathname()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the proxy's Unix socket has no path",
+                )
+            })?;
+        Ok(self.serve_on(listener, ProxyAddress::Unix(path)))
+    }
+
+    fn serve_on(&self, listener: impl Accept, address: ProxyAddress) -> ProxyHandle {
         let run = Arc::new(RunProxy {
             egress: self.clone(),
             approvals: Approvals::default(),
             tasks: Mutex::new(JoinSet::new()),
         });
         let accept = tokio::spawn(accept_loop(run.clone(), listener));
-        Ok(ProxyHandle {
+        ProxyHandle {
             address,
             accept,
             run,
-        })
+        }
     }
 
     /// Audits and counts a connection that ended.
@@ -181,15 +206,41 @@ impl RunProxy {
     }
 }
 
-async fn accept_loop(run: Arc<RunProxy>, listener: TcpListener) {
+/// A listener the proxy accepts clients on.
+trait Accept: Send + Sync + 'static {
+    /// A client's connection.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    /// The next client.
+    fn next(&self) -> impl std::future::Future<Output = std::io::Result<Self::Stream>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Stream = tokio::net::TcpStream;
+
+    async fn next(&self) -> std::io::Result<Self::Stream> {
+        let (stream, _) = self.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+impl Accept for UnixListener {
+    type Stream = tokio::net::UnixStream;
+
+    async fn next(&self) -> std::io::Result<Self::Stream> {
+        Ok(self.accept().await?.0)
+    }
+}
+
+async fn accept_loop(run: Arc<RunProxy>, listener: impl Accept) {
     loop {
         if run.connections() >= MAX_CONNECTIONS {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             continue;
         }
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
+        match listener.next().await {
+            Ok(stream) => {
                 let r = run.clone();
                 run.spawn(super::http::serve_client(r, stream));
             }
@@ -199,10 +250,19 @@ async fn accept_loop(run: Arc<RunProxy>, listener: TcpListener) {
     }
 }
 
+/// Where a proxy listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyAddress {
+    /// A TCP address (in the network namespace the listener was made in).
+    Tcp(SocketAddr),
+    /// A Unix socket's path.
+    Unix(PathBuf),
+}
+
 /// A proxy being served. Dropping it stops the proxy and ends every
 /// connection through it.
 pub struct ProxyHandle {
-    address: SocketAddr,
+    address: ProxyAddress,
     accept: tokio::task::JoinHandle<()>,
     run: Arc<RunProxy>,
 }
@@ -216,10 +276,19 @@ impl std::fmt::Debug for ProxyHandle {
 }
 
 impl ProxyHandle {
-    /// The address the proxy listens on (in the namespace the listener
-    /// was made in).
+    /// The TCP address the proxy listens on (in the namespace the
+    /// listener was made in); the unspecified address, port 0, for a proxy
+    /// served on a Unix socket (see [`ProxyHandle::local_address`]).
     pub fn address(&self) -> SocketAddr {
-        self.address
+        match &self.address {
+            ProxyAddress::Tcp(a) => *a,
+            ProxyAddress::Unix(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        }
+    }
+
+    /// Where the proxy listens: a TCP address or a Unix socket.
+    pub fn local_address(&self) -> &ProxyAddress {
+        &self.address
     }
 }
 

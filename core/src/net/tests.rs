@@ -123,3 +123,66 @@ async fn a_host_header_that_differs_from_the_url_is_refused() {
     assert!(r.starts_with("HTTP/1.1 403"), "{r}");
     assert!(r.contains("differs from the URL's host"), "{r}");
 }
+
+#[tokio::test]
+async fn the_proxy_serves_a_unix_socket_as_it_serves_tcp() {
+    let up = upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("proxy.sock");
+    let rules = EgressRules::new(&["upstream.test".into(), "127.0.0.1".into()], &[], &[]).unwrap();
+    let resolver =
+        StaticResolver::new().with("upstream.test", &["127.0.0.1".parse::<IpAddr>().unwrap()]);
+    let p = Egress::new(rules)
+        .with_resolver(Arc::new(resolver))
+        .serve_unix(tokio::net::UnixListener::bind(&path).unwrap())
+        .unwrap();
+    assert_eq!(p.local_address(), &ProxyAddress::Unix(path.clone()));
+    let ask_unix = |request: String| {
+        let path = path.clone();
+        async move {
+            let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+            s.write_all(request.as_bytes()).await.unwrap();
+            let mut out = Vec::new();
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out))
+                    .await;
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    };
+    let port = up.port();
+    let r = ask_unix(format!(
+        "GET http://upstream.test:{port}/u HTTP/1.1\r\nHost: upstream.test:{port}\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("upstream saw: GET /u HTTP/1.1"), "{r}");
+    let r = ask_unix(format!(
+        "GET http://other.test:{port}/ HTTP/1.1\r\nHost: other.test:{port}\r\n\r\n"
+    ))
+    .await;
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    // Dropping the handle stops the proxy: nobody accepts any more.
+    drop(p);
+    tokio::task::yield_now().await;
+    let after = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        tokio::net::UnixStream::connect(&path),
+    )
+    .await;
+    let refused = match after {
+        Ok(Err(_)) => true,
+        Ok(Ok(mut s)) => {
+            let mut b = [0u8; 1];
+            s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.ok();
+            matches!(
+                tokio::time::timeout(std::time::Duration::from_secs(2), s.read(&mut b)).await,
+                Ok(Ok(0)) | Ok(Err(_))
+            )
+        }
+        Err(_) => false,
+    };
+    assert!(
+        refused,
+        "the proxy still answers after its handle was dropped"
+    );
+}

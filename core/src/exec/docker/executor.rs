@@ -1,11 +1,12 @@
 //! The Docker executor: connects to the daemon, makes each run's container
 //! (from the warm pool when one is ready), drives it, and removes it.
 
+use super::egress::{self, EgressDir};
 use super::pool::{Pool, POOL_LABEL};
 use super::session::{api_error, Container};
 use super::{container_spec, spec, DockerConfig, PullPolicy, MANAGED_LABEL, OWNER_LABEL};
 use crate::exec::{
-    BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest, Executor,
+    BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest, Executor, Network,
 };
 use crate::{Error, Result};
 use bollard::query_parameters::{CreateImageOptionsBuilder, ListContainersOptionsBuilder};
@@ -21,6 +22,9 @@ pub struct DockerExecutor {
     docker: Docker,
     config: Arc<DockerConfig>,
     pool: Option<Arc<Pool>>,
+    /// Whether allowlist runs can reach the egress proxy with this
+    /// runtime (`Err`: why not).
+    egress: std::result::Result<(), String>,
 }
 
 impl std::fmt::Debug for DockerExecutor {
@@ -82,6 +86,7 @@ impl DockerExecutor {
             ));
         }
         ensure_image(&docker, &config).await?;
+        let egress = egress::support(&docker, &config).await;
         let pool = if config.pool_size > 0 {
             Some(Pool::start(docker.clone(), config.clone())?)
         } else {
@@ -91,6 +96,7 @@ impl DockerExecutor {
             docker,
             config: Arc::new(config),
             pool,
+            egress,
         })
     }
 
@@ -127,6 +133,13 @@ impl DockerExecutor {
         let run_id = crate::exec::run_id();
         let agent = self.config.agent.is_some();
         let body = container_spec(&req, &self.config, &run_id, agent)?;
+        let allowlist = match &req.network {
+            Network::Allowlist(egress) => {
+                self.egress.clone().map_err(Error::InvalidInput)?;
+                Some(egress.clone())
+            }
+            _ => None,
+        };
         // Whether `Started` was sent (a failed pool container falls back to
         // a cold run, which must not announce the start again).
         let mut announced = false;
@@ -135,6 +148,12 @@ impl DockerExecutor {
             .as_ref()
             .and_then(|p| p.take(body.host_config.as_ref()))
         {
+            // The run's proxy, on the container's egress socket, until the
+            // run ends.
+            let proxy = match &allowlist {
+                Some(e) => Some(serve_egress(&ready.container, e)?),
+                None => None,
+            };
             announced = true;
             let _ = events.send(ExecEvent::Started { pid: None }).await;
             let run = ready
@@ -147,6 +166,7 @@ impl DockerExecutor {
                     started,
                 )
                 .await;
+            drop(proxy);
             // Dropping the container removes it in the background.
             drop(ready);
             match run {
@@ -156,8 +176,16 @@ impl DockerExecutor {
                 }
             }
         }
-        let (container, mut attached) = Container::launch(&self.docker, body).await?;
+        let dir = match allowlist {
+            Some(_) => Some(EgressDir::create()?),
+            None => None,
+        };
+        let (container, mut attached) = Container::launch(&self.docker, body, dir).await?;
         tracing::debug!(target: "sandboxcore::docker", container = container.id(), run_id, "started");
+        let proxy = match &allowlist {
+            Some(e) => Some(serve_egress(&container, e)?),
+            None => None,
+        };
         if !announced {
             let _ = events.send(ExecEvent::Started { pid: None }).await;
         }
@@ -170,6 +198,7 @@ impl DockerExecutor {
                 .run_plain(&container, &req, events.clone(), started)
                 .await?
         };
+        drop(proxy);
         if agent {
             // The agent has exited or is about to; the daemon removes the
             // container by itself (auto-remove), and this makes sure.
@@ -181,6 +210,20 @@ impl DockerExecutor {
         }
         Ok(finish(outcome, &events).await)
     }
+}
+
+/// Serves `egress` on `container`'s egress socket.
+fn serve_egress(
+    container: &Container,
+    egress: &crate::net::Egress,
+) -> Result<crate::net::ProxyHandle> {
+    container
+        .egress()
+        .ok_or_else(|| Error::Executor {
+            backend: "docker".into(),
+            message: "the container has no egress directory".into(),
+        })?
+        .serve(egress)
 }
 
 async fn finish(outcome: ExecOutcome, events: &EventSender) -> ExecOutcome {
@@ -276,6 +319,10 @@ impl Executor for DockerExecutor {
 
     /// Everything is enforced by the kernel through the container's
     /// namespaces and cgroups (and by gVisor with `runtime: runsc`).
+    /// `network_isolation` holds for allowlist runs too: their container
+    /// has only loopback, and the one way out is the egress proxy's socket
+    /// (allowlist runs are refused where that socket cannot be reached:
+    /// the plain path, gVisor without `--host-uds=open`).
     fn capabilities(&self) -> Capabilities {
         let config = &self.config;
         Capabilities {

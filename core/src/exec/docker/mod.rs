@@ -13,9 +13,14 @@
 //!   path, for images where the agent cannot run).
 //! - A warm pool (`DockerConfig::pool_size`) keeps started containers
 //!   ready; each serves exactly one command and is then discarded.
+//! - An allowlist run (`Network::Allowlist`) keeps `network_mode: none`;
+//!   the host serves its egress proxy on a Unix socket in a directory
+//!   bind-mounted into the container, and the agent carries the
+//!   container's `127.0.0.1:3128` to it (`egress`).
 //!
 //! See `docs/docker.md`.
 
+mod egress;
 mod executor;
 mod options;
 mod pool;
@@ -24,7 +29,7 @@ mod spec;
 
 pub use executor::{gc_leftovers, DockerExecutor};
 pub use options::{AgentChoice, DockerOptions};
-pub use spec::{container_spec, AGENT_PATH};
+pub use spec::{container_spec, AGENT_PATH, EGRESS_DIR, EGRESS_SOCKET};
 
 use crate::exec::EnvConfig;
 use std::collections::BTreeMap;

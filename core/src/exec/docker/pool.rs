@@ -3,6 +3,7 @@
 //! is then removed; a background task replaces it, so nothing one command
 //! leaves behind is seen by the next.
 
+use super::egress::EgressDir;
 use super::session::{Attached, Container};
 use super::{container_spec, DockerConfig};
 use crate::exec::ExecRequest;
@@ -28,8 +29,9 @@ pub(super) struct Ready {
 pub(super) struct Pool {
     ready: Mutex<VecDeque<Ready>>,
     size: usize,
-    /// The host config every pool container has; a request whose own
-    /// host config differs (other limits, network) runs cold.
+    /// The host config every pool container has (but for its egress
+    /// mount, which is its own); a request whose own host config differs
+    /// (other limits, network) runs cold.
     host_config: HostConfig,
     wake: Arc<Notify>,
 }
@@ -44,7 +46,10 @@ async fn make(docker: &Docker, config: &DockerConfig) -> Result<Ready> {
     if let Some(labels) = body.labels.as_mut() {
         labels.insert(POOL_LABEL.into(), "true".into());
     }
-    let (container, attached) = Container::launch(docker, body).await?;
+    // Any pool container may serve an allowlist run: each has its egress
+    // directory from the start (the socket appears when such a run takes
+    // it).
+    let (container, attached) = Container::launch(docker, body, Some(EgressDir::create()?)).await?;
     Ok(Ready {
         container,
         attached,

@@ -3,6 +3,7 @@
 //! A [`Container`] removes itself when dropped, so a cancelled run or a
 //! failed step never leaves one behind.
 
+use super::egress::EgressDir;
 use super::{spec, DockerConfig};
 use crate::exec::{BoundedOutput, EventSender, ExecEvent, ExecOutcome, ExecRequest};
 use crate::{Error, Result};
@@ -27,11 +28,12 @@ pub(super) fn api_error(what: &str, e: bollard::errors::Error) -> Error {
 }
 
 /// A created container; removed (forced) when dropped unless already
-/// removed.
+/// removed. Its egress directory, if it has one, is removed after it.
 pub(super) struct Container {
     docker: Docker,
     id: String,
     armed: bool,
+    egress: Option<EgressDir>,
 }
 
 impl Container {
@@ -71,16 +73,26 @@ impl Container {
             docker: docker.clone(),
             id: created.id,
             armed: true,
+            egress: None,
         })
     }
 
-    /// Creates a container from `body`, attaches to it and starts it; a
+    /// Creates a container from `body` (with `egress` mounted at
+    /// [`spec::EGRESS_DIR`] when given), attaches to it and starts it; a
     /// container that cannot be attached or started is removed at once.
     pub(super) async fn launch(
         docker: &Docker,
-        body: ContainerCreateBody,
+        mut body: ContainerCreateBody,
+        egress: Option<EgressDir>,
     ) -> Result<(Container, Attached)> {
-        let container = Container::create(docker, body).await?;
+        if let Some(dir) = &egress {
+            let host = body.host_config.get_or_insert_with(Default::default);
+            host.mounts
+                .get_or_insert_with(Vec::new)
+                .push(spec::egress_mount(dir.path()));
+        }
+        let mut container = Container::create(docker, body).await?;
+        container.egress = egress;
         let attached = match container.attach().await {
             Ok(attached) => container.start().await.map(|()| attached),
             Err(e) => Err(e),
@@ -100,7 +112,14 @@ impl Container {
             docker: docker.clone(),
             id,
             armed: true,
+            egress: None,
         }
+    }
+
+    /// The container's egress directory (pool containers and allowlist
+    /// runs have one).
+    pub(super) fn egress(&self) -> Option<&EgressDir> {
+        self.egress.as_ref()
     }
 
     /// The container's id.
@@ -182,6 +201,7 @@ impl Container {
     pub(super) async fn remove(mut self) {
         self.armed = false;
         remove(&self.docker, &self.id).await;
+        drop(self.egress.take());
     }
 }
 
@@ -212,9 +232,15 @@ impl Drop for Container {
         }
         let docker = self.docker.clone();
         let id = std::mem::take(&mut self.id);
+        // Removed once the container is (dropped with the task or thread,
+        // also when that cannot run).
+        let egress = self.egress.take();
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn(async move { remove(&docker, &id).await });
+                rt.spawn(async move {
+                    remove(&docker, &id).await;
+                    drop(egress);
+                });
             }
             Err(_) => {
                 let _ = std::thread::Builder::new()
@@ -226,6 +252,7 @@ impl Drop for Container {
                         {
                             rt.block_on(async { remove(&docker, &id).await });
                         }
+                        drop(egress);
                     });
             }
         }
@@ -328,6 +355,10 @@ impl Attached {
                 .collect(),
             cwd: spec::workdir(req, config).into_bytes(),
             stdin: req.stdin.clone().unwrap_or_default(),
+            egress: match req.network {
+                crate::exec::Network::Allowlist(_) => spec::EGRESS_SOCKET.into(),
+                _ => Vec::new(),
+            },
         }
         .encode()
         .map_err(|e| Error::InvalidInput(e.to_string()))?;

@@ -12,6 +12,18 @@ use std::collections::HashMap;
 /// Where the agent binary is mounted in the container (read-only).
 pub const AGENT_PATH: &str = "/.sandboxcore/agent";
 
+/// Where a container's egress directory is mounted (read-only): empty, or
+/// holding the egress proxy's socket ([`EGRESS_SOCKET`]) while an
+/// allowlist run has the container.
+pub const EGRESS_DIR: &str = "/run/sandboxcore/egress";
+
+/// The egress proxy's Unix socket in the container; the agent carries
+/// `127.0.0.1:3128` there.
+pub const EGRESS_SOCKET: &str = "/run/sandboxcore/egress/proxy.sock";
+
+/// The agent's loopback port is the proxy's port everywhere.
+const _: () = assert!(sandboxcore_agent::PROXY_PORT == crate::net::PROXY_PORT);
+
 /// The working directory when neither the request nor a workspace names
 /// one (the only writable place on the read-only root).
 const DEFAULT_WORKDIR: &str = "/tmp";
@@ -34,7 +46,9 @@ pub(super) fn argv(plan: &Plan) -> Result<Vec<String>> {
 }
 
 /// The command's environment: `PATH` and `HOME` (`/tmp`), the host
-/// variables `config.env` lets through, then the request's own.
+/// variables `config.env` lets through, then the request's own; in an
+/// allowlist run, `HTTP_PROXY` and friends naming the agent's
+/// `127.0.0.1:3128` last (the request cannot point them elsewhere).
 pub(super) fn environment(req: &ExecRequest, config: &DockerConfig) -> Vec<String> {
     let mut env = config.env.build(std::env::vars(), "/tmp", &req.env);
     env.insert(
@@ -43,7 +57,24 @@ pub(super) fn environment(req: &ExecRequest, config: &DockerConfig) -> Vec<Strin
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()
         }),
     );
+    if let Network::Allowlist(_) = req.network {
+        let proxy = std::net::SocketAddr::from(([127, 0, 0, 1], crate::net::PROXY_PORT));
+        env.extend(crate::net::proxy_environment(proxy));
+    }
     env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// The bind mount of a container's egress directory `dir` (on the host) at
+/// [`EGRESS_DIR`], read-only: the command can connect to the socket the
+/// host puts there, but can put nothing there itself.
+pub(super) fn egress_mount(dir: &std::path::Path) -> Mount {
+    Mount {
+        target: Some(EGRESS_DIR.into()),
+        source: Some(dir.to_string_lossy().into_owned()),
+        typ: Some(MountType::BIND),
+        read_only: Some(true),
+        ..Mount::default()
+    }
 }
 
 /// The working directory: the request's, else the workspace, else `/tmp`.
@@ -114,7 +145,9 @@ fn to_i64(v: u64) -> i64 {
 /// `noexec,nosuid,nodev` tmpfs, pids limit, memory limit with swap equal to
 /// memory (no swap), CPU quota, ulimits `nofile`, `fsize`, `cpu`,
 /// `network_mode: none` unless the request allows the network and
-/// `config.network` names one, no logging driver (output only goes to the
+/// `config.network` names one (an allowlist run has `none` too: it
+/// reaches only the egress proxy, through the agent and the egress
+/// directory, which the executor mounts), no logging driver (output only goes to the
 /// attached client), and the managed/run-id/owner labels.
 pub fn container_spec(
     req: &ExecRequest,
@@ -145,9 +178,14 @@ pub fn container_spec(
     let network_mode =
         match (&req.network, &config.network) {
             (Network::None, _) => "none".to_string(),
+            // The same container as `None` (so a pool container serves
+            // it): the agent carries loopback to the proxy's socket.
+            (Network::Allowlist(_), _) if agent => "none".to_string(),
             (Network::Allowlist(_), _) => {
                 return Err(invalid(
-                    "the docker backend cannot filter a run's network by allowlist yet".into(),
+                    "an allowlist network needs the agent (the plain path has nothing in the \
+                     container to carry connections to the egress proxy)"
+                        .into(),
                 ))
             }
             (Network::Allowed, Some(name)) => name.clone(),
@@ -265,7 +303,9 @@ pub fn container_spec(
         open_stdin: Some(true),
         stdin_once: Some(true),
         tty: Some(false),
-        network_disabled: Some(req.network == Network::None),
+        // Loopback stays up either way (the agent listens there in an
+        // allowlist run).
+        network_disabled: Some(!matches!(req.network, Network::Allowed)),
         labels: Some(labels),
         host_config: Some(host_config),
         ..ContainerCreateBody::default()
@@ -445,6 +485,47 @@ mod tests {
             .unwrap()
             .iter()
             .any(|u| u.name.as_deref() == Some("cpu") && u.hard == Some(5)));
+    }
+
+    #[test]
+    fn an_allowlist_run_has_no_network_but_the_proxy_variables() {
+        let rules = crate::net::EgressRules::new(&["pypi.org".into()], &[], &[]).unwrap();
+        let mut req = request(Plan::Direct(vec!["pip".into()]));
+        let none = container_spec(&req, &config(), "r", true).unwrap();
+        req.network = Network::allowlist(rules);
+        req.env
+            .insert("HTTP_PROXY".into(), "http://elsewhere:1".into());
+        let body = container_spec(&req, &config(), "r", true).unwrap();
+        // The same container as a run without network (a pool container
+        // serves either); the egress directory is mounted by the executor.
+        assert_eq!(body.host_config, none.host_config);
+        assert_eq!(host(&body).network_mode.as_deref(), Some("none"));
+        assert_eq!(body.network_disabled, Some(true));
+        let env = environment(&req, &config());
+        for var in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+        ] {
+            assert!(
+                env.contains(&format!("{var}=http://127.0.0.1:3128")),
+                "{var}: {env:?}"
+            );
+        }
+        assert!(env.contains(&"NO_PROXY=localhost,127.0.0.1,::1".to_string()));
+        let m = egress_mount(std::path::Path::new("/run/user/1/sandboxcore-egress/c-x"));
+        assert_eq!(m.target.as_deref(), Some(EGRESS_DIR));
+        assert_eq!(m.read_only, Some(true));
+        assert!(EGRESS_SOCKET.starts_with(EGRESS_DIR));
+        let e = container_spec(&req, &config(), "r", false).unwrap_err();
+        assert!(e.to_string().contains("needs the agent"), "{e}");
+        assert!(
+            environment(&request(Plan::Direct(vec!["x".into()])), &config())
+                .iter()
+                .all(|v| !v.contains("PROXY"))
+        );
     }
 
     #[test]
