@@ -924,3 +924,38 @@ fn approval_is_asked_once_for_concurrent_connections() {
         assert_eq!(approver.asked.lock().unwrap().len(), 1);
     });
 }
+
+#[test]
+fn a_tunnel_still_open_when_the_proxy_stops_is_recorded() {
+    runtime().block_on(async {
+        let echo = net::echo_upstream().await;
+        let dir = shared_dir();
+        let log = dir.path().join("audit.jsonl");
+        let e = test_rules().with_audit(Arc::new(AuditLog::with_jsonl(&log).unwrap()));
+        let p = serve(&e).await;
+        let (head, mut s) = connect(p.address(), &format!("pypi.test:{}", echo.port()))
+            .await
+            .unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let hello = net::client_hello("pypi.test");
+        s.write_all(&hello).await.unwrap();
+        let mut back = vec![0u8; hello.len()];
+        tokio::time::timeout(STEP, s.read_exact(&mut back))
+            .await
+            .unwrap()
+            .unwrap();
+        // The run ends (its proxy is dropped) with the tunnel open.
+        drop(p);
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(STEP, s.read_to_end(&mut rest)).await;
+        assert!(rest.is_empty());
+        let text = audit_lines(&log, 1);
+        let record: serde_json::Value = serde_json::from_str(text.trim())
+            .unwrap_or_else(|e| panic!("one record, not {text:?}: {e}"));
+        assert_eq!(record["method"], "CONNECT");
+        assert_eq!(record["verdict"], "allowed");
+        assert_eq!(record["reason"], "closed by the proxy: the run ended");
+        assert_eq!(record["bytes_up"], hello.len());
+        assert_eq!(record["bytes_down"], hello.len());
+    });
+}
