@@ -166,6 +166,7 @@ bench: bench-python bench-node
 	$(CARGO) bench --bench classify
 	$(CARGO) build --release -p sandboxcore-cli
 	$(CARGO) bench --bench process
+	$(CARGO) bench --bench egress
 
 bench-docker: agent docker
 	$(CARGO) bench --bench docker
