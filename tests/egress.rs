@@ -436,19 +436,18 @@ fn the_run_has_no_dns() {
         assert_eq!(o.stdout_text(), "");
         let o = run(&e, &["getent", "hosts", "pypi.test"]).await;
         assert_eq!(o.exit_code, Some(2), "{}", show(&o));
-        if std::path::Path::new("/usr/bin/python3").exists() {
-            let o = run(
-                &e,
-                &[
-                    "/usr/bin/python3",
-                    "-c",
-                    "import socket\ntry:\n    socket.getaddrinfo('pypi.org', 443)\n    print('resolved')\nexcept socket.gaierror as e:\n    print('gaierror', e.errno)",
-                ],
-            )
-            .await;
-            assert_eq!(o.exit_code, Some(0), "{}", show(&o));
-            assert!(o.stdout_text().starts_with("gaierror"), "{}", show(&o));
-        }
+        // python3 is installed by scripts/install-deps.
+        let o = run(
+            &e,
+            &[
+                "python3",
+                "-c",
+                "import socket\ntry:\n    socket.getaddrinfo('pypi.org', 443)\n    print('resolved')\nexcept socket.gaierror as e:\n    print('gaierror', e.errno)",
+            ],
+        )
+        .await;
+        assert_eq!(o.exit_code, Some(0), "{}", show(&o));
+        assert!(o.stdout_text().starts_with("gaierror"), "{}", show(&o));
     });
 }
 
