@@ -43,8 +43,9 @@ check: fmt lint
 	  $(CARGO) test --workspace --all-targets; \
 	fi
 
-# The isolation tests again as an ordinary user (the user namespace path
-# of the process backend; CI runs everything else as root).
+# The isolation, process backend and egress tests again as an ordinary
+# user (the user namespace path of the process backend; CI runs everything
+# else as root).
 isolation-as-user:
 	CARGO=$(CARGO) ./scripts/test-as-user
 
@@ -166,6 +167,7 @@ bench: bench-python bench-node
 	$(CARGO) bench --bench classify
 	$(CARGO) build --release -p sandboxcore-cli
 	$(CARGO) bench --bench process
+	$(CARGO) bench --bench egress
 
 bench-docker: agent docker
 	$(CARGO) bench --bench docker

@@ -166,26 +166,22 @@ async fn connect(run: Arc<RunProxy>, mut req: Request<Incoming>) -> Response<Pro
             address,
             rule,
         } = opened;
+        let ongoing = Ongoing::new(&r, "CONNECT", host_text, port, rule, address, started);
         let (verdict, reason, bytes) = match upgrade.await {
-            Ok(client) => tunnel(&r, TokioIo::new(client), stream, &host).await,
+            Ok(client) => {
+                let upstream = Counted {
+                    stream,
+                    counts: ongoing.counts.clone(),
+                };
+                tunnel(&r, TokioIo::new(client), upstream, &host).await
+            }
             Err(e) => (
                 ConnectionVerdict::Failed,
                 format!("the client left before the tunnel opened: {e}"),
                 (0, 0),
             ),
         };
-        let mut record = ConnectionRecord::new(
-            "CONNECT",
-            &host_text,
-            port,
-            verdict,
-            Some(&rule),
-            &reason,
-            bytes,
-            started.elapsed(),
-        );
-        record.address = Some(address.to_string());
-        r.egress.record(record);
+        ongoing.finish(verdict, &reason, bytes);
     });
     Response::new(full(Bytes::new()))
 }
@@ -195,7 +191,7 @@ async fn connect(run: Arc<RunProxy>, mut req: Request<Incoming>) -> Response<Pro
 async fn tunnel<C>(
     run: &RunProxy,
     mut client: C,
-    upstream: TcpStream,
+    mut upstream: Counted<TcpStream>,
     host: &NormalizedHost,
 ) -> (ConnectionVerdict, String, (u64, u64))
 where
@@ -246,7 +242,6 @@ where
             return refused_tunnel(why);
         }
     }
-    let mut upstream = Counted::new(upstream);
     if let Err(e) = upstream.write_all(&hello).await {
         return (
             ConnectionVerdict::Failed,
@@ -442,25 +437,16 @@ async fn forward(run: Arc<RunProxy>, req: Request<Incoming>) -> Response<ProxyBo
             opened.rule.clone(),
             opened.address,
         );
-        let (method, counts) = (method.clone(), counts.clone());
+        let mut ongoing = Ongoing::new(&r, &method, host, port, rule, address, started);
+        ongoing.counts = counts.clone();
         run.spawn(async move {
             let result = conn.await;
             let reason = match result {
                 Ok(()) => "request done".to_string(),
                 Err(e) => format!("upstream connection ended: {e}"),
             };
-            let mut record = ConnectionRecord::new(
-                &method,
-                &host,
-                port,
-                ConnectionVerdict::Allowed,
-                Some(&rule),
-                &reason,
-                counts.get(),
-                started.elapsed(),
-            );
-            record.address = Some(address.to_string());
-            r.egress.record(record);
+            let bytes = ongoing.counts.get();
+            ongoing.finish(ConnectionVerdict::Allowed, &reason, bytes);
         });
     }
     match sender.send_request(upstream_req).await {
@@ -476,6 +462,79 @@ async fn forward(run: Arc<RunProxy>, req: Request<Incoming>) -> Response<ProxyBo
                 opened.host_text
             ),
         ),
+    }
+}
+
+/// A connection the proxy carries: its record is written when it ends,
+/// or, when the proxy is dropped first (the run ended and every task
+/// serving it was aborted), as the task is dropped: no connection goes
+/// unrecorded.
+struct Ongoing {
+    run: Arc<RunProxy>,
+    method: String,
+    host: String,
+    port: u16,
+    rule: String,
+    address: std::net::SocketAddr,
+    started: Instant,
+    counts: Arc<Counts>,
+    done: bool,
+}
+
+impl Ongoing {
+    fn new(
+        run: &Arc<RunProxy>,
+        method: &str,
+        host: String,
+        port: u16,
+        rule: String,
+        address: std::net::SocketAddr,
+        started: Instant,
+    ) -> Ongoing {
+        Ongoing {
+            run: run.clone(),
+            method: method.to_string(),
+            host,
+            port,
+            rule,
+            address,
+            started,
+            counts: Arc::default(),
+            done: false,
+        }
+    }
+
+    fn write(&self, verdict: ConnectionVerdict, reason: &str, bytes: (u64, u64)) {
+        let mut record = ConnectionRecord::new(
+            &self.method,
+            &self.host,
+            self.port,
+            verdict,
+            Some(&self.rule),
+            reason,
+            bytes,
+            self.started.elapsed(),
+        );
+        record.address = Some(self.address.to_string());
+        self.run.egress.record(record);
+    }
+
+    /// Records the connection's end.
+    fn finish(mut self, verdict: ConnectionVerdict, reason: &str, bytes: (u64, u64)) {
+        self.done = true;
+        self.write(verdict, reason, bytes);
+    }
+}
+
+impl Drop for Ongoing {
+    fn drop(&mut self) {
+        if !self.done {
+            self.write(
+                ConnectionVerdict::Allowed,
+                "closed by the proxy: the run ended",
+                self.counts.get(),
+            );
+        }
     }
 }
 
@@ -503,13 +562,6 @@ struct Counted<S> {
 }
 
 impl Counted<TcpStream> {
-    fn new(stream: TcpStream) -> Counted<TcpStream> {
-        Counted {
-            stream,
-            counts: Arc::default(),
-        }
-    }
-
     fn counts(&self) -> (u64, u64) {
         self.counts.get()
     }
