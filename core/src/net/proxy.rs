@@ -16,9 +16,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::task::JoinSet;
 
-/// The most connections one proxy serves at once; more wait to be
-/// accepted.
-pub const MAX_CONNECTIONS: usize = 1024;
+/// The most connections and tunnels one proxy serves at once (each tunnel
+/// holds two 256 KiB buffers); more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 256;
 
 /// What a run's network may reach, and whom the proxy tells: the rules,
 /// the resolver, the approver for `require_approval` hosts, the audit log,
@@ -201,8 +201,12 @@ impl RunProxy {
         tasks.spawn(task);
     }
 
+    /// The tasks still running (the finished ones reaped first: else a
+    /// proxy at its limit would count them for ever and accept nothing).
     fn connections(&self) -> usize {
-        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).len()
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        while tasks.try_join_next().is_some() {}
+        tasks.len()
     }
 }
 
