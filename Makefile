@@ -90,12 +90,13 @@ node-test: node
 	cd bindings-node && npm test
 
 # The uniffi bindings (bindings-uniffi/): the library and uniffi-bindgen
-# built, the Python, Kotlin and Swift sources generated into
+# built (`--workspace --all-targets`, as `unit` builds: the same features,
+# so after `unit` only the library's cdylib and the binary are linked), the Python, Kotlin and Swift sources generated into
 # target/uniffi/ (never committed: always those of the code being built),
 # then the behaviour tests run through the generated Python module.
 UNIFFI_OUT := target/uniffi
 uniffi:
-	$(CARGO) build --quiet -p sandboxcore-uniffi --features bindgen
+	$(CARGO) build --quiet --workspace --all-targets
 	rm -rf $(UNIFFI_OUT)
 	for lang in python kotlin swift; do \
 	  target/debug/uniffi-bindgen generate --no-format --library target/debug/libsandboxcore_uniffi.so \
@@ -132,8 +133,9 @@ uniffi-kotlin: deps uniffi
 
 # `sandboxcore mcp` driven by the official MCP clients: the Python SDK
 # (in the venv) and the TypeScript SDK (tests/mcp/node, from its lockfile).
+# The binary is built with `unit`'s features (nothing compiled again).
 mcp-test: python
-	$(CARGO) build --quiet --workspace --bins
+	$(CARGO) build --quiet --workspace --all-targets
 	SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) $(VENV)/bin/python -m pytest -q tests/mcp
 	cd tests/mcp/node && npm ci --no-audit --no-fund --loglevel=error && SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) npm test
 
