@@ -239,7 +239,13 @@ fn fork_bomb_is_contained_by_the_process_limit() {
     if !require("a pids cgroup", |c| c.process_limit) {
         return;
     }
-    let mut req = shell("bomb_5e1f() { bomb_5e1f | bomb_5e1f & }; bomb_5e1f; sleep 2; echo done");
+    // After starting the bomb the script forks nothing (the loop, `[` and
+    // `echo` are dash builtins): at the limit, a fork of its own would fail
+    // as the bomb's do, and the script would end without saying `done`.
+    let mut req = shell(
+        "bomb_5e1f() { bomb_5e1f | bomb_5e1f & }; bomb_5e1f; \
+         i=0; while [ $i -lt 20000 ]; do i=$((i + 1)); done; echo done",
+    );
     req.limits.processes = Some(64);
     req.limits.timeout = Some(Duration::from_secs(4));
     let t = Instant::now();
