@@ -106,8 +106,8 @@ impl Egress {
         self
     }
 
-    /// Whether the approver, audit log and metrics are set (a run's
-    /// [`crate::Sandbox`] fills in those it has when they are not).
+    /// These settings with the approver, audit log, metrics and labels of
+    /// a run's [`crate::Sandbox`] filled in where none were set.
     pub(crate) fn fill_from(
         mut self,
         approver: Option<&Arc<dyn Approver>>,
