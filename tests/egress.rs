@@ -19,6 +19,7 @@
 //! ordinary user too (the user namespace path).
 
 mod common;
+use common::runtime;
 #[path = "common/net.rs"]
 mod net;
 
@@ -49,14 +50,6 @@ fn executor() -> &'static ProcessExecutor {
         ProcessExecutor::new(ProcessConfig::default())
             .unwrap_or_else(|e| panic!("the default (Required) backend cannot start here: {e}"))
     })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {

@@ -61,14 +61,6 @@ fn executor_with_filesystem(filesystem: FilesystemConfig) -> ProcessExecutor {
     })
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// `/bin/sh -c script` in the workspace `ws`, with a known `PATH` (the
 /// caller's may hold directories the run's user cannot read) and a timeout
 /// that keeps a broken test from hanging.
@@ -240,7 +232,7 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-use common::wait_until_gone;
+use common::{runtime, wait_until_gone};
 
 /// The Landlock ABI version of this kernel (0 when it has none).
 fn landlock_abi() -> i64 {

@@ -27,14 +27,6 @@ fn executor() -> &'static ProcessExecutor {
     })
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn shell(script: &str) -> ExecRequest {
     ExecRequest::new(Plan::Shell(script.into()))
 }
@@ -56,7 +48,7 @@ fn require(what: &str, has: impl Fn(&Capabilities) -> bool) -> bool {
     false
 }
 
-use common::wait_until_gone;
+use common::{runtime, wait_until_gone};
 
 #[test]
 fn exit_codes_and_signals_are_exact() {

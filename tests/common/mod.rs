@@ -12,6 +12,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A two-thread tokio runtime for the tests that drive executors.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Reads a `tests/data` file.
 pub fn data(name: &str) -> String {
     let path = root().join("tests/data").join(name);
