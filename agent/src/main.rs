@@ -86,11 +86,16 @@ fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
 
 /// Reports that the command could not be started for want of a pipe.
 fn cannot_start(out: &Out, e: &io::Error) -> ExitCode {
-    send(
+    setup_failed(
         out,
-        KIND_STDERR,
-        format!("sandboxcore: cannot start the command: {e}\n").as_bytes(),
-    );
+        &format!("sandboxcore: cannot start the command: {e}\n"),
+    )
+}
+
+/// Reports `msg` on the command's stderr and the run as exit 126: the
+/// command did not start.
+fn setup_failed(out: &Out, msg: &str) -> ExitCode {
+    send(out, KIND_STDERR, msg.as_bytes());
     exit_with(
         out,
         Exit {
@@ -146,15 +151,7 @@ fn main() -> ExitCode {
                 "sandboxcore: cannot enter the working directory {}: {e}\n",
                 cwd.to_string_lossy()
             );
-            send(&out, KIND_STDERR, msg.as_bytes());
-            return exit_with(
-                &out,
-                Exit {
-                    code: Some(126),
-                    signal: None,
-                    oom_kills: None,
-                },
-            );
+            return setup_failed(&out, &msg);
         }
     }
     // The way out of an allowlist run: listening before the command starts,
@@ -166,15 +163,7 @@ fn main() -> ExitCode {
                 "sandboxcore: cannot listen on 127.0.0.1:{} for the egress proxy: {e}\n",
                 sandboxcore_agent::PROXY_PORT
             );
-            send(&out, KIND_STDERR, msg.as_bytes());
-            return exit_with(
-                &out,
-                Exit {
-                    code: Some(126),
-                    signal: None,
-                    oom_kills: None,
-                },
-            );
+            return setup_failed(&out, &msg);
         }
     }
     // SAFETY: the closure makes three system calls on a static path and
