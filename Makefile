@@ -61,18 +61,23 @@ isolation-warm:
 	  SANDBOXCORE_TEST_WARM=1 CI=true $(CARGO) test --test isolation -- --test-threads=1; \
 	fi
 
-# Tests build everything in the dev profile, so that the Python extension
-# shares the workspace's target/debug with the Rust tests (one build of the
-# dependencies instead of one per front end); the benches build release.
-MATURIN_FLAGS ?=
-NAPI_BUILD ?= build
+# Tests build everything in the dev profile, so that the Python and Node
+# extensions share the workspace's target/debug with the Rust tests (one
+# build of the dependencies instead of one per front end); the benches
+# build the bindings alone in release (BINDINGS_PROFILE=release).
+BINDINGS_PROFILE ?= debug
+bindings_build = $(if $(filter release,$(BINDINGS_PROFILE)),--release -p $(1),--workspace --all-targets)
 
 # The Python bindings: a venv with maturin, pytest and mypy, and the
-# extension built and installed into it (editable).
+# extension installed into it (editable) from the workspace build — the
+# same `cargo build --workspace --all-targets` as `unit`, so nothing is
+# compiled again (scripts/install-python-dev says why not `maturin
+# develop`; maturin stays the way to build wheels).
 python: deps
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=7' 'mypy>=1.8' 'hypothesis>=6' 'mcp>=2.3,<3'
-	cd bindings-python && VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH maturin develop $(MATURIN_FLAGS) --quiet
+	$(CARGO) build --quiet $(call bindings_build,sandboxcore-python)
+	./scripts/install-python-dev $(VENV) target/$(BINDINGS_PROFILE)/lib_native.so
 
 # The stubs (__init__.pyi) are checked against the built module by
 # mypy's stubtest (stub-only aliases listed in the allowlist).
@@ -80,11 +85,24 @@ python-test: python
 	$(VENV)/bin/python -m pytest -q bindings-python/tests
 	$(VENV)/bin/python -m mypy.stubtest sandboxcore --allowlist bindings-python/stubtest-allowlist.txt
 
-# The Node bindings: npm packages from the lockfile, the addon built with
-# cargo through @napi-rs/cli (which always builds for an explicit --target,
-# into target/<triple>/), then node --test and tsc.
+# The Node bindings: npm packages from the lockfile; the addon is the
+# workspace build's cdylib (`unit`'s build: nothing compiled again), with
+# napi-derive recording its type definitions (NAPI_TYPE_DEF_TMP_FOLDER;
+# the crate is recompiled when they are missing or older than its
+# sources), assembled by bindings-node/scripts/assemble.mjs into the
+# .node file, native.js and native.d.ts through @napi-rs/cli's own
+# generators; then node --test and tsc. (`npm run build`, napi's own
+# build, gives the same files but compiles the dependency tree again
+# for an explicit --target.)
+NAPI_TYPE_DEFS := target/napi-typedefs
 node: deps
-	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error && npm run $(NAPI_BUILD) --silent
+	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(NAPI_TYPE_DEFS)
+	if [ ! -s $(NAPI_TYPE_DEFS)/sandboxcore-node ] || [ -n "$$(find bindings-node/src bindings-node/Cargo.toml -newer $(NAPI_TYPE_DEFS)/sandboxcore-node)" ]; then \
+	  rm -f $(NAPI_TYPE_DEFS)/sandboxcore-node; touch bindings-node/src/lib.rs; \
+	fi
+	NAPI_TYPE_DEF_TMP_FOLDER=$(abspath $(NAPI_TYPE_DEFS)) $(CARGO) build --quiet $(call bindings_build,sandboxcore-node)
+	cd bindings-node && node scripts/assemble.mjs ../target/$(BINDINGS_PROFILE)/libsandboxcore_node.so ../$(NAPI_TYPE_DEFS) $(HOST_TRIPLE)
 
 node-test: node
 	cd bindings-node && npm test
@@ -152,10 +170,10 @@ test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-te
 # The Docker backend's in-container agent, linked statically (it runs in
 # images without a libc), at target/agent/sandboxcore-agent where
 # sandboxcore finds it (or set SANDBOXCORE_AGENT).
-AGENT_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 agent:
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --quiet -p sandboxcore-agent --bin sandboxcore-agent --target $(AGENT_TRIPLE) --target-dir target/agent
-	cp target/agent/$(AGENT_TRIPLE)/release/sandboxcore-agent target/agent/sandboxcore-agent
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --quiet -p sandboxcore-agent --bin sandboxcore-agent --target $(HOST_TRIPLE) --target-dir target/agent
+	cp target/agent/$(HOST_TRIPLE)/release/sandboxcore-agent target/agent/sandboxcore-agent
 
 # A Docker daemon and the test image (see scripts/docker-setup; CI sets
 # SANDBOXCORE_REQUIRE_DOCKER=1 so that a missing daemon fails the run).
@@ -175,9 +193,9 @@ bench-docker: agent docker
 	$(CARGO) bench --bench docker
 
 bench-python:
-	$(MAKE) python MATURIN_FLAGS=--release
+	$(MAKE) python BINDINGS_PROFILE=release
 	$(VENV)/bin/python benches/python_bindings.py
 
 bench-node:
-	$(MAKE) node NAPI_BUILD=build:release
+	$(MAKE) node BINDINGS_PROFILE=release
 	node benches/node_bindings.js
