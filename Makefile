@@ -2,7 +2,7 @@
 #   make demo   installs what is needed, then classifies, judges and runs
 #               agent commands in the sandbox (scripts/demo)
 #   make test   runs every test (what .ci/run runs)
-.PHONY: demo test check deps fmt lint unit isolation-warm isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker snippets mcp-test uniffi uniffi-test uniffi-kotlin
+.PHONY: fuzz-ci demo test check deps fmt lint unit isolation-warm isolation-as-user bench bench-python bench-node bench-docker build-release python python-test node node-test agent docker snippets mcp-test uniffi uniffi-test uniffi-kotlin
 
 CARGO ?= cargo
 VENV ?= .venv
@@ -165,7 +165,14 @@ snippets: python node
 
 # `unit` compiles the examples and benches too (dev profile): no separate
 # release build of the workspace.
-test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-test node-test mcp-test uniffi-test uniffi-kotlin snippets
+test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-test node-test mcp-test uniffi-test uniffi-kotlin snippets fuzz-ci
+
+# Every fuzz target (fuzz/) for FUZZ_SECONDS each with libFuzzer on the
+# stable toolchain (scripts/fuzz-ci); a crash fails the run and keeps the
+# input in target/fuzz/artifacts/.
+FUZZ_SECONDS ?= 15
+fuzz-ci: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz-ci
 
 # The Docker backend's in-container agent, linked statically (it runs in
 # images without a libc), at target/agent/sandboxcore-agent where
