@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 mod backend_args;
@@ -154,14 +154,6 @@ pub(crate) fn print_json_flush(
     }
     out.flush()?;
     Ok(())
-}
-
-/// Iterates over stdin lines, keeping invalid UTF-8 lossy rather than failing.
-pub(crate) fn stdin_lines() -> impl Iterator<Item = io::Result<String>> {
-    io::stdin()
-        .lock()
-        .split(b'\n')
-        .map(|r| r.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
 /// Logs (and audit events) go to stderr: stdout is the protocol's channel
