@@ -326,3 +326,25 @@ fn a_program_used_as_a_launcher_is_judged_by_what_it_launches() {
         assert_eq!(policy.check(line).verdict, Verdict::Allow, "{line}");
     }
 }
+
+#[test]
+fn every_shipped_policy_carries_examples_that_hold() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        // Reading the file checks its examples (an error names each one).
+        let (_, layer) = Policy::read_layer(&path).unwrap_or_else(|e| panic!("{e}"));
+        let examples = layer
+            .examples
+            .clone()
+            .unwrap_or_else(|| panic!("{} has no examples", path.display()));
+        assert!(examples.iter().count() >= 4, "{}", path.display());
+        let policy = Policy::from_layers(&[&layer]).unwrap();
+        for (expected, command) in examples.iter() {
+            assert_eq!(policy.check(command).verdict, expected, "{command}");
+        }
+        files += 1;
+    }
+    assert_eq!(files, 4);
+}

@@ -43,16 +43,23 @@ struct Shown<'a> {
 pub fn run(args: PolicyArgs) -> Result<ExitCode> {
     match args.command {
         PolicyCommand::Validate { file } => {
-            let checked = Policy::read_layer(&file)
-                .and_then(|(f, layer)| Ok((f, Policy::from_layers(&[&layer])?)));
+            let checked = Policy::read_layer(&file).and_then(|(f, layer)| {
+                Policy::from_layers(&[&layer])?;
+                Ok((f, layer.examples.map_or(0, |e| e.iter().count())))
+            });
             match checked {
-                Ok((format, _)) => {
+                Ok((format, examples)) => {
                     let name = match format {
                         FileFormat::Native => "sandboxcore",
                         FileFormat::CodeframeConfig => "CodeFRAME config/security.yml",
                         FileFormat::CodeframePolicy => "CodeFRAME .codeframe/security-policy.yml",
                     };
-                    println!("{}: valid ({name} format)", file.display());
+                    let held = match examples {
+                        0 => String::new(),
+                        1 => ", its 1 example holds".to_string(),
+                        n => format!(", its {n} examples hold"),
+                    };
+                    println!("{}: valid ({name} format{held})", file.display());
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

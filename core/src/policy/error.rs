@@ -40,6 +40,15 @@ pub enum PolicyError {
         /// What is allowed.
         message: String,
     },
+    /// Examples the policy file carries (`examples:`) that the policy it
+    /// defines does not decide as they expect; every one is listed.
+    #[error("{origin}: {} of the policy's examples {} not hold:{}", failures.len(), if failures.len() == 1 { "does" } else { "do" }, super::examples::describe(failures))]
+    Examples {
+        /// The file name (or `<string>`).
+        origin: String,
+        /// Each example that does not hold.
+        failures: Vec<super::examples::ExampleFailure>,
+    },
     /// A setting's value is well-formed but not usable (a rule that does
     /// not parse, for example).
     #[error("{setting}: {message}")]

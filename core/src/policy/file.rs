@@ -4,6 +4,7 @@
 
 use super::error::PolicyError;
 use super::settings::{DeploymentMode, Enforcement, NetworkLayer, SettingsLayer};
+use super::{Policy, PolicyExamples};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::Path;
@@ -25,6 +26,8 @@ pub enum FileFormat {
 struct CodeframeConfig {
     deployment: Option<CodeframeDeployment>,
     security_policy: Option<CodeframeSecurityPolicy>,
+    /// Not in CodeFRAME's own files: the policy's examples.
+    examples: Option<PolicyExamples>,
 }
 
 #[derive(Deserialize)]
@@ -60,11 +63,14 @@ struct CodeframeSecurity {
     /// CodeFRAME policy can say which hosts runs reach (its guide asks
     /// for "restricted network with allowlist").
     network: Option<NetworkLayer>,
+    /// Not in CodeFRAME's own files: the policy's examples.
+    examples: Option<PolicyExamples>,
 }
 
 impl CodeframeConfig {
     fn into_layer(self) -> SettingsLayer {
         let mode = self.deployment.as_ref().and_then(|d| d.mode);
+        let examples = self.examples;
         let sp = self
             .deployment
             .and_then(|d| d.security_policy)
@@ -75,6 +81,7 @@ impl CodeframeConfig {
             enforcement: sp.command_validation,
             allow_shell_operators: sp.allow_shell_operators,
             safe_commands_only: sp.safe_commands_only,
+            examples,
             ..SettingsLayer::default()
         }
     }
@@ -90,6 +97,7 @@ impl CodeframePolicy {
             blocked_patterns: s.blocked_patterns,
             require_approval: s.require_approval,
             network: s.network,
+            examples: s.examples,
             ..SettingsLayer::default()
         }
     }
@@ -148,6 +156,7 @@ pub fn from_yaml_str(text: &str, origin: &str) -> Result<(FileFormat, SettingsLa
         FileFormat::CodeframeConfig => parse::<CodeframeConfig>(text, yaml_err)?.into_layer(),
         FileFormat::CodeframePolicy => parse::<CodeframePolicy>(text, yaml_err)?.into_layer(),
     };
+    check_examples(origin, &layer)?;
     Ok((format, layer))
 }
 
@@ -176,7 +185,26 @@ pub fn from_json_str(text: &str, origin: &str) -> Result<(FileFormat, SettingsLa
             .map_err(json_err)?
             .into_layer(),
     };
+    check_examples(origin, &layer)?;
     Ok((format, layer))
+}
+
+/// Checks the document's examples against the policy it defines on its own
+/// (the mode's defaults and this document, without environment overrides:
+/// the examples say what the file means, whatever a deployment overrides).
+fn check_examples(origin: &str, layer: &SettingsLayer) -> Result<(), PolicyError> {
+    let Some(examples) = layer.examples.as_ref().filter(|e| !e.is_empty()) else {
+        return Ok(());
+    };
+    let failures = examples.failures(&Policy::from_layers(&[layer])?);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(PolicyError::Examples {
+            origin: origin.to_string(),
+            failures,
+        })
+    }
 }
 
 /// Reads a policy file: JSON when the name ends in `.json`, YAML otherwise.

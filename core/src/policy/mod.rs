@@ -29,6 +29,7 @@
 mod decision;
 mod env;
 mod error;
+mod examples;
 mod file;
 mod operators;
 mod rule;
@@ -41,6 +42,7 @@ pub use crate::glob::glob_match;
 pub use decision::{Decision, DecisionReason, Effect, Verdict};
 pub use env::VARIABLES as ENV_VARIABLES;
 pub use error::PolicyError;
+pub use examples::{ExampleFailure, PolicyExamples};
 pub use file::FileFormat;
 pub use rule::{CommandRule, WordMatch};
 pub use settings::{

@@ -273,6 +273,10 @@ pub struct SettingsLayer {
     /// See [`PolicySettings::network`]; each key given replaces the value
     /// below it.
     pub network: Option<NetworkLayer>,
+    /// Commands with the verdict this layer's policy must give each
+    /// ([`PolicyExamples`](super::PolicyExamples)); checked when the file
+    /// is read, not part of the settings.
+    pub examples: Option<super::PolicyExamples>,
 }
 
 impl SettingsLayer {

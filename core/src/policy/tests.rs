@@ -319,3 +319,86 @@ fn a_builtin_is_named_as_a_builtin_not_an_operator() {
         d.reasons
     );
 }
+
+#[test]
+fn examples_that_hold_load_in_every_format() {
+    use crate::policy::file::{from_json_str, from_yaml_str};
+    let native = "enforcement: enforce\nblocked_patterns: [\"rm -rf\"]\nexamples:\n  allow: [\"pytest tests/\"]\n  deny: [\"rm -rf build\"]\n";
+    let (_, layer) = from_yaml_str(native, "p.yml").unwrap();
+    assert_eq!(layer.examples.unwrap().iter().count(), 2);
+    let policy = "security:\n  enforcement_level: strict\n  allowed_commands: [pytest]\n  examples:\n    allow: [\"pytest -q\"]\n    deny: [\"make\"]\n";
+    assert!(from_yaml_str(policy, "p.yml").is_ok());
+    let config =
+        "deployment:\n  mode: selfhosted\nexamples:\n  allow: [\"ls\"]\n  warn: [\"ls | wc -l\"]\n";
+    assert!(from_yaml_str(config, "c.yml").is_ok());
+    let json = r#"{"enforcement": "enforce", "examples": {"deny": ["sudo rm -rf /"]}}"#;
+    assert!(from_json_str(json, "p.json").is_ok());
+}
+
+#[test]
+fn examples_that_do_not_hold_are_all_named_with_verdict_and_rule() {
+    use crate::policy::file::from_yaml_str;
+    let text = "enforcement: enforce\nblocked_patterns: [\"rm -rf\"]\nexamples:\n  allow: [\"rm -rf build\", \"pytest\"]\n  ask: [\"ls\"]\n  deny: [\"make test\"]\n";
+    let e = from_yaml_str(text, "p.yml").unwrap_err();
+    let PolicyError::Examples { origin, failures } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(origin, "p.yml");
+    let got: Vec<(&str, Verdict, Verdict)> = failures
+        .iter()
+        .map(|f| (f.command.as_str(), f.expected, f.got))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("rm -rf build", Verdict::Allow, Verdict::Deny),
+            ("ls", Verdict::Ask, Verdict::Allow),
+            ("make test", Verdict::Deny, Verdict::Allow),
+        ]
+    );
+    assert_eq!(
+        failures[0].rule.as_deref(),
+        Some("blocked_patterns[0]: rm -rf")
+    );
+    let message = e.to_string();
+    assert!(
+        message.starts_with("p.yml: 3 of the policy's examples do not hold:"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "\"rm -rf build\" should be allow but is deny (rule blocked_patterns[0]: rm -rf"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn examples_are_checked_without_the_environment_and_are_not_settings() {
+    use crate::policy::file::from_yaml_str;
+    // The file means enforce; an environment that turns enforcement off
+    // does not make its examples fail at load, nor do examples change
+    // what the policy decides.
+    let text = "enforcement: enforce\nblocked_patterns: [\"rm -rf\"]\nexamples:\n  deny: [\"rm -rf build\"]\n";
+    let (_, file) = from_yaml_str(text, "p.yml").unwrap();
+    let env =
+        Policy::env_layer_from(|k| (k == "SANDBOXCORE_ENFORCEMENT").then(|| "disabled".into()))
+            .unwrap();
+    let p = Policy::from_layers(&[&file, &env]).unwrap();
+    assert_eq!(p.check("rm -rf build").verdict, Verdict::Allow);
+    let without = SettingsLayer {
+        examples: None,
+        ..file.clone()
+    };
+    assert_eq!(
+        Policy::from_layers(&[&file]).unwrap().settings(),
+        Policy::from_layers(&[&without]).unwrap().settings()
+    );
+}
+
+#[test]
+fn a_misspelt_example_verdict_is_a_syntax_error_with_a_suggestion() {
+    use crate::policy::file::from_yaml_str;
+    let e = from_yaml_str("examples:\n  alow: [ls]\n", "p.yml").unwrap_err();
+    assert!(e.to_string().contains("did you mean `allow`?"), "{e}");
+}
