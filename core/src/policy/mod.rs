@@ -32,6 +32,7 @@ mod error;
 mod examples;
 mod file;
 mod operators;
+pub mod replay;
 mod rule;
 mod run_env;
 mod settings;
