@@ -32,7 +32,7 @@ mod error;
 mod file;
 mod operators;
 mod rule;
-mod run_env;
+pub(crate) mod run_env;
 mod settings;
 mod url;
 
