@@ -256,6 +256,20 @@ fn generated_commands_match_bash_and_dash() {
         Just("\n".to_string()),
         Just("\t".to_string()),
         Just("é".to_string()),
+        // Arithmetic: bash's legacy `$[...]` (dash leaves it as text) and
+        // `$((...))` of constants, which the classifier evaluates.
+        Just("$[1]".to_string()),
+        Just("\"$[1]\"".to_string()),
+        Just("a$[1+1]b".to_string()),
+        Just("$((1))".to_string()),
+        Just("$((1+2*3))".to_string()),
+        Just("\"$((010 + 0x10))\"".to_string()),
+        Just("x$((-7 / 2))y".to_string()),
+        Just("$((7 % -3))".to_string()),
+        Just("$((1/0))".to_string()),
+        Just("$((08))".to_string()),
+        Just("$((9223372036854775807+1))".to_string()),
+        Just("$(( (1+2) * -3 ))".to_string()),
         "[a-z]{1,3}".prop_map(|s| s),
     ];
     let line = (

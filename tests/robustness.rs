@@ -62,7 +62,15 @@ fn deep_nesting_is_an_error_not_a_crash() {
         s = format!("bash -c {}", shell_words::quote(&s));
     }
     let c = classify(&s);
-    assert!(c.needs_shell || c.argv().is_some());
+    // The innermost `rm -rf /` is found through all twelve shells.
+    let rm = c
+        .programs
+        .iter()
+        .find(|p| p.name.as_deref() == Some("rm"))
+        .expect("rm is found");
+    assert_eq!(rm.via.len(), 12, "{:?}", rm.via);
+    assert_eq!(c.risk, sandboxcore::Risk::Critical);
+    assert!(!c.read_only);
     let ticks = format!("{}ls{}", "`".repeat(64), "`".repeat(64));
     let _ = classify(&ticks);
 }
@@ -198,4 +206,111 @@ fn wrappers_past_the_depth_limit_fail_closed() {
         .collect();
     let c = sandboxcore::classify_argv(&argv);
     assert!(!c.read_only && c.risk >= sandboxcore::Risk::High);
+}
+
+/// The fastest of three runs.
+fn best_time_of(cmd: &str) -> Duration {
+    (0..3).map(|_| time_of(cmd)).min().unwrap_or_default()
+}
+
+/// A line of `unit` repeated to about `len` bytes, then `tail` (and
+/// `close` as many times as `unit`).
+fn shape(unit: &str, tail: &str, close: &str, len: usize) -> String {
+    let n = len / (unit.len() + close.len()).max(1);
+    format!("{}{tail}{}", unit.repeat(n), close.repeat(n))
+}
+
+/// The long shapes that used to cost the square of their length: nested
+/// wrappers, wrappers before many arguments, `eval` and `env -S` chains,
+/// `find -exec` chains. A 10 KB line classifies in under 10 ms (release
+/// build; a generous bound in a debug build, where the quadratic shapes
+/// took seconds).
+#[test]
+fn long_chains_classify_in_linear_time() {
+    type Maker = Box<dyn Fn(usize) -> String>;
+    let cases: Vec<(&str, Maker)> = vec![
+        ("nested wrappers", Box::new(|n| shape("nice ", "ls", "", n))),
+        (
+            "wrappers and many arguments",
+            Box::new(|n| {
+                let args = n.saturating_sub(500) / 2;
+                format!("{}ls {}", "nice ".repeat(95), "a ".repeat(args))
+            }),
+        ),
+        ("eval chain", Box::new(|n| shape("eval ", "ls", "", n))),
+        ("env -S chain", Box::new(|n| shape("env -S ", "ls", "", n))),
+        (
+            "find -exec chain",
+            Box::new(|n| shape("find . -exec ", "ls", " \\;", n)),
+        ),
+        ("xargs chain", Box::new(|n| shape("xargs ", "ls", "", n))),
+    ];
+    let mut slow = Vec::new();
+    for (what, make) in &cases {
+        let line = make(10_000);
+        assert!(
+            line.len() > 9_000 && line.len() < 11_000,
+            "{what}: {}",
+            line.len()
+        );
+        let took = best_time_of(&line);
+        let bound = if cfg!(debug_assertions) {
+            Duration::from_millis(400)
+        } else {
+            Duration::from_millis(10)
+        };
+        if took > bound {
+            slow.push(format!("{what}: 10 KB in {took:?} (bound {bound:?})"));
+        }
+    }
+    assert!(slow.is_empty(), "{}", slow.join("\n"));
+}
+
+/// A 256 KB `find -exec` chain (which once took gigabytes) finishes quickly
+/// and is not judged (too deep).
+#[test]
+fn a_huge_find_exec_chain_is_bounded() {
+    let line = shape("find . -exec ", "rm -rf /", " \\;", 256 * 1024);
+    let start = Instant::now();
+    let c = classify(&line);
+    let took = start.elapsed();
+    let bound = Duration::from_secs(if cfg!(debug_assertions) { 5 } else { 1 });
+    assert!(took < bound, "took {took:?}");
+    assert!(c.needs_shell && !c.read_only);
+    assert!(c.risk >= sandboxcore::Risk::High, "{:?}", c.reasons);
+    // The output is small: each nested `find` reports its own words only.
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(json.len() < 4 * line.len(), "{} bytes of JSON", json.len());
+}
+
+/// Past the depth the classifier follows, a line is never read-only, plain
+/// or low risk, however the nesting is built.
+#[test]
+fn depth_limits_fail_closed() {
+    for (what, line) in [
+        ("eval", format!("{}rm -rf /", "eval ".repeat(101))),
+        ("env -S", format!("{}rm -rf /", "env -S ".repeat(101))),
+        (
+            "find -exec",
+            format!(
+                "{}rm -rf /{}",
+                "find . -exec ".repeat(101),
+                " \\;".repeat(101)
+            ),
+        ),
+        ("nice", format!("{}rm -rf /", "nice ".repeat(101))),
+        (
+            "$(...)",
+            format!("{}rm -rf /{}", "echo $(".repeat(101), ")".repeat(101)),
+        ),
+    ] {
+        let c = classify(&line);
+        assert!(!c.read_only, "{what}: read-only");
+        assert!(c.needs_shell, "{what}: plain");
+        assert!(c.risk >= sandboxcore::Risk::High, "{what}: {:?}", c.reasons);
+    }
+    // A nested script that cannot be parsed is not judged either.
+    let c = classify("bash -c 'ls ('");
+    assert!(!c.read_only && c.needs_shell);
+    assert_eq!(c.risk, sandboxcore::Risk::High);
 }

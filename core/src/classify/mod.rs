@@ -77,7 +77,7 @@ fn classify_parsed(command: &str) -> Classification {
         Ok(s) => s,
         Err(e) => return unparsable(e),
     };
-    let facts = walk::collect(&script);
+    let facts = walk::collect(&script, command.len());
     let plain = plain::is_plain(&script, &facts);
     let mut reasons = risk::assess(&facts);
     if script.body.items.is_empty() {
@@ -89,17 +89,20 @@ fn classify_parsed(command: &str) -> Classification {
 /// The classification from what was collected.
 fn conclude(facts: walk::Facts, plain: bool, reasons: Vec<Reason>) -> Classification {
     let risk = reasons.iter().map(|r| r.risk).max().unwrap_or_default();
-    let read_only = !facts.invocations.is_empty() && read_only::is_read_only(&facts);
+    // A nested script that cannot be parsed (`bash -c 'a ('`) is not
+    // judged: the line is neither read-only nor plain.
+    let judged = facts.nested_errors.is_empty();
+    let read_only = judged && !facts.invocations.is_empty() && read_only::is_read_only(&facts);
     // Past the depth the classifier follows, the line is not judged: never
     // a plain argv.
-    let plain = plain && !facts.too_deep;
+    let plain = plain && judged && !facts.too_deep;
     let programs = facts
         .invocations
         .into_iter()
         .map(|inv| Program {
             name: inv.name,
-            argv_known: !inv.appended && inv.args.iter().all(|a| a.is_static),
-            words: inv.args.into_iter().map(|a| a.shape).collect(),
+            argv_known: !inv.appended && !inv.partial && inv.args.iter().all(|a| a.is_static),
+            words: inv.args.iter().map(|a| a.shape.clone()).collect(),
             via: inv.via,
         })
         .collect();
@@ -116,17 +119,30 @@ fn conclude(facts: walk::Facts, plain: bool, reasons: Vec<Reason>) -> Classifica
 
 fn unparsable(e: shell::ParseError) -> Classification {
     let message = e.to_string();
+    let mut reasons = vec![Reason {
+        code: ReasonCode::ParseError,
+        risk: Risk::Medium,
+        message: format!("the command cannot be parsed: {message}"),
+    }];
+    // Valid bash nested past the parser's limit: not judged, which is
+    // riskier than a line bash itself rejects.
+    if e.is_too_deep() {
+        reasons.push(Reason {
+            code: ReasonCode::TooDeep,
+            risk: Risk::High,
+            message: format!(
+                "the command nests deeper than {} levels: what it runs is not judged",
+                shell::MAX_DEPTH
+            ),
+        });
+    }
     Classification {
         needs_shell: true,
         programs: Vec::new(),
         constructs: Vec::new(),
         read_only: false,
-        risk: Risk::Medium,
-        reasons: vec![Reason {
-            code: ReasonCode::ParseError,
-            risk: Risk::Medium,
-            message: format!("the command cannot be parsed: {message}"),
-        }],
+        risk: reasons.iter().map(|r| r.risk).max().unwrap_or_default(),
+        reasons,
         parse_error: Some(message),
     }
 }

@@ -51,14 +51,16 @@ pub fn words_are_plain(facts: &Facts, word_count: usize) -> bool {
 }
 
 /// Whether any part is an expansion or substitution (inside double quotes
-/// too).
+/// too) whose value is not known statically.
 fn has_expansion(parts: &[WordPart]) -> bool {
     parts.iter().any(|p| match p {
         WordPart::Lit { .. } | WordPart::AnsiC(_) => false,
+        // Arithmetic of constants has one value in bash and dash.
+        WordPart::Arith(inner) => super::words::constant_arith(inner).is_none(),
         WordPart::DoubleQuoted(inner) | WordPart::Locale(inner) => has_expansion(inner),
         WordPart::Param(_)
         | WordPart::CommandSubst(_)
-        | WordPart::Arith(_)
+        | WordPart::LegacyArith(_)
         | WordPart::ProcessSubst(..) => true,
     })
 }

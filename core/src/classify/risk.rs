@@ -29,7 +29,7 @@ pub fn assess(facts: &Facts) -> Vec<Reason> {
             ReasonCode::TooDeep,
             Risk::High,
             format!(
-                "wrappers nest deeper than {} levels: what the command finally runs is not judged",
+                "wrappers or nested scripts go deeper than {} levels, or re-parse more text than the classifier follows: what the command finally runs is not judged",
                 crate::shell::MAX_DEPTH
             ),
         );
@@ -37,7 +37,7 @@ pub fn assess(facts: &Facts) -> Vec<Reason> {
     for e in &facts.nested_errors {
         out.add(
             ReasonCode::NestedParseError,
-            Risk::Medium,
+            Risk::High,
             format!("a nested script cannot be parsed: {e}"),
         );
     }
@@ -55,7 +55,72 @@ pub fn assess(facts: &Facts) -> Vec<Reason> {
     for inv in &facts.invocations {
         program(inv, facts, &mut out);
     }
+    exfiltration(facts, &mut out);
     out.0
+}
+
+/// Programs that send data over the network.
+fn is_sender(name_base: &str) -> bool {
+    matches!(
+        name_base,
+        "nc" | "ncat" | "netcat" | "socat" | "telnet" | "ssh" | "scp" | "sftp" | "ftp"
+    ) || catalog().has_tag(name_base, "downloader")
+}
+
+/// A line that reads secrets (a credential file or directory, or the whole
+/// environment with `env`/`printenv`) and runs a program that sends data
+/// over the network.
+fn exfiltration(facts: &Facts, out: &mut Reasons) {
+    let secret = out.0.iter().any(|r| r.code == ReasonCode::CredentialAccess)
+        || facts.invocations.iter().any(|i| {
+            !i.wraps
+                && matches!(
+                    i.name.as_deref().map(crate::catalog::base_name),
+                    Some("env" | "printenv")
+                )
+                && i.args[1..].iter().all(|a| a.shape.starts_with('-'))
+        });
+    if !secret {
+        return;
+    }
+    if let Some(sender) = facts.invocations.iter().find_map(|i| {
+        i.name
+            .as_deref()
+            .map(crate::catalog::base_name)
+            .filter(|b| is_sender(b))
+    }) {
+        out.add(
+            ReasonCode::Exfiltration,
+            Risk::High,
+            format!("secrets are read and `{sender}` sends data over the network"),
+        );
+    }
+}
+
+/// Directories that hold keys and credentials (archived or copied whole).
+fn is_credential_dir(shape: &str) -> bool {
+    let s = shape.trim_end_matches('/');
+    [
+        ".ssh",
+        ".gnupg",
+        ".aws",
+        ".kube",
+        ".docker",
+        ".config/gcloud",
+        ".config/gh",
+        ".azure",
+        ".password-store",
+    ]
+    .iter()
+    .any(|d| s == *d || s.ends_with(&format!("/{d}")))
+}
+
+/// Programs that read whole directories to archive, copy or encode them.
+fn reads_directories(name_base: &str) -> bool {
+    matches!(
+        name_base,
+        "tar" | "zip" | "7z" | "7za" | "rar" | "cpio" | "pax" | "rsync" | "scp" | "cp" | "gpg"
+    )
 }
 
 #[derive(Default)]
@@ -199,6 +264,17 @@ fn program(inv: &Invocation, facts: &Facts, out: &mut Reasons) {
             credential_path(a, out);
         }
     }
+    if reads_directories(name_base) {
+        for a in inv.args.iter().skip(1) {
+            if is_credential_dir(&a.shape) {
+                out.add(
+                    ReasonCode::CredentialAccess,
+                    Risk::High,
+                    format!("`{name}` reads the credential directory `{}`", a.shape),
+                );
+            }
+        }
+    }
     if inv.script == ScriptSource::Stdin {
         out.add(
             ReasonCode::ScriptFromStdin,
@@ -278,7 +354,13 @@ fn deletes_from_input(name: &str, facts: &Facts, out: &mut Reasons) {
                 find_selects_everything(&other.args)
                     && ops.first().is_none_or(|p| is_workspace(&p.shape))
             }
-            "ls" => opts.iter().any(|o| o.contains('R')),
+            // `ls` lists every file of the directories it is given (of
+            // the working directory when none).
+            "ls" => {
+                opts.iter().any(|o| o.contains('R'))
+                    || ops.is_empty()
+                    || ops.iter().all(|p| is_workspace(&p.shape))
+            }
             _ => false,
         };
         if everything && risk < Risk::High {

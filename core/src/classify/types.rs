@@ -54,7 +54,11 @@ pub struct Program {
     /// `None` when the command word is only known at run time (`$CMD`).
     pub name: Option<String>,
     /// The words as written, quotes removed, expansions kept (`$HOME`,
-    /// `$(...)`): always present, for display and rule matching.
+    /// `$(...)`): always present, for display and rule matching. For a
+    /// wrapper or `find` that is itself run by another program (`via` not
+    /// empty), only its own words: a wrapper's up to the command it runs,
+    /// `find`'s with only the first word of each `-exec` command (the
+    /// command is listed as a program of its own; `argv` is then `null`).
     pub words: Vec<String>,
     /// Whether `words` is exactly the argv the program receives: every word
     /// is known statically and nothing is appended at run time (as `xargs`
@@ -391,4 +395,7 @@ pub enum ReasonCode {
     NetworkRedirection,
     /// A shell or interpreter reading its program from stdin.
     ScriptFromStdin,
+    /// Secrets (credential files, the environment) read and sent over the
+    /// network in one line.
+    Exfiltration,
 }

@@ -10,6 +10,7 @@ use crate::catalog::catalog;
 use crate::shell::ast::*;
 use crate::shell::{parse_nested, MAX_DEPTH};
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// How a shell or interpreter gets its program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +27,65 @@ pub enum ScriptSource {
     Other,
 }
 
+/// The words of a command: a range of a shared list, so that the layers of
+/// a wrapper chain (`sudo env nice cmd ...`) and nested `find -exec`
+/// commands share the words instead of copying what follows them (which
+/// made long chains quadratic in time and memory).
+#[derive(Debug, Clone)]
+pub struct Args {
+    all: Rc<[WordInfo]>,
+    start: usize,
+    end: usize,
+}
+
+impl Args {
+    /// The words `range` of these (relative to the first).
+    fn sub(&self, range: std::ops::Range<usize>) -> Args {
+        Args {
+            all: Rc::clone(&self.all),
+            start: self.start + range.start,
+            end: self.start + range.end,
+        }
+    }
+}
+
+impl From<Vec<WordInfo>> for Args {
+    fn from(v: Vec<WordInfo>) -> Self {
+        let end = v.len();
+        Args {
+            all: v.into(),
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Vec::new().into()
+    }
+}
+
+impl std::ops::Deref for Args {
+    type Target = [WordInfo];
+    fn deref(&self) -> &[WordInfo] {
+        &self.all[self.start..self.end]
+    }
+}
+
 /// One program run.
 #[derive(Debug, Clone)]
 pub struct Invocation {
     /// The program name, `None` for a command word known only at run time.
     pub name: Option<String>,
     /// The words, the command word first.
-    pub args: Vec<WordInfo>,
+    pub args: Args,
+    /// `args` are not all its words: for a program run by another one,
+    /// only its own (a wrapper's words before the command it runs; `find`'s
+    /// words with only the first word of each `-exec` command), since the
+    /// commands' words are theirs, and repeating them at every layer made
+    /// time and output quadratic in the line's length.
+    pub partial: bool,
     /// What runs it, outermost first.
     pub via: Vec<String>,
     /// Arguments are appended at run time (`xargs`, `find -exec`).
@@ -107,8 +160,8 @@ struct Ctx<'a> {
 }
 
 /// Collects facts from a parsed script.
-pub fn collect(script: &Script) -> Facts {
-    let mut w = Walker::default();
+pub fn collect(script: &Script, len: usize) -> Facts {
+    let mut w = Walker::new(len);
     w.script(script, 0);
     w.evaluate_subscripts();
     w.facts
@@ -208,7 +261,8 @@ fn may_hold_subscript(parts: &[WordPart]) -> bool {
 /// (no assignments, redirections or expansions): what [`collect`] finds
 /// for such a line, without the syntax tree.
 pub fn collect_words(words: Vec<WordInfo>) -> Facts {
-    let mut w = Walker::default();
+    let len = words.iter().map(|w| w.shape.len() + 1).sum();
+    let mut w = Walker::new(len);
     let ctx = Ctx {
         heredocs: &[],
         depth: 0,
@@ -221,7 +275,26 @@ pub fn collect_words(words: Vec<WordInfo>) -> Facts {
 struct Walker {
     facts: Facts,
     via: Vec<String>,
+    /// Bytes of nested script text (`bash -c`, `eval`, `env -S`, ...) that
+    /// may still be parsed: each nesting parses its text again, so a chain
+    /// (`eval eval eval ...`) would cost the square of its length.
+    nested_budget: usize,
 }
+
+impl Walker {
+    /// A walker for a line of `len` bytes: its nested scripts may add up to
+    /// [`NESTED_BUDGET_FACTOR`] times that (and a few kilobytes).
+    fn new(len: usize) -> Walker {
+        Walker {
+            nested_budget: len.saturating_mul(NESTED_BUDGET_FACTOR) + 4096,
+            ..Walker::default()
+        }
+    }
+}
+
+/// How many times its own length a line's nested scripts may add up to
+/// before the line is not judged (as when nested too deeply).
+const NESTED_BUDGET_FACTOR: usize = 4;
 
 impl Walker {
     /// Walks, as scripts, the substitutions in literal array subscripts
@@ -285,12 +358,20 @@ impl Walker {
     /// Parses and walks a nested script (`bash -c`, `eval`, `echo ... | sh`).
     fn nested(&mut self, text: &str, via: &str, ctx: Ctx<'_>) {
         let depth = ctx.depth + 1;
+        // Past the depth followed, or past the parser's nesting limit, the
+        // script is not judged: fail closed.
+        if depth > MAX_DEPTH || text.len() > self.nested_budget {
+            self.facts.too_deep = true;
+            return;
+        }
+        self.nested_budget -= text.len();
         match parse_nested(text, depth) {
             Ok(script) => {
                 self.via.push(via.to_string());
                 self.script(&script, depth);
                 self.via.pop();
             }
+            Err(e) if e.is_too_deep() => self.facts.too_deep = true,
             Err(e) => self.facts.nested_errors.push(format!("{via}: {e}")),
         }
     }
@@ -503,11 +584,13 @@ impl Walker {
     }
 
     fn simple(&mut self, sc: &SimpleCommand, ctx: Ctx<'_>) -> Option<usize> {
+        let mut env = Vec::new();
         for a in &sc.assignments {
             let info = self.word(a, ctx).0;
             let name = info.shape.split(['=', '+', '[']).next().unwrap_or("");
             self.facts
                 .construct(ConstructKind::Assignment, Some(name.to_string()));
+            env.push(info);
         }
         let mut download = false;
         let mut args = Vec::with_capacity(sc.words.len());
@@ -532,7 +615,43 @@ impl Walker {
                 }
             }
         }
-        self.command_words(args, download, stdin_text, ctx)
+        let effective = self.command_words(args, download, stdin_text, ctx);
+        if let Some(e) = effective {
+            self.environment(&env, e, ctx);
+        }
+        effective
+    }
+
+    /// Variables given to the program at `target` (`NAME=V cmd`, `env
+    /// NAME=V cmd`) that make it run something: a variable whose value is a
+    /// command line (`GIT_SSH_COMMAND`, `PAGER`, ...) has the value walked
+    /// as a script; one that loads code or start-up files (`BASH_ENV`,
+    /// `LD_PRELOAD`, ...) leaves the program running code not seen.
+    fn environment(&mut self, words: &[WordInfo], target: usize, ctx: Ctx<'_>) {
+        for w in words {
+            let Some((name, value)) = w.shape.split_once('=') else {
+                continue;
+            };
+            let name = name.trim_end_matches('+');
+            let Some(why) = crate::policy::run_env::why(name) else {
+                continue;
+            };
+            let value = w.is_static.then_some(value);
+            match value {
+                Some(v) if crate::policy::run_env::names_command(name) => {
+                    // less runs `|cmd` and `||cmd` as a pipe.
+                    let script = v.trim_start_matches('|');
+                    self.via.push(format!("{name}="));
+                    self.nested(script, "sh -c", ctx);
+                    self.via.pop();
+                }
+                _ => {
+                    let inv = &mut self.facts.invocations[target];
+                    inv.unseen
+                        .get_or_insert_with(|| format!("the variable {name} {why}"));
+                }
+            }
+        }
     }
 
     /// The part of a simple command that follows its words' expansion: the
@@ -558,7 +677,7 @@ impl Walker {
                     .construct(ConstructKind::Builtin, Some(format!("fg {name}")));
             }
         }
-        let effective = self.run_chain(args, download, false, ctx);
+        let effective = self.run_chain(args.into(), download, false, ctx);
         if let (Some(e), Some(text)) = (effective, stdin_text) {
             let inv = &self.facts.invocations[e];
             if inv.script == ScriptSource::Stdin && is_shell(inv.name.as_deref()) {
@@ -577,20 +696,26 @@ impl Walker {
     /// the index of the innermost program.
     fn run_chain(
         &mut self,
-        mut args: Vec<WordInfo>,
+        mut args: Args,
         download: bool,
         mut appended: bool,
         ctx: Ctx<'_>,
     ) -> Option<usize> {
+        if ctx.depth > MAX_DEPTH {
+            // `find -exec find -exec ...` nested past the depth followed.
+            self.facts.too_deep = true;
+            return None;
+        }
         let pushed_via = self.via.len();
         let mut effective = None;
         let mut guard = 0;
+        let mut env_words: Vec<WordInfo> = Vec::new();
         loop {
             guard += 1;
             if args.is_empty() {
                 break;
             }
-            if guard > MAX_DEPTH {
+            if guard > MAX_DEPTH || self.via.len() > MAX_DEPTH {
                 // Fail closed: what is left is not judged.
                 self.facts.too_deep = true;
                 break;
@@ -602,7 +727,8 @@ impl Walker {
             let index = self.facts.invocations.len();
             self.facts.invocations.push(Invocation {
                 name: name.clone(),
-                args: Vec::new(),
+                args: Args::default(),
+                partial: false,
                 via: self.via.clone(),
                 appended,
                 script: ScriptSource::None,
@@ -617,6 +743,12 @@ impl Walker {
             match layer {
                 Layer::Program => {
                     let base = name.as_deref().map(crate::catalog::base_name);
+                    if appended && base.is_some_and(takes_command) {
+                        // `xargs env`, `xargs nice`: the program run is the
+                        // first word of the input.
+                        self.program_from_input(&args, index, label());
+                        break;
+                    }
                     let launched = base.map_or_else(Vec::new, |b| launchers::launched(b, &args));
                     self.facts.invocations[index].args = args;
                     for l in launched {
@@ -636,8 +768,16 @@ impl Walker {
                     break;
                 }
                 Layer::Wrapper { command_at } => {
-                    let inner = args[command_at..].to_vec();
-                    self.facts.invocations[index].args = args;
+                    if name.as_deref() == Some("env") {
+                        env_words.extend(
+                            args[1..command_at]
+                                .iter()
+                                .filter(|a| !a.shape.starts_with('-') && a.shape.contains('='))
+                                .cloned(),
+                        );
+                    }
+                    let inner = args.sub(command_at..args.len());
+                    self.own_words(index, &args, command_at);
                     self.facts.invocations[index].wraps = true;
                     self.via.push(label());
                     args = inner;
@@ -646,24 +786,44 @@ impl Walker {
                     command_at,
                     default_command,
                 } => {
-                    let mut inner = args[command_at..].to_vec();
-                    if inner.is_empty() {
-                        inner.push(WordInfo::literal(default_command));
-                    }
-                    self.facts.invocations[index].args = args;
+                    let inner = if command_at < args.len() {
+                        args.sub(command_at..args.len())
+                    } else {
+                        vec![WordInfo::literal(default_command)].into()
+                    };
+                    self.own_words(index, &args, command_at);
                     self.facts.invocations[index].wraps = true;
                     self.via.push(label());
                     appended = true;
                     args = inner;
                 }
                 Layer::FindExec(ranges) => {
+                    if self.facts.invocations[index].via.is_empty() {
+                        self.facts.invocations[index].args = args.clone();
+                    } else {
+                        // Its words without those of the commands it runs
+                        // (but their names, which the risk rules read).
+                        let mut own = Vec::with_capacity(args.len());
+                        let mut next = 0;
+                        for &(start, end) in &ranges {
+                            own.extend_from_slice(&args[next..=start]);
+                            next = end;
+                        }
+                        own.extend_from_slice(&args[next..]);
+                        let inv = &mut self.facts.invocations[index];
+                        inv.args = own.into();
+                        inv.partial = true;
+                    }
                     for (start, end) in &ranges {
-                        let inner = args[*start..*end].to_vec();
+                        let inner = args.sub(*start..*end);
                         self.via.push("find -exec".to_string());
-                        self.run_chain(inner, false, true, ctx);
+                        let inner_ctx = Ctx {
+                            depth: ctx.depth + 1,
+                            ..ctx
+                        };
+                        self.run_chain(inner, false, true, inner_ctx);
                         self.via.pop();
                     }
-                    self.facts.invocations[index].args = args;
                     break;
                 }
                 Layer::Script(source) => {
@@ -673,6 +833,11 @@ impl Walker {
                     inv.script = match source {
                         unwrap::Script::Text(_) => ScriptSource::Parsed,
                         unwrap::Script::Dynamic => ScriptSource::Dynamic,
+                        // `xargs sh -c`, `xargs python3`: the script (or
+                        // the file holding it) comes from the input.
+                        unwrap::Script::Stdin | unwrap::Script::Other if appended => {
+                            ScriptSource::Dynamic
+                        }
                         unwrap::Script::Stdin => ScriptSource::Stdin,
                         unwrap::Script::Other => ScriptSource::Other,
                     };
@@ -696,7 +861,49 @@ impl Walker {
             }
         }
         self.via.truncate(pushed_via);
+        if let Some(e) = effective.filter(|_| !env_words.is_empty()) {
+            self.environment(&env_words, e, ctx);
+        }
         effective
+    }
+
+    /// Records a wrapper's words: all of them for a command of the line
+    /// itself (its argv), only those before the command it runs for one run
+    /// by another program ([`Invocation::partial`]).
+    fn own_words(&mut self, index: usize, args: &Args, command_at: usize) {
+        let inv = &mut self.facts.invocations[index];
+        if inv.via.is_empty() {
+            inv.args = args.clone();
+        } else {
+            inv.args = args.sub(0..command_at.min(args.len()));
+            inv.partial = true;
+        }
+    }
+
+    /// Records the program a wrapper run by `xargs` or `find -exec` takes
+    /// from the appended arguments: known only at run time.
+    fn program_from_input(&mut self, args: &Args, index: usize, label: String) {
+        self.facts.invocations[index].args = args.clone();
+        self.facts.invocations[index].wraps = true;
+        let mut via = self.via.clone();
+        via.push(label);
+        self.facts.invocations.push(Invocation {
+            name: None,
+            partial: false,
+            args: vec![WordInfo {
+                is_static: false,
+                ..WordInfo::literal("{input}")
+            }]
+            .into(),
+            via,
+            appended: true,
+            script: ScriptSource::None,
+            download_in_args: false,
+            wraps: false,
+            stdin_text: None,
+            unseen: None,
+            writes_file: false,
+        });
     }
 
     /// Walks a word's parts; returns what is known of it and whether a
@@ -751,7 +958,7 @@ impl Walker {
                     self.list(list, ctx);
                     self.via.pop();
                 }
-                WordPart::Arith(inner) => {
+                WordPart::Arith(inner) | WordPart::LegacyArith(inner) => {
                     self.facts.construct(ConstructKind::Arithmetic, None);
                     self.parts(inner, ctx);
                 }
@@ -771,6 +978,13 @@ impl Walker {
             }
         }
     }
+}
+
+/// Programs that run the command their arguments name (wrappers, `xargs`):
+/// given only their options, with arguments appended at run time, they
+/// run a program named by the input.
+fn takes_command(base: &str) -> bool {
+    base == "xargs" || base == "env" || catalog().wrappers.contains_key(base)
 }
 
 /// Whether a program downloads from the network.

@@ -177,6 +177,19 @@ fn add_part(
             *is_static = false;
             st.len += 1;
         }
+        WordPart::LegacyArith(_) => {
+            shape.push_str("$[...]");
+            *is_static = false;
+            st.len += 1;
+        }
+        WordPart::Arith(inner) if constant_arith(inner).is_some() => {
+            // Only digits and `-`: nothing for globbing, tildes or braces.
+            let v = constant_arith(inner).unwrap_or_default().to_string();
+            st.len += v.len();
+            st.after_assign_sep = false;
+            st.prev_dot = false;
+            shape.push_str(&v);
+        }
         WordPart::Arith(_) => {
             shape.push_str("$((...))");
             *is_static = false;
@@ -334,6 +347,138 @@ fn is_whole_dir(rest: &str) -> bool {
     matches!(rest, "" | "/" | "*" | "/*" | "/." | "/.*" | "/*/" | ".")
 }
 
+/// The value of `$((...))` when its text is only integer constants, `+ - *
+/// / %`, parentheses and blanks, evaluated as bash and dash both do
+/// (64-bit integers; `010` is octal, `0x10` hex). `None` when the text has
+/// anything else (names, `$`, quotes, `**`, `++`, `--`, other operators),
+/// is empty, or when bash and dash might disagree or fail: overflow
+/// (bash wraps, dash need not), division by zero, malformed numbers.
+pub fn constant_arith(parts: &[WordPart]) -> Option<i64> {
+    let mut text = String::new();
+    for p in parts {
+        match p {
+            WordPart::Lit {
+                text: t,
+                quoted: false,
+            } => text.push_str(t),
+            _ => return None,
+        }
+    }
+    let b = text.as_bytes();
+    if !b.iter().all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'+' | b'-' | b'*' | b'/' | b'%' | b'(' | b')' | b' ' | b'\t'
+            )
+    }) {
+        return None;
+    }
+    // `++`, `--` (increments in bash) and `**` (a power) are refused.
+    if text.contains("++") || text.contains("--") || text.contains("**") {
+        return None;
+    }
+    let mut p = ArithParser { b, i: 0, depth: 0 };
+    let v = p.sum()?;
+    p.blanks();
+    (p.i == b.len()).then_some(v)
+}
+
+struct ArithParser<'a> {
+    b: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+impl ArithParser<'_> {
+    fn blanks(&mut self) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.blanks();
+        self.b.get(self.i).copied()
+    }
+
+    fn sum(&mut self) -> Option<i64> {
+        let mut v = self.product()?;
+        while let Some(op @ (b'+' | b'-')) = self.peek() {
+            self.i += 1;
+            let r = self.product()?;
+            v = if op == b'+' {
+                v.checked_add(r)?
+            } else {
+                v.checked_sub(r)?
+            };
+        }
+        Some(v)
+    }
+
+    fn product(&mut self) -> Option<i64> {
+        let mut v = self.unary()?;
+        while let Some(op @ (b'*' | b'/' | b'%')) = self.peek() {
+            self.i += 1;
+            let r = self.unary()?;
+            v = match op {
+                b'*' => v.checked_mul(r)?,
+                b'/' => v.checked_div(r)?,
+                _ => v.checked_rem(r)?,
+            };
+        }
+        Some(v)
+    }
+
+    fn unary(&mut self) -> Option<i64> {
+        match self.peek()? {
+            b'-' => {
+                self.i += 1;
+                self.unary()?.checked_neg()
+            }
+            b'+' => {
+                self.i += 1;
+                self.unary()
+            }
+            b'(' => {
+                // Deep nesting is refused rather than followed.
+                if self.depth >= 32 {
+                    return None;
+                }
+                self.i += 1;
+                self.depth += 1;
+                let v = self.sum()?;
+                self.depth -= 1;
+                (self.peek()? == b')').then(|| self.i += 1)?;
+                Some(v)
+            }
+            _ => self.number(),
+        }
+    }
+
+    fn number(&mut self) -> Option<i64> {
+        let start = self.i;
+        while self.b.get(self.i).is_some_and(u8::is_ascii_alphanumeric) {
+            self.i += 1;
+        }
+        let digits = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+        let (radix, body) = if let Some(h) = digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            (16, h)
+        } else if digits.len() > 1 && digits.starts_with('0') {
+            (8, &digits[1..])
+        } else {
+            (10, digits)
+        };
+        if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        i64::from_str_radix(body, radix).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,12 +508,15 @@ mod tests {
     fn dynamic_words() {
         for w in [
             "*.py", "~", "~/x", "a=~", "x:~", "$X", "${X}", "\"$X\"", "$(ls)", "{a,b}", "{1..3}",
-            "$'a'", "$\"a\"", "a?", "[ab]", "$((1))",
+            "$'a'", "$\"a\"", "a?", "[ab]", "$((x))", "$((1/0))", "$[1]", "\"$[1]\"",
         ] {
             assert_eq!(info(w).value(), None, "{w}");
         }
         assert_eq!(info("'*'").value(), Some("*"));
         assert_eq!(info("\\~").value(), Some("~"));
+        // Arithmetic of constants has its value.
+        assert_eq!(info("$((1))").value(), Some("1"));
+        assert_eq!(info("a\"$((2*(3+4)))\"b").value(), Some("a14b"));
     }
 
     #[test]

@@ -34,7 +34,7 @@ mod file;
 mod operators;
 pub mod replay;
 mod rule;
-mod run_env;
+pub(crate) mod run_env;
 mod settings;
 mod url;
 

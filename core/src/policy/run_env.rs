@@ -53,6 +53,37 @@ const NAMES: &[(&str, &str)] = &[
     ("MAKEFLAGS", "passes options (such as SHELL=) to make"),
 ];
 
+/// Variable names (exact) whose value is a command line a program runs
+/// (through a shell, for most): git's `GIT_SSH_COMMAND`, `PAGER`, less's
+/// `LESSOPEN` (after a leading `|`). Each is also named by [`why`].
+pub const COMMAND_VALUED: &[&str] = &[
+    "GIT_SSH_COMMAND",
+    "GIT_SSH",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_ASKPASS",
+    "GIT_PROXY_COMMAND",
+    "PAGER",
+    "MANPAGER",
+    "EDITOR",
+    "VISUAL",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "PROMPT_COMMAND",
+    "RUSTC_WRAPPER",
+    "RUSTC",
+];
+
+/// Whether the value of `name` is a command line a program runs.
+pub fn names_command(name: &str) -> bool {
+    COMMAND_VALUED.contains(&name) && why(name).is_some()
+}
+
 /// Name prefixes that load or run other code.
 const PREFIXES: &[(&str, &str)] = &[
     ("LD_", "changes what the dynamic loader loads"),
@@ -138,6 +169,9 @@ mod tests {
             "RUSTC_WRAPPER",
             "PS4",
         ] {
+            assert!(why(name).is_some(), "{name}");
+        }
+        for name in COMMAND_VALUED {
             assert!(why(name).is_some(), "{name}");
         }
         for name in [

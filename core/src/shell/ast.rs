@@ -253,6 +253,9 @@ pub enum WordPart {
     CommandSubst(Box<List>),
     /// `$((...))` with any substitutions inside it.
     Arith(Vec<WordPart>),
+    /// bash's legacy `$[...]` arithmetic (dash leaves it as text), with any
+    /// substitutions inside it.
+    LegacyArith(Vec<WordPart>),
     /// `<(...)` or `>(...)`.
     ProcessSubst(ProcDirection, Box<List>),
 }

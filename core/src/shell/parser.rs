@@ -28,6 +28,18 @@ pub struct ParseError {
     pub offset: usize,
 }
 
+impl ParseError {
+    /// Whether the input was rejected only for nesting deeper than
+    /// [`MAX_DEPTH`] levels (not for being invalid).
+    pub fn is_too_deep(&self) -> bool {
+        self.message == too_deep_message()
+    }
+}
+
+fn too_deep_message() -> String {
+    format!("nesting deeper than {MAX_DEPTH} levels")
+}
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (at byte {})", self.message, self.offset)
@@ -195,7 +207,7 @@ impl<'a> Parser<'a> {
 
     fn too_deep(&self) -> ParseError {
         ParseError {
-            message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            message: too_deep_message(),
             offset: self.pos,
         }
     }

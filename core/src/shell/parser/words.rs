@@ -145,6 +145,15 @@ impl<'a> Parser<'a> {
                 self.leave();
                 parts.push(WordPart::Arith(inner));
             }
+            Some(b'[') => {
+                // bash's legacy arithmetic, evaluated inside double quotes
+                // too (`"$[1+1]"` is `2`).
+                self.pos += 1;
+                self.enter()?;
+                let inner = self.parse_legacy_arith_body()?;
+                self.leave();
+                parts.push(WordPart::LegacyArith(inner));
+            }
             Some(b'(') => {
                 self.pos += 1;
                 let list = self.parse_subst_list()?;
@@ -311,6 +320,57 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The inside of bash's `$[...]` after the `[`, through the `]` that
+    /// matches it (brackets nest: `$[a[1]+2]`). Quotes and substitutions
+    /// inside are parsed as in `$((...))`.
+    fn parse_legacy_arith_body(&mut self) -> PResult<Vec<WordPart>> {
+        let mut parts = Vec::new();
+        let mut depth = 0usize;
+        loop {
+            let Some(b) = self.peek() else {
+                return Err(self.err("unterminated `$[` arithmetic expression"));
+            };
+            match b {
+                b'[' => {
+                    depth += 1;
+                    push_lit(&mut parts, "[", false);
+                    self.pos += 1;
+                }
+                b']' if depth == 0 => {
+                    self.pos += 1;
+                    return Ok(parts);
+                }
+                b']' => {
+                    depth -= 1;
+                    push_lit(&mut parts, "]", false);
+                    self.pos += 1;
+                }
+                b'$' => self.parse_dollar(&mut parts, false)?,
+                b'`' => {
+                    let list = self.parse_backtick(false)?;
+                    parts.push(WordPart::CommandSubst(Box::new(list)));
+                }
+                b'"' => {
+                    self.pos += 1;
+                    let inner = self.parse_quoted_parts(Some(b'"'))?;
+                    parts.push(WordPart::DoubleQuoted(inner));
+                }
+                // bash skips quoted text looking for the `]`.
+                b'\'' => self.parse_quoted(&mut parts)?,
+                b'\\' => {
+                    let n = if self.peek_at(1).is_some() { 2 } else { 1 };
+                    push_lit(&mut parts, &self.slice(self.pos, self.pos + n), true);
+                    self.pos += n;
+                }
+                _ => {
+                    let c = utf8_len(b).min(self.s.len() - self.pos);
+                    push_lit(&mut parts, &self.slice(self.pos, self.pos + c), false);
+                    self.pos += c;
+                }
+            }
+        }
+    }
+
     /// `` `...` ``: finds the closing backquote, removes the backslashes that
     /// quote `\`, `` ` `` and `$` (and `"` inside double quotes) and parses
     /// the result as a nested script.
@@ -455,6 +515,7 @@ fn parts_text(parts: &[WordPart], out: &mut String) {
             }
             WordPart::CommandSubst(_) => out.push_str("$(...)"),
             WordPart::Arith(_) => out.push_str("$((...))"),
+            WordPart::LegacyArith(_) => out.push_str("$[...]"),
             WordPart::ProcessSubst(ProcDirection::Input, _) => out.push_str("<(...)"),
             WordPart::ProcessSubst(ProcDirection::Output, _) => out.push_str(">(...)"),
         }
