@@ -3,9 +3,11 @@
 //! `docker inspect`.
 //!
 //! Needs a daemon and the image `sandboxcore-test:busybox`
-//! (`scripts/docker-test-image`). Without them the tests print why and
-//! pass, unless `SANDBOXCORE_REQUIRE_DOCKER=1` (set by `.ci/run`), when
-//! they fail.
+//! (`scripts/docker-test-image`). Without them the tests are skipped,
+//! saying why, or fail under `SANDBOXCORE_NO_SKIP=1` (set by `.ci/run`;
+//! tests/common/skip.rs).
+
+mod common;
 
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::ListContainersOptionsBuilder;
@@ -20,31 +22,29 @@ const IMAGE: &str = "sandboxcore-test:busybox";
 /// The label each test puts on its containers, to find them.
 const TEST_LABEL: &str = "sandboxcore.test";
 
-fn required() -> bool {
-    std::env::var("SANDBOXCORE_REQUIRE_DOCKER").is_ok_and(|v| v == "1")
-}
+use common::skip::{skip, skip_unless, skips_fail};
 
 /// A config for `test` (its containers carry the test's label).
 fn config(test: &str) -> DockerConfig {
     let mut c = DockerConfig::new(IMAGE);
     // The agent is built by `make agent`; the plain path has its own test.
     assert!(
-        c.agent.is_some() || !required(),
+        c.agent.is_some() || !skips_fail(),
         "the agent binary is missing: run `make agent`"
     );
     c.labels.insert(TEST_LABEL.into(), test.into());
     c
 }
 
-/// The executor, or `None` (test skipped, reason printed) when no daemon or
-/// image is available and CI does not require them.
+/// The executor, or `None` (the test skipped, or failed under
+/// `SANDBOXCORE_NO_SKIP=1`) when no daemon or image is available.
 async fn executor(config: DockerConfig) -> Option<DockerExecutor> {
     match DockerExecutor::connect(config).await {
         Ok(e) => Some(e),
         Err(e @ Error::BackendUnavailable { .. }) | Err(e @ Error::InvalidInput(_))
-            if !required() && !e.to_string().contains("agent") =>
+            if !e.to_string().contains("agent") =>
         {
-            eprintln!("skipped: {e}");
+            skip(&format!("needs a Docker daemon and {IMAGE}: {e}"));
             None
         }
         Err(e) => panic!("{e}"),
@@ -673,12 +673,11 @@ async fn the_same_command_runs_under_gvisor() {
         return;
     };
     let info = exec.client().info().await.unwrap();
-    if !info.runtimes.unwrap_or_default().contains_key("runsc") {
-        assert!(
-            !required(),
-            "runsc is not registered with the daemon (scripts/start-dockerd)"
-        );
-        eprintln!("skipped: the daemon has no runsc runtime");
+    let runsc = info.runtimes.unwrap_or_default().contains_key("runsc");
+    if !skip_unless(
+        "the daemon's runsc runtime (scripts/start-dockerd registers it)",
+        runsc,
+    ) {
         return;
     }
     let mut c = config(test);
@@ -775,11 +774,7 @@ docker_test!(a_missing_image_is_pulled_only_when_asked, exec, {
     use sandboxcore::exec::docker::PullPolicy;
     let test = "a_missing_image_is_pulled_only_when_asked";
     let Some(registry) = Registry::start() else {
-        assert!(
-            !required(),
-            "docker-registry is needed (apt-get install docker-registry)"
-        );
-        eprintln!("skipped: no docker-registry to pull from");
+        skip("needs docker-registry to pull from (apt-get install docker-registry)");
         return;
     };
     // Put the test image into the registry, then remove the local copy.
@@ -1130,8 +1125,7 @@ docker_test!(
         let info = exec.client().info().await.unwrap();
         let runsc = info.runtimes.unwrap_or_default().remove("runsc");
         let Some(runsc) = runsc else {
-            assert!(!required(), "runsc is not registered with the daemon");
-            eprintln!("skipped the gVisor half: the daemon has no runsc runtime");
+            skip("the gVisor half needs the daemon's runsc runtime");
             return;
         };
         let mut c = config(test);

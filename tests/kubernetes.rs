@@ -1,16 +1,21 @@
 //! The Kubernetes executor against a local fake API server (no cluster can
-//! be had here): the server implements the endpoints the backend uses
-//! (create Job, list and watch Pods, read a log, delete a Job), records
-//! every request, and plays a scenario for the pod.
+//! be had here; tests/common/fake_k8s.rs): the server implements the
+//! endpoints the backend uses (create Job, list and watch Pods, read a log,
+//! delete a Job), records every request, and plays a scenario for the pod.
 
+mod common;
+#[path = "common/fake_k8s.rs"]
+mod fake_k8s;
+
+use fake_k8s::{event, FakeApi, Reply, Routes, WatchStep};
 use sandboxcore::exec::kubernetes::{job, KubernetesConfig, KubernetesExecutor};
 use sandboxcore::exec::{ExecRequest, Executor};
 use sandboxcore::Plan;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+
+const JOBS: &str = "/apis/batch/v1/namespaces/sandboxcore/jobs";
+const PODS: &str = "/api/v1/namespaces/sandboxcore/pods";
 
 #[derive(Clone, Default)]
 struct Scenario {
@@ -28,24 +33,6 @@ struct Scenario {
     jobs: Vec<Value>,
 }
 
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    target: String,
-    body: Option<Value>,
-}
-
-struct Fake {
-    url: String,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-}
-
-impl Fake {
-    fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
 fn pod(status: Value) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -61,136 +48,54 @@ fn terminated(exit: i32, reason: &str) -> Value {
     }]})
 }
 
-async fn respond(w: &mut tokio::net::tcp::OwnedWriteHalf, status: u16, body: &str, kind: &str) {
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    let _ = w.write_all(head.as_bytes()).await;
-    let _ = w.write_all(body.as_bytes()).await;
-}
-
-async fn start(scenario: Scenario) -> Fake {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let recorded = requests.clone();
-    let watches = Arc::new(Mutex::new(0usize));
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let (scenario, recorded, watches) =
-                (scenario.clone(), recorded.clone(), watches.clone());
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut r = BufReader::new(r);
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut parts = line.split_whitespace();
-                    let method = parts.next().unwrap_or("").to_string();
-                    let target = parts.next().unwrap_or("").to_string();
-                    let mut length = 0usize;
-                    loop {
-                        let mut h = String::new();
-                        if r.read_line(&mut h).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if h == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if r.read_exact(&mut body).await.is_err() {
-                        return;
-                    }
-                    let body_json = serde_json::from_slice(&body).ok();
-                    recorded.lock().unwrap().push(Recorded {
-                        method: method.clone(),
-                        target: target.clone(),
-                        body: body_json.clone(),
-                    });
-                    let path = target.split('?').next().unwrap_or("").to_string();
-                    let json_kind = "application/json";
-                    match (method.as_str(), path.as_str()) {
-                        ("POST", "/apis/batch/v1/namespaces/sandboxcore/jobs") => {
-                            if scenario.create_status != 201 {
-                                let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                    "message": "jobs.batch is forbidden", "reason": "Forbidden", "code": 403});
-                                respond(&mut w, 403, &status.to_string(), json_kind).await;
-                            } else {
-                                let mut j = body_json.unwrap_or(json!({}));
-                                j["metadata"]["resourceVersion"] = json!("1");
-                                j["metadata"]["uid"] = json!("u-1");
-                                respond(&mut w, 201, &j.to_string(), json_kind).await;
-                            }
-                        }
-                        ("GET", "/apis/batch/v1/namespaces/sandboxcore/jobs") => {
-                            let list = json!({"apiVersion": "batch/v1", "kind": "JobList",
-                                "metadata": {"resourceVersion": "9"}, "items": scenario.jobs});
-                            respond(&mut w, 200, &list.to_string(), json_kind).await;
-                        }
-                        ("GET", "/api/v1/namespaces/sandboxcore/pods")
-                            if target.contains("watch=true") =>
-                        {
-                            let n = {
-                                let mut c = watches.lock().unwrap();
-                                *c += 1;
-                                *c
-                            };
-                            let _ = w
-                                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-                                .await;
-                            let chunk = |v: Value| {
-                                let s = format!("{}\n", v);
-                                format!("{:x}\r\n{}\r\n", s.len(), s)
-                            };
-                            if !(scenario.drop_first_watch && n == 1) {
-                                let pending = json!({"type": "ADDED", "object": pod(json!({"phase": "Pending"}))});
-                                let _ = w.write_all(chunk(pending).as_bytes()).await;
-                                tokio::time::sleep(Duration::from_millis(50)).await;
-                                if scenario.hang {
-                                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                                }
-                                let done = json!({"type": "MODIFIED", "object": pod(scenario.final_status.clone())});
-                                let _ = w.write_all(chunk(done).as_bytes()).await;
-                            }
-                            let _ = w.write_all(b"0\r\n\r\n").await;
-                        }
-                        ("GET", "/api/v1/namespaces/sandboxcore/pods") => {
-                            let list = json!({"apiVersion": "v1", "kind": "PodList",
-                                "metadata": {"resourceVersion": "5"}, "items": []});
-                            respond(&mut w, 200, &list.to_string(), json_kind).await;
-                        }
-                        ("GET", "/api/v1/namespaces/sandboxcore/pods/the-pod/log") => {
-                            respond(&mut w, 200, &scenario.log, "text/plain").await;
-                        }
-                        ("DELETE", p)
-                            if p.starts_with("/apis/batch/v1/namespaces/sandboxcore/jobs/") =>
-                        {
-                            let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "metadata": {}});
-                            respond(&mut w, 200, &status.to_string(), json_kind).await;
-                        }
-                        _ => respond(&mut w, 404, "{}", json_kind).await,
-                    }
+/// The API server of `scenario`: the endpoints the backend uses (create,
+/// list and delete Jobs; list and watch Pods; read a log).
+async fn start(scenario: Scenario) -> FakeApi {
+    let s = scenario.clone();
+    let routes = Routes::new()
+        .on("POST", JOBS, move |r, _| {
+            if s.create_status != 201 {
+                return Reply::failure(403, "Forbidden", "jobs.batch is forbidden");
+            }
+            let mut j = r.body.clone().unwrap_or(json!({}));
+            j["metadata"]["resourceVersion"] = json!("1");
+            j["metadata"]["uid"] = json!("u-1");
+            Reply::Json(201, j)
+        })
+        .on("GET", JOBS, {
+            let jobs = scenario.jobs.clone();
+            move |_, _| Reply::list("batch/v1", "JobList", jobs.clone())
+        })
+        .on("DELETE", &format!("{JOBS}/"), |_, _| Reply::success())
+        .on("GET", PODS, |_, _| Reply::list("v1", "PodList", vec![]))
+        .watch(PODS, {
+            let s = scenario.clone();
+            move |_, n| {
+                if s.drop_first_watch && n == 1 {
+                    return Reply::Watch(vec![]);
                 }
-            });
-        }
-    });
-    Fake { url, requests }
+                let mut steps = vec![
+                    event("ADDED", pod(json!({"phase": "Pending"}))),
+                    WatchStep::Wait(Duration::from_millis(50)),
+                ];
+                if s.hang {
+                    steps.push(WatchStep::Wait(Duration::from_secs(3600)));
+                }
+                steps.push(event("MODIFIED", pod(s.final_status.clone())));
+                Reply::Watch(steps)
+            }
+        })
+        .on("GET", &format!("{PODS}/the-pod/log"), move |_, _| {
+            Reply::Text(200, scenario.log.clone())
+        });
+    FakeApi::start(routes).await
 }
 
-fn executor(fake: &Fake) -> KubernetesExecutor {
-    let config = kube::Config::new(fake.url.parse().unwrap());
-    let client = kube::Client::try_from(config).unwrap();
-    KubernetesExecutor::with_client(client, KubernetesConfig::new("registry.local/agent:1"))
+fn executor(fake: &FakeApi) -> KubernetesExecutor {
+    KubernetesExecutor::with_client(
+        fake.client(),
+        KubernetesConfig::new("registry.local/agent:1"),
+    )
 }
 
 fn request() -> ExecRequest {
@@ -239,19 +144,23 @@ async fn success_sends_the_exact_job_and_deletes_it() {
     let c = &sent["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(c["command"], json!(["pytest", "-q"]));
     assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
-    assert!(reqs.iter().any(|r| r.method == "GET"
-        && r.target.contains("watch=true")
-        && r.target.contains(&format!("job-name%3D{name}"))));
-    assert!(reqs.iter().any(|r| r
-        .target
-        .starts_with("/api/v1/namespaces/sandboxcore/pods/the-pod/log")
-        && r.target.contains("container=command")));
+    assert!(
+        reqs.iter().any(|r| r.method == "GET"
+            && r.path == PODS
+            && r.is_watch()
+            && r.has_param("labelSelector", &format!("job-name%3D{name}"))),
+        "{reqs:?}"
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.path == format!("{PODS}/the-pod/log") && r.has_param("container", "command")),
+        "{reqs:?}"
+    );
     let delete = reqs
         .iter()
         .find(|r| r.method == "DELETE")
         .expect("the Job is deleted");
-    let delete_path = delete.target.split('?').next().unwrap();
-    assert!(delete_path.ends_with(&name), "{}", delete.target);
+    assert_eq!(delete.path, format!("{JOBS}/{name}"));
     assert_eq!(
         delete.body.as_ref().unwrap()["propagationPolicy"],
         "Foreground"
@@ -330,11 +239,7 @@ async fn a_dropped_watch_is_resumed() {
     .await;
     let out = executor(&fake).execute(request()).await.unwrap();
     assert_eq!(out.exit_code, Some(0));
-    let watches = fake
-        .requests()
-        .iter()
-        .filter(|r| r.target.contains("watch=true"))
-        .count();
+    let watches = fake.requests().iter().filter(|r| r.is_watch()).count();
     assert_eq!(watches, 2);
 }
 
@@ -404,24 +309,15 @@ async fn gc_deletes_finished_and_overdue_jobs_only() {
     );
     let reqs = fake.requests();
     let list = reqs.iter().find(|r| r.method == "GET").unwrap();
+    assert_eq!(list.path, JOBS);
     assert!(
-        list.target
-            .contains("labelSelector=sandboxcore.dev%2Fmanaged%3Dtrue"),
-        "{}",
-        list.target
+        list.has_param("labelSelector", "sandboxcore.dev%2Fmanaged%3Dtrue"),
+        "{list:?}"
     );
     let deleted: Vec<&str> = reqs
         .iter()
         .filter(|r| r.method == "DELETE")
-        .map(|r| {
-            r.target
-                .split('?')
-                .next()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-        })
+        .map(|r| r.name())
         .collect();
     assert_eq!(deleted, ["sandboxcore-finished", "sandboxcore-overdue"]);
     let fake = start(Scenario {
@@ -460,8 +356,7 @@ async fn allowlist_runs_go_through_the_egress_proxy() {
         egress_proxy: Some("http://10.96.0.12:3128".into()),
         ..KubernetesConfig::new("registry.local/agent:1")
     };
-    let client = kube::Client::try_from(kube::Config::new(fake.url.parse().unwrap())).unwrap();
-    let out = KubernetesExecutor::with_client(client, config)
+    let out = KubernetesExecutor::with_client(fake.client(), config)
         .execute(req)
         .await
         .unwrap();
@@ -493,8 +388,8 @@ async fn allowlist_runs_go_through_the_egress_proxy() {
 #[tokio::test]
 #[ignore = "needs a Kubernetes cluster; set SANDBOXCORE_K8S_E2E=1"]
 async fn end_to_end_on_a_real_cluster() {
-    if std::env::var_os("SANDBOXCORE_K8S_E2E").is_none() {
-        eprintln!("skipped: SANDBOXCORE_K8S_E2E is not set");
+    let cluster = std::env::var_os("SANDBOXCORE_K8S_E2E").is_some();
+    if !common::skip_unless("a Kubernetes cluster (SANDBOXCORE_K8S_E2E=1)", cluster) {
         return;
     }
     let image = std::env::var("SANDBOXCORE_K8S_IMAGE").unwrap_or_else(|_| "busybox:1.36".into());

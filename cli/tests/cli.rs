@@ -3,6 +3,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+#[path = "../../tests/common/skip.rs"]
+mod skip;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sandboxcore"))
 }
@@ -241,9 +244,8 @@ fn run_on_docker_streams_and_exits_with_the_command_status() {
     };
     let out = run(&["--", "id -u; echo err >&2; exit 7"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    let required = std::env::var("SANDBOXCORE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-    if !required && (err.contains("unavailable") || err.contains("not present locally")) {
-        eprintln!("skipped: {err}");
+    if err.contains("unavailable") || err.contains("not present locally") {
+        skip::skip(&format!("needs a Docker daemon and the test image: {err}"));
         return;
     }
     assert_eq!(out.status.code(), Some(7), "{err}");

@@ -8,6 +8,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[path = "../../tests/common/skip.rs"]
+mod skip;
+use skip::skip_unless;
+
 /// How long anything in these tests may take.
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -84,8 +88,7 @@ fn allow_host_points_the_command_at_the_proxy() {
 /// 403 naming why (curl from the host runs inside the sandbox).
 #[test]
 fn hosts_not_allowed_are_refused_by_the_proxy() {
-    if !have("curl") {
-        eprintln!("skipped: no curl");
+    if !skip_unless("curl", have("curl")) {
         return;
     }
     let out = run(&[
@@ -150,8 +153,7 @@ fn bad_host_entries_and_conflicting_flags_are_usage_errors() {
 /// terminal; with stdin not a terminal it is refused.
 #[test]
 fn connection_approvals_are_asked_on_the_terminal_only() {
-    if !have("curl") {
-        eprintln!("skipped: no curl");
+    if !skip_unless("curl", have("curl")) {
         return;
     }
     let dir = temp_dir("approval");
@@ -167,8 +169,7 @@ fn connection_approvals_are_asked_on_the_terminal_only() {
         "{}",
         stderr(&out)
     );
-    if !have("script") {
-        eprintln!("skipped the terminal half: no script(1)");
+    if !skip_unless("script(1) for the terminal half", have("script")) {
         return;
     }
     // On a terminal (script(1) gives the CLI a pseudo-terminal): the

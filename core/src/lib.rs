@@ -42,6 +42,12 @@ pub mod secrets;
 pub mod shell;
 pub mod verify;
 
+// The tests' one skip policy (`SANDBOXCORE_NO_SKIP`), shared with the
+// integration tests.
+#[cfg(test)]
+#[path = "../../tests/common/skip.rs"]
+pub(crate) mod test_skip;
+
 pub use classify::{
     classify, classify_argv, Classification, Construct, ConstructKind, Program, Reason, ReasonCode,
     Risk,

@@ -587,7 +587,7 @@ mod tests {
             Ok(ns) => ns,
             // A host without user namespaces: nothing to check here (the
             // executor reports it; the isolation tests fail in CI).
-            Err(e) => return eprintln!("skipped: {e}"),
+            Err(e) => return crate::test_skip::skip(&format!("needs namespaces: {e}")),
         };
         let ours = std::fs::metadata("/proc/self/ns/net").unwrap();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&ns.net);
@@ -601,8 +601,9 @@ mod tests {
     fn a_loopback_listener_lives_in_the_runs_network_namespace() {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let Ok(ns) = prepare(!root, None, None) else {
-            return eprintln!("skipped: no namespaces here");
+        let ns = match prepare(!root, None, None) {
+            Ok(ns) => ns,
+            Err(e) => return crate::test_skip::skip(&format!("needs namespaces: {e}")),
         };
         let fd = listen_loopback(&ns, 3128).unwrap();
         let listener = std::net::TcpListener::from(fd);

@@ -215,8 +215,8 @@ mod tests {
     #[test]
     fn kill_all_of_ends_every_process_of_the_uid_and_no_other() {
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            eprintln!("skipped: needs root");
+        let root = unsafe { libc::geteuid() } == 0;
+        if !crate::test_skip::skip_unless("root", root) {
             return;
         }
         let uid = FIRST_RUN_UID + RUN_UID_COUNT - 1;
