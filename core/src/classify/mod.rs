@@ -87,9 +87,14 @@ fn classify_parsed(command: &str) -> Classification {
 }
 
 /// The classification from what was collected.
-fn conclude(facts: walk::Facts, plain: bool, reasons: Vec<Reason>) -> Classification {
+fn conclude(facts: walk::Facts, plain: bool, mut reasons: Vec<Reason>) -> Classification {
+    let (read_only, option_reasons) = read_only::judge(&facts);
+    for r in option_reasons {
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
     let risk = reasons.iter().map(|r| r.risk).max().unwrap_or_default();
-    let read_only = !facts.invocations.is_empty() && read_only::is_read_only(&facts);
     // Past the depth the classifier follows, the line is not judged: never
     // a plain argv.
     let plain = plain && !facts.too_deep;
