@@ -132,6 +132,41 @@ pub struct OptionList {
     /// alone pushes).
     #[serde(default)]
     pub subcommand_required: bool,
+    /// Every listed option and the list it is on (0 `runs_program`, 1
+    /// `writes`, 2 `config`, 3 `flags`, 4 `values`, 5 `optional`; the
+    /// first list wins), built on first use.
+    #[serde(skip)]
+    pub index: std::sync::OnceLock<HashMap<String, u8, Fnv>>,
+}
+
+impl OptionList {
+    /// The lists in the order of [`OptionList::index`].
+    pub fn lists(&self) -> [&[String]; 6] {
+        [
+            &self.runs_program,
+            &self.writes,
+            &self.config,
+            &self.flags,
+            &self.values,
+            &self.optional,
+        ]
+    }
+
+    /// Which list `option` is on (see [`OptionList::index`]).
+    pub fn list_of(&self, option: &str) -> Option<u8> {
+        self.index
+            .get_or_init(|| {
+                let mut m = HashMap::default();
+                for (i, list) in (0u8..).zip(self.lists()) {
+                    for o in list {
+                        m.entry(o.clone()).or_insert(i);
+                    }
+                }
+                m
+            })
+            .get(option)
+            .copied()
+    }
 }
 
 /// Shell builtins.

@@ -119,39 +119,23 @@ enum Kind {
 }
 
 fn kind_of(list: &OptionList, opt: &str) -> Option<Kind> {
-    let has = |v: &[String]| v.iter().any(|o| o == opt);
-    if has(&list.runs_program) {
-        Some(Kind::Runs)
-    } else if has(&list.writes) {
-        Some(Kind::Writes)
-    } else if has(&list.config) {
-        Some(Kind::Config)
-    } else if has(&list.flags) {
-        Some(Kind::Flag)
-    } else if has(&list.values) {
-        Some(Kind::Value)
-    } else if has(&list.optional) {
-        Some(Kind::Optional)
-    } else {
-        None
-    }
+    Some(match list.list_of(opt)? {
+        0 => Kind::Runs,
+        1 => Kind::Writes,
+        2 => Kind::Config,
+        3 => Kind::Flag,
+        4 => Kind::Value,
+        _ => Kind::Optional,
+    })
 }
 
 /// A long option as the program resolves it: exact, or the one listed
 /// option it abbreviates (GNU getopt_long accepts any unambiguous
 /// prefix). When a prefix matches several, the worst of them counts.
-fn resolve_long<'a>(list: &'a OptionList, given: &str) -> Option<(Kind, &'a str)> {
-    let all = || {
-        list.runs_program
-            .iter()
-            .chain(&list.writes)
-            .chain(&list.config)
-            .chain(&list.flags)
-            .chain(&list.values)
-            .chain(&list.optional)
-    };
-    if let Some(o) = all().find(|o| *o == given) {
-        return kind_of(list, o).map(|k| (k, o.as_str()));
+fn resolve_long<'a>(list: &'a OptionList, given: &'a str) -> Option<(Kind, &'a str)> {
+    let all = || list.lists().into_iter().flatten();
+    if let Some(k) = kind_of(list, given) {
+        return Some((k, given));
     }
     if given.len() <= 2 {
         return None;
