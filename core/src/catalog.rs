@@ -70,24 +70,103 @@ pub struct WrapperSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramSpec {
-    /// The program modifies nothing unless one of `writes_with` is given.
+    /// The program modifies nothing when called with the options of its
+    /// allowlist (`[options.NAME]`, which every read-only program has).
     #[serde(default)]
     pub read_only: bool,
-    /// Options that make it write.
-    #[serde(default)]
-    pub writes_with: Vec<String>,
-    /// Subcommands that make the call read-only.
-    #[serde(default)]
-    pub read_only_subcommands: Vec<String>,
-    /// Whole argument lists that are read-only.
-    #[serde(default)]
-    pub read_only_exact: Vec<Vec<String>>,
-    /// Global options taking a value before the subcommand (`git -C dir`).
-    #[serde(default)]
-    pub subcommand_value_options: Vec<String>,
     /// Tags the risk rules use.
     #[serde(default)]
     pub tags: Vec<String>,
+}
+
+/// The options a read-only program is read-only with (`[options.NAME]`),
+/// and the options known to make it write, run a program or read
+/// configuration from elsewhere. Any option not listed makes the call not
+/// read-only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionList {
+    /// Options that take no value (`-l`, `--all`); short ones may be
+    /// clustered (`-la`).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// Options that take a value: `-n 5`, `-n5`, `--lines=5`, `--lines 5`.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Long options whose value is optional and only given after `=`
+    /// (`--color`, `--color=auto`).
+    #[serde(default)]
+    pub optional: Vec<String>,
+    /// Options that run another program (its name or command is the
+    /// value, or it is configured elsewhere: `--pager`, `--ext-diff`).
+    #[serde(default)]
+    pub runs_program: Vec<String>,
+    /// Options that write a file.
+    #[serde(default)]
+    pub writes: Vec<String>,
+    /// Options that read configuration, rules or code from a named place,
+    /// or point the program at another repository or configuration
+    /// directory (`git -c`, `--git-dir`, `file -m`).
+    #[serde(default)]
+    pub config: Vec<String>,
+    /// `-NUM` is an option (`head -5`).
+    #[serde(default)]
+    pub numeric: bool,
+    /// An argument starting with `+` is a command the program runs at
+    /// start (`less +CMD`, `more +/PATTERN`): not read-only.
+    #[serde(default)]
+    pub plus_commands: bool,
+    /// Every argument is an operand; the program parses no options that
+    /// matter (`echo`, `test`).
+    #[serde(default)]
+    pub operands_only: bool,
+    /// At most this many operands (`uniq IN OUT` writes OUT: 1; `python
+    /// --version`: 0).
+    #[serde(default)]
+    pub max_operands: Option<usize>,
+    /// Subcommands (the first operand) and their own lists; a subcommand
+    /// not listed is not read-only.
+    #[serde(default)]
+    pub subcommands: HashMap<String, OptionList, Fnv>,
+    /// Without a subcommand the program does something else (`git stash`
+    /// alone pushes).
+    #[serde(default)]
+    pub subcommand_required: bool,
+    /// Every listed option and the list it is on (0 `runs_program`, 1
+    /// `writes`, 2 `config`, 3 `flags`, 4 `values`, 5 `optional`; the
+    /// first list wins), built on first use.
+    #[serde(skip)]
+    pub index: std::sync::OnceLock<HashMap<String, u8, Fnv>>,
+}
+
+impl OptionList {
+    /// The lists in the order of [`OptionList::index`].
+    pub fn lists(&self) -> [&[String]; 6] {
+        [
+            &self.runs_program,
+            &self.writes,
+            &self.config,
+            &self.flags,
+            &self.values,
+            &self.optional,
+        ]
+    }
+
+    /// Which list `option` is on (see [`OptionList::index`]).
+    pub fn list_of(&self, option: &str) -> Option<u8> {
+        self.index
+            .get_or_init(|| {
+                let mut m = HashMap::default();
+                for (i, list) in (0u8..).zip(self.lists()) {
+                    for o in list {
+                        m.entry(o.clone()).or_insert(i);
+                    }
+                }
+                m
+            })
+            .get(option)
+            .copied()
+    }
 }
 
 /// Shell builtins.
@@ -114,6 +193,9 @@ pub struct Catalog {
     /// (`--recursive` → `-r` for `rm`), for policy rule matching.
     #[serde(default)]
     pub option_aliases: HashMap<String, HashMap<String, String>, Fnv>,
+    /// Per read-only program: the options it is read-only with.
+    #[serde(default)]
+    pub options: HashMap<String, OptionList, Fnv>,
 }
 
 /// `catalog/programs.toml` as written.
@@ -142,6 +224,14 @@ impl Catalog {
         self.programs
             .get(name)
             .or_else(|| self.programs.get(base_name(name)))
+    }
+
+    /// The option allowlist of a read-only program, looked up like
+    /// [`Catalog::program`].
+    pub fn options(&self, name: &str) -> Option<&OptionList> {
+        self.options
+            .get(name)
+            .or_else(|| self.options.get(base_name(name)))
     }
 
     /// Whether the program carries a tag.

@@ -42,7 +42,16 @@ pub fn launched(name: &str, args: &[WordInfo]) -> Vec<Launched> {
         "awk" | "gawk" | "mawk" | "nawk" | "busybox-awk" => awk(args),
         "rsync" => option_values(args, &["-e", "--rsh"], "rsync -e"),
         "ssh" | "scp" | "sftp" => ssh(args),
-        _ => Vec::new(),
+        // Read-only programs whose options name a program to run
+        // (`rg --pre`, `man -P`, `sort --compress-program`): the catalog
+        // lists them (`runs_program`, value options).
+        _ => match crate::catalog::catalog().options(name) {
+            Some(l) if !l.runs_program.is_empty() => {
+                let names: Vec<&str> = l.runs_program.iter().map(String::as_str).collect();
+                option_values(args, &names, &format!("{name} {}", names[0]))
+            }
+            _ => Vec::new(),
+        },
     }
 }
 

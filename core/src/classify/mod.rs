@@ -87,12 +87,18 @@ fn classify_parsed(command: &str) -> Classification {
 }
 
 /// The classification from what was collected.
-fn conclude(facts: walk::Facts, plain: bool, reasons: Vec<Reason>) -> Classification {
+fn conclude(facts: walk::Facts, plain: bool, mut reasons: Vec<Reason>) -> Classification {
+    let (read_only, option_reasons) = read_only::judge(&facts);
+    for r in option_reasons {
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
     let risk = reasons.iter().map(|r| r.risk).max().unwrap_or_default();
     // A nested script that cannot be parsed (`bash -c 'a ('`) is not
     // judged: the line is neither read-only nor plain.
     let judged = facts.nested_errors.is_empty();
-    let read_only = judged && !facts.invocations.is_empty() && read_only::is_read_only(&facts);
+    let read_only = judged && !facts.invocations.is_empty() && read_only;
     // Past the depth the classifier follows, the line is not judged: never
     // a plain argv.
     let plain = plain && judged && !facts.too_deep;

@@ -398,4 +398,16 @@ pub enum ReasonCode {
     /// Secrets (credential files, the environment) read and sent over the
     /// network in one line.
     Exfiltration,
+    /// A read-only program given an option the catalog does not list as
+    /// harmless for it (or an argument known only at run time that may be
+    /// one): not read-only.
+    OptionNotKnownReadOnly,
+    /// An option that runs another program (`--pager`, `--pre`,
+    /// `--ext-diff`, `--compress-program`).
+    OptionRunsProgram,
+    /// An option (or operand) that writes a file (`sort -o`, `tree -o`).
+    OptionWritesFile,
+    /// An option that reads configuration from a named place or points the
+    /// program at another repository (`git -c`, `file -m`).
+    OptionReadsConfig,
 }
