@@ -118,19 +118,43 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // A closed stdout (`| head`) is not an error worth a message.
-            let broken_pipe = e.chain().any(|c| {
-                c.downcast_ref::<io::Error>()
-                    .map(io::Error::kind)
-                    .or_else(|| c.downcast_ref::<serde_json::Error>()?.io_error_kind())
-                    == Some(io::ErrorKind::BrokenPipe)
-            });
-            if broken_pipe {
+            if broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("sandboxcore: {e:#}");
+            eprintln!("sandboxcore: {}", report(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes down to the first core error, whose message
+/// already says what its own causes say (an executor's `io::Error`, the
+/// Docker client's error).
+fn reported(e: &anyhow::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    let mut done = false;
+    e.chain().take_while(move |c| {
+        let take = !done;
+        done = done || c.is::<sandboxcore::Error>();
+        take
+    })
+}
+
+/// `error: cause: cause`, as `{:#}` prints it, without the causes of a
+/// core error (see [`reported`]).
+fn report(e: &anyhow::Error) -> String {
+    let text: Vec<String> = reported(e).map(ToString::to_string).collect();
+    text.join(": ")
+}
+
+/// Whether the error is the CLI's own output being closed (a broken pipe
+/// inside a backend's error is a failure of the run, not that).
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    reported(e).any(|c| {
+        c.downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| c.downcast_ref::<serde_json::Error>()?.io_error_kind())
+            == Some(io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Writes one JSON value and a newline.
@@ -167,4 +191,32 @@ pub(crate) fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+    use sandboxcore::{BackendKind, ExecErrorKind};
+
+    #[test]
+    fn a_core_error_is_reported_once_and_its_causes_are_not_the_clis() {
+        let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
+        let core = sandboxcore::Error::executor_from(
+            BackendKind::Process,
+            ExecErrorKind::Io,
+            "cannot wait for the command",
+            pipe(),
+        );
+        let expected = format!("process executor: cannot wait for the command: {}", pipe());
+        let e = Err::<(), _>(core).context("running `true`").unwrap_err();
+        assert_eq!(report(&e), format!("running `true`: {expected}"));
+        // `{:#}` would repeat the io::Error after the message that has it.
+        assert_eq!(format!("{e:#}"), format!("{}: {}", report(&e), pipe()));
+        assert!(!broken_pipe(&e));
+        // The CLI's own closed stdout is still recognised, however wrapped.
+        let own = anyhow::Error::new(pipe()).context("writing the output");
+        assert!(broken_pipe(&own));
+        assert_eq!(report(&own), format!("{own:#}"));
+    }
 }

@@ -275,6 +275,14 @@ fn docker_errors_are_clear() {
         err.contains("docker backend unavailable") && err.contains("/nonexistent/docker.sock"),
         "{err}"
     );
+    // One line, ending with the core error's own message: the client's
+    // error (its source, already in the message) is not printed again.
+    assert!(
+        err.starts_with("sandboxcore: docker backend unavailable: cannot reach the Docker daemon")
+            && err.ends_with("(is dockerd running? DOCKER_HOST selects another daemon)\n")
+            && err.lines().count() == 1,
+        "{err}"
+    );
     let out = bin()
         .args(["run", "--backend", "docker", "--", "true"])
         .output()

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use crate::exec::BackendKind;
 use crate::policy::{Decision, PolicyError};
 use thiserror::Error;
 
@@ -40,18 +41,27 @@ pub enum Error {
     /// The executor failed to run the command (not the command failing).
     #[error("{backend} executor: {message}")]
     Executor {
-        /// The backend's name.
-        backend: String,
-        /// What went wrong.
+        /// The backend.
+        backend: BackendKind,
+        /// Which step failed.
+        kind: ExecErrorKind,
+        /// What went wrong (with the cause's text, if there is a cause).
         message: String,
+        /// The underlying error (an `io::Error`, the Docker or Kubernetes
+        /// client's error), if there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The backend cannot be reached (no Docker daemon, no API server).
     #[error("{backend} backend unavailable: {message}")]
     BackendUnavailable {
-        /// The backend's name.
-        backend: String,
+        /// The backend.
+        backend: BackendKind,
         /// Why, and what to do about it.
         message: String,
+        /// The underlying error (the client's), if there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// No executor is configured on the sandbox.
     #[error("no executor is configured")]
@@ -59,9 +69,61 @@ pub enum Error {
     /// The run was dropped before it ended (its command was stopped).
     #[error("{backend} run cancelled")]
     Cancelled {
-        /// The backend's name.
-        backend: String,
+        /// The backend.
+        backend: BackendKind,
     },
+}
+
+/// Which step of a run an [`Error::Executor`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExecErrorKind {
+    /// Preparing the run: its user and home directory, namespaces, the
+    /// Landlock ruleset.
+    Setup,
+    /// The run's resource limits: its cgroups cannot be made or set.
+    Limits,
+    /// The egress proxy of an allowlist run: its namespace, directory,
+    /// socket or listener.
+    Egress,
+    /// The command, or its container, could not be started.
+    Spawn,
+    /// Reading the command's output, writing its input, waiting for it.
+    Io,
+    /// The backend's API (the Docker daemon, the Kubernetes API server)
+    /// refused or failed a request.
+    Api,
+    /// The image is not present and cannot be pulled.
+    Image,
+    /// The container's agent did not speak the agent's protocol, or ended
+    /// without running the command.
+    Protocol,
+    /// A step was abandoned before it answered (its task was dropped).
+    Abandoned,
+}
+
+impl ExecErrorKind {
+    /// `setup`, `limits`, `egress`, `spawn`, `io`, `api`, `image`,
+    /// `protocol` or `abandoned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecErrorKind::Setup => "setup",
+            ExecErrorKind::Limits => "limits",
+            ExecErrorKind::Egress => "egress",
+            ExecErrorKind::Spawn => "spawn",
+            ExecErrorKind::Io => "io",
+            ExecErrorKind::Api => "api",
+            ExecErrorKind::Image => "image",
+            ExecErrorKind::Protocol => "protocol",
+            ExecErrorKind::Abandoned => "abandoned",
+        }
+    }
+}
+
+impl std::fmt::Display for ExecErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 fn summary(d: &Decision) -> String {
@@ -112,6 +174,58 @@ impl std::fmt::Display for ErrorCode {
 }
 
 impl Error {
+    /// An [`Error::Executor`] with no underlying error.
+    pub fn executor(
+        backend: BackendKind,
+        kind: ExecErrorKind,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Executor {
+            backend,
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Executor`] caused by `source`: the message is
+    /// `context: source` (as it reads in every front end), and `source`
+    /// is kept as the error's [`source`](std::error::Error::source).
+    pub fn executor_from(
+        backend: BackendKind,
+        kind: ExecErrorKind,
+        context: impl std::fmt::Display,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        let source = source.into();
+        Error::executor(backend, kind, format!("{context}: {source}")).with_source(source)
+    }
+
+    /// An [`Error::BackendUnavailable`] with no underlying error.
+    pub fn unavailable(backend: BackendKind, message: impl Into<String>) -> Error {
+        Error::BackendUnavailable {
+            backend,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The error with `source` as its underlying error: for
+    /// [`Error::Executor`] and [`Error::BackendUnavailable`], whose message
+    /// already says what `source` says (the other variants are returned
+    /// unchanged).
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        if let Error::Executor { source: s, .. } | Error::BackendUnavailable { source: s, .. } =
+            &mut self
+        {
+            *s = Some(source.into());
+        }
+        self
+    }
+
     /// The error's kind: the one mapping the CLI, Python and Node use.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -165,17 +279,26 @@ mod tests {
             ),
             (Error::NoExecutor, "BACKEND_UNAVAILABLE"),
             (
-                Error::BackendUnavailable {
-                    backend: "docker".into(),
-                    message: "no daemon".into(),
-                },
+                Error::unavailable(BackendKind::Docker, "no daemon"),
                 "BACKEND_UNAVAILABLE",
             ),
             (Error::InvalidInput("x".into()), "INVALID_ARGUMENT"),
             (
-                Error::Executor {
-                    backend: "process".into(),
-                    message: "x".into(),
+                Error::executor(BackendKind::Process, ExecErrorKind::Spawn, "x"),
+                "EXECUTION_ERROR",
+            ),
+            (
+                Error::executor_from(
+                    BackendKind::Kubernetes,
+                    ExecErrorKind::Api,
+                    "x",
+                    std::io::Error::other("y"),
+                ),
+                "EXECUTION_ERROR",
+            ),
+            (
+                Error::Cancelled {
+                    backend: BackendKind::Docker,
                 },
                 "EXECUTION_ERROR",
             ),
@@ -183,5 +306,119 @@ mod tests {
         for (e, code) in cases {
             assert_eq!(e.code().as_str(), code, "{e}");
         }
+    }
+
+    /// The texts every front end shows (the CLI's stderr, Python's and
+    /// Node's messages) are the ones they were when the backend was a
+    /// string and the cause was formatted into the message.
+    #[test]
+    fn executor_errors_read_as_they_always_did() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let cases = [
+            (
+                Error::executor(
+                    BackendKind::Process,
+                    ExecErrorKind::Limits,
+                    "cgroups are required",
+                ),
+                "process executor: cgroups are required",
+            ),
+            (
+                Error::executor_from(
+                    BackendKind::Process,
+                    ExecErrorKind::Io,
+                    "cannot wait for the command",
+                    io(),
+                ),
+                "process executor: cannot wait for the command: no such file",
+            ),
+            (
+                Error::executor(BackendKind::Docker, ExecErrorKind::Io, io().to_string())
+                    .with_source(io()),
+                "docker executor: no such file",
+            ),
+            (
+                Error::executor_from(
+                    BackendKind::Kubernetes,
+                    ExecErrorKind::Api,
+                    "cannot create the Job",
+                    io(),
+                ),
+                "kubernetes executor: cannot create the Job: no such file",
+            ),
+            (
+                Error::unavailable(BackendKind::Docker, "cannot reach the Docker daemon")
+                    .with_source(io()),
+                "docker backend unavailable: cannot reach the Docker daemon",
+            ),
+            (
+                Error::unavailable(BackendKind::Process, "isolation is required"),
+                "process backend unavailable: isolation is required",
+            ),
+            (
+                Error::Cancelled {
+                    backend: BackendKind::Kubernetes,
+                },
+                "kubernetes run cancelled",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn the_cause_is_the_source_and_the_kind_is_kept() {
+        use std::error::Error as _;
+        let e = Error::executor_from(
+            BackendKind::Process,
+            ExecErrorKind::Spawn,
+            "cannot start `x`",
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        );
+        let io = e
+            .source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io::Error is the source");
+        assert_eq!(io.raw_os_error(), Some(libc::ENOENT));
+        assert!(matches!(
+            e,
+            Error::Executor {
+                backend: BackendKind::Process,
+                kind: ExecErrorKind::Spawn,
+                ..
+            }
+        ));
+        let unavailable = Error::unavailable(BackendKind::Docker, "down")
+            .with_source(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let io = unavailable
+            .source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io::Error is the source");
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+        // No cause, no source; other variants take none.
+        assert!(
+            Error::executor(BackendKind::Docker, ExecErrorKind::Protocol, "x")
+                .source()
+                .is_none()
+        );
+        let e = Error::InvalidInput("x".into()).with_source(std::io::Error::other("y"));
+        assert!(e.source().is_none());
+        assert_eq!(e.to_string(), "invalid input: x");
+    }
+
+    #[test]
+    fn backends_and_kinds_have_their_names() {
+        let names = [
+            (BackendKind::Process, "process"),
+            (BackendKind::Docker, "docker"),
+            (BackendKind::Kubernetes, "kubernetes"),
+        ];
+        for (b, name) in names {
+            assert_eq!(b.to_string(), name);
+            assert_eq!(serde_json::to_value(b).unwrap(), name);
+        }
+        assert_eq!(ExecErrorKind::Abandoned.to_string(), "abandoned");
+        assert_eq!(ExecErrorKind::Io.to_string(), "io");
     }
 }

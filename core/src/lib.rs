@@ -52,7 +52,8 @@ pub use classify::{
     classify, classify_argv, Classification, Construct, ConstructKind, Program, Reason, ReasonCode,
     Risk,
 };
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, ExecErrorKind, Result};
+pub use exec::BackendKind;
 pub use policy::{Decision, Plan, Policy, Verdict};
 pub use sandbox::{Approver, Command, RunOptions, Sandbox, SandboxBuilder};
 

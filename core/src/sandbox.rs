@@ -9,7 +9,7 @@ use crate::exec::{
 };
 use crate::metrics::Metrics;
 use crate::policy::{Decision, Policy, Verdict};
-use crate::{Error, Result};
+use crate::{BackendKind, Error, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -407,6 +407,7 @@ impl Sandbox {
         };
         let mut guard = RunGuard {
             sandbox: self,
+            backend: executor.kind(),
             command,
             decision: &decision,
             labels: request.labels.clone(),
@@ -465,6 +466,7 @@ impl From<Vec<String>> for Command {
 /// the future running it is dropped first.
 struct RunGuard<'a> {
     sandbox: &'a Sandbox,
+    backend: BackendKind,
     command: &'a str,
     decision: &'a Decision,
     labels: BTreeMap<String, String>,
@@ -499,7 +501,7 @@ impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         if !self.done {
             let cancelled = Error::Cancelled {
-                backend: self.sandbox.backend().unwrap_or("none").to_string(),
+                backend: self.backend,
             };
             self.record(Err(&cancelled), self.started.elapsed());
         }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use sandboxcore::exec::{BoxFuture, Capabilities, EventSender, ExecOutcome, ExecRequest, Executor};
-use sandboxcore::Plan;
+use sandboxcore::{BackendKind, Plan};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,6 +69,12 @@ pub struct TestExecutor {
 }
 
 impl Executor for TestExecutor {
+    /// Stands in for a process backend (its errors name `process`).
+    fn kind(&self) -> BackendKind {
+        BackendKind::Process
+    }
+
+    /// Labels its runs `test` in audit records and metrics.
     fn name(&self) -> &str {
         "test"
     }

@@ -426,10 +426,46 @@ pub enum ExecEvent {
 /// command down rather than growing memory).
 pub type EventSender = tokio::sync::mpsc::Sender<ExecEvent>;
 
+/// Which backend an executor is (and an [`Error`](crate::Error) comes from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// Local processes ([`ProcessExecutor`]).
+    Process,
+    /// Docker containers.
+    Docker,
+    /// Kubernetes Jobs.
+    Kubernetes,
+}
+
+impl BackendKind {
+    /// `process`, `docker` or `kubernetes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Process => "process",
+            BackendKind::Docker => "docker",
+            BackendKind::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A backend that runs commands.
 pub trait Executor: Send + Sync {
-    /// The backend's name (`process`, `docker`, `kubernetes`).
-    fn name(&self) -> &str;
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// The backend's name, as audit records and metrics label runs
+    /// (`process`, `docker`, `kubernetes`: the kind's name by default).
+    fn name(&self) -> &str {
+        self.kind().as_str()
+    }
 
     /// What this backend enforces.
     fn capabilities(&self) -> Capabilities;

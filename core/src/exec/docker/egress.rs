@@ -10,7 +10,7 @@
 
 use super::DockerConfig;
 use crate::net::{Egress, ProxyHandle};
-use crate::{Error, Result};
+use crate::{BackendKind, Error, ExecErrorKind, Result};
 use bollard::Docker;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -19,10 +19,12 @@ use std::path::{Path, PathBuf};
 const SOCKET: &str = "proxy.sock";
 
 fn fail(message: String) -> Error {
-    Error::Executor {
-        backend: "docker".into(),
-        message,
-    }
+    Error::executor(BackendKind::Docker, ExecErrorKind::Egress, message)
+}
+
+/// An egress error caused by `e`: `context: e`.
+fn fail_from(context: String, e: std::io::Error) -> Error {
+    Error::executor_from(BackendKind::Docker, ExecErrorKind::Egress, context, e)
 }
 
 /// The host directory of one container's egress socket; removed when
@@ -42,13 +44,13 @@ impl EgressDir {
             .prefix("c-")
             .tempdir_in(&base)
             .map_err(|e| {
-                fail(format!(
-                    "cannot make an egress directory in {}: {e}",
-                    base.display()
-                ))
+                fail_from(
+                    format!("cannot make an egress directory in {}", base.display()),
+                    e,
+                )
             })?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711))
-            .map_err(|e| fail(format!("cannot open up {}: {e}", dir.path().display())))?;
+            .map_err(|e| fail_from(format!("cannot open up {}", dir.path().display()), e))?;
         Ok(EgressDir { dir })
     }
 
@@ -65,12 +67,12 @@ impl EgressDir {
     pub(super) fn serve(&self, egress: &Egress) -> Result<ProxyHandle> {
         let path = self.dir.path().join(SOCKET);
         let listener = tokio::net::UnixListener::bind(&path)
-            .map_err(|e| fail(format!("cannot listen on {}: {e}", path.display())))?;
+            .map_err(|e| fail_from(format!("cannot listen on {}", path.display()), e))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))
-            .map_err(|e| fail(format!("cannot open up {}: {e}", path.display())))?;
+            .map_err(|e| fail_from(format!("cannot open up {}", path.display()), e))?;
         egress
             .serve_unix(listener)
-            .map_err(|e| fail(format!("cannot start the egress proxy: {e}")))
+            .map_err(|e| fail_from("cannot start the egress proxy".into(), e))
     }
 }
 
@@ -88,10 +90,10 @@ pub(super) fn base() -> Result<PathBuf> {
     match std::fs::DirBuilder::new().mode(0o700).create(&base) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(fail(format!("cannot make {}: {e}", base.display()))),
+        Err(e) => return Err(fail_from(format!("cannot make {}", base.display()), e)),
     }
     let meta = std::fs::symlink_metadata(&base)
-        .map_err(|e| fail(format!("cannot read {}: {e}", base.display())))?;
+        .map_err(|e| fail_from(format!("cannot read {}", base.display()), e))?;
     if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
         return Err(fail(format!(
             "{} is not a directory of uid {uid} with mode 0700; remove it",

@@ -3,12 +3,12 @@
 
 use super::egress::{self, EgressDir};
 use super::pool::{Pool, POOL_LABEL};
-use super::session::{api_error, Container};
+use super::session::{api_error, fail, Container};
 use super::{container_spec, spec, DockerConfig, PullPolicy, MANAGED_LABEL, OWNER_LABEL};
 use crate::exec::{
     BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest, Executor, Network,
 };
-use crate::{Error, Result};
+use crate::{BackendKind, Error, ExecErrorKind, Result};
 use bollard::query_parameters::{CreateImageOptionsBuilder, ListContainersOptionsBuilder};
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -36,13 +36,14 @@ impl std::fmt::Debug for DockerExecutor {
     }
 }
 
-fn unavailable(host: &str, e: impl std::fmt::Display) -> Error {
-    Error::BackendUnavailable {
-        backend: "docker".into(),
-        message: format!(
+fn unavailable(host: &str, e: bollard::errors::Error) -> Error {
+    Error::unavailable(
+        BackendKind::Docker,
+        format!(
             "cannot reach the Docker daemon at {host}: {e} (is dockerd running? DOCKER_HOST selects another daemon)"
         ),
-    }
+    )
+    .with_source(e)
 }
 
 /// Connects to the daemon named by `DOCKER_HOST` (default: the local
@@ -219,9 +220,11 @@ fn serve_egress(
 ) -> Result<crate::net::ProxyHandle> {
     container
         .egress()
-        .ok_or_else(|| Error::Executor {
-            backend: "docker".into(),
-            message: "the container has no egress directory".into(),
+        .ok_or_else(|| {
+            fail(
+                ExecErrorKind::Egress,
+                "the container has no egress directory",
+            )
         })?
         .serve(egress)
 }
@@ -252,7 +255,14 @@ async fn ensure_image(docker: &Docker, config: &DockerConfig) -> Result<()> {
         .build();
     let mut progress = docker.create_image(Some(opts), None, None);
     while let Some(step) = progress.next().await {
-        let info = step.map_err(|e| api_error("cannot pull the image", e))?;
+        let info = step.map_err(|e| {
+            Error::executor_from(
+                BackendKind::Docker,
+                ExecErrorKind::Image,
+                "cannot pull the image",
+                e,
+            )
+        })?;
         tracing::info!(
             target: "sandboxcore::docker",
             image = %config.image,
@@ -313,8 +323,8 @@ async fn gc(docker: &Docker, all: bool) -> Result<usize> {
 }
 
 impl Executor for DockerExecutor {
-    fn name(&self) -> &str {
-        "docker"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Docker
     }
 
     /// Everything is enforced by the kernel through the container's

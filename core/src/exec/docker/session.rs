@@ -6,7 +6,7 @@
 use super::egress::EgressDir;
 use super::{spec, DockerConfig};
 use crate::exec::{BoundedOutput, EventSender, ExecEvent, ExecOutcome, ExecRequest};
-use crate::{Error, Result};
+use crate::{BackendKind, Error, ExecErrorKind, Result};
 use bollard::container::LogOutput;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
@@ -21,10 +21,12 @@ use std::time::Instant;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub(super) fn api_error(what: &str, e: bollard::errors::Error) -> Error {
-    Error::Executor {
-        backend: "docker".into(),
-        message: format!("{what}: {e}"),
-    }
+    Error::executor_from(BackendKind::Docker, ExecErrorKind::Api, what, e)
+}
+
+/// A Docker-backend [`Error::Executor`].
+pub(super) fn fail(kind: ExecErrorKind, message: impl Into<String>) -> Error {
+    Error::executor(BackendKind::Docker, kind, message)
 }
 
 /// A created container; removed (forced) when dropped unless already
@@ -54,19 +56,22 @@ impl Container {
         });
         let created = rx
             .await
-            .map_err(|_| Error::Executor {
-                backend: "docker".into(),
-                message: "the container's creation was abandoned".into(),
+            .map_err(|_| {
+                fail(
+                    ExecErrorKind::Abandoned,
+                    "the container's creation was abandoned",
+                )
             })?
             .map_err(|e| match e {
-                bollard::errors::Error::DockerResponseServerError {
+                e @ bollard::errors::Error::DockerResponseServerError {
                     status_code: 404, ..
-                } => Error::Executor {
-                    backend: "docker".into(),
-                    message: format!(
+                } => fail(
+                    ExecErrorKind::Image,
+                    format!(
                         "image {image:?} is not present locally (build or load it, or allow pulling)"
                     ),
-                },
+                )
+                .with_source(e),
                 e => api_error("cannot create the container", e),
             })?;
         Ok(Container {
@@ -373,10 +378,12 @@ impl Attached {
         match until(deadline, write).await {
             Some(Ok(())) => {}
             Some(Err(e)) => {
-                return Err(Error::Executor {
-                    backend: "docker".into(),
-                    message: format!("cannot send the command to the container's agent: {e}"),
-                })
+                return Err(Error::executor_from(
+                    BackendKind::Docker,
+                    ExecErrorKind::Io,
+                    "cannot send the command to the container's agent",
+                    e,
+                ))
             }
             None => return Ok(timed_out(container, out, started).await),
         }
@@ -387,14 +394,14 @@ impl Attached {
                 match item {
                     Ok(LogOutput::StdOut { message }) => {
                         decoder.push(&message);
-                        while let Some(frame) =
-                            decoder.next_frame().map_err(|e| Error::Executor {
-                                backend: "docker".into(),
-                                message: format!(
-                                    "the container's entrypoint is not the sandboxcore agent: {e}"
-                                ),
-                            })?
-                        {
+                        while let Some(frame) = decoder.next_frame().map_err(|e| {
+                            Error::executor_from(
+                                BackendKind::Docker,
+                                ExecErrorKind::Protocol,
+                                "the container's entrypoint is not the sandboxcore agent",
+                                e,
+                            )
+                        })? {
                             match frame {
                                 Frame::Stdout(b) => out.stdout(b).await,
                                 Frame::Stderr(b) => out.stderr(b).await,
@@ -426,13 +433,13 @@ impl Attached {
                 let said = out.finish(ExecOutcome::default()).stderr;
                 let said = String::from_utf8_lossy(&said);
                 let said: String = said.trim().chars().take(500).collect();
-                return Err(Error::Executor {
-                    backend: "docker".into(),
-                    message: format!(
+                return Err(fail(
+                    ExecErrorKind::Protocol,
+                    format!(
                         "the container's agent ended without running the command: {}",
                         if said.is_empty() { "no message" } else { &said }
                     ),
-                });
+                ));
             }
             End::Closed => {
                 // The agent itself died (killed from outside, or by the OOM

@@ -10,7 +10,7 @@ use crate::exec::{
     BoundedOutput, BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest,
     Executor,
 };
-use crate::{Error, Result};
+use crate::{BackendKind, Error, ExecErrorKind, Result};
 use futures_util::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -33,10 +33,7 @@ impl std::fmt::Debug for KubernetesExecutor {
 }
 
 fn api_error(what: &str, e: kube::Error) -> Error {
-    Error::Executor {
-        backend: "kubernetes".into(),
-        message: format!("{what}: {e}"),
-    }
+    Error::executor_from(BackendKind::Kubernetes, ExecErrorKind::Api, what, e)
 }
 
 /// How the Job's pod ended.
@@ -296,10 +293,11 @@ impl KubernetesExecutor {
             }
             PodEnd::CannotStart(why) => {
                 guard.delete().await;
-                return Err(Error::Executor {
-                    backend: "kubernetes".into(),
-                    message: format!("the container cannot start: {why}"),
-                });
+                return Err(Error::executor(
+                    BackendKind::Kubernetes,
+                    ExecErrorKind::Spawn,
+                    format!("the container cannot start: {why}"),
+                ));
             }
         }
         guard.delete().await;
@@ -315,8 +313,8 @@ impl KubernetesExecutor {
 }
 
 impl Executor for KubernetesExecutor {
-    fn name(&self) -> &str {
-        "kubernetes"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Kubernetes
     }
 
     /// Network isolation depends on the cluster enforcing the

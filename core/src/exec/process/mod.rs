@@ -35,7 +35,7 @@ use super::{
     ExecRequest, Executor, Network, ResourceUsage,
 };
 use crate::exec::Plan;
-use crate::{Error, Result};
+use crate::{BackendKind, Error, ExecErrorKind, Result};
 use bytes::Bytes;
 use std::ffi::CString;
 use std::io;
@@ -587,23 +587,22 @@ impl ProcessExecutor {
         let (mut layers, missing, untouched) = probe_layers(&config, is_root);
         if !missing.is_empty() {
             if config.isolation == Isolation::Required {
-                return Err(Error::BackendUnavailable {
-                    backend: "process".into(),
-                    message: format!(
+                return Err(Error::unavailable(
+                    BackendKind::Process,
+                    format!(
                         "isolation is required but this host cannot provide: {}",
                         missing.join("; ")
                     ),
-                });
+                ));
             }
             layers.skipped = missing;
         }
         if config.network == NetworkIsolation::Required && !layers.namespaces {
-            return Err(Error::BackendUnavailable {
-                backend: "process".into(),
-                message: "network isolation is required but needs the run's namespaces \
-                          (isolation required or best-effort, with user namespaces or root)"
-                    .into(),
-            });
+            return Err(Error::unavailable(
+                BackendKind::Process,
+                "network isolation is required but needs the run's namespaces \
+                 (isolation required or best-effort, with user namespaces or root)",
+            ));
         }
         let roots = if config.cgroups == CgroupMode::Off {
             CgroupRoots::default()
@@ -622,12 +621,10 @@ impl ProcessExecutor {
                 .is_ok()
         });
         if config.cgroups == CgroupMode::Required && probe.is_none() {
-            return Err(Error::Executor {
-                backend: "process".into(),
-                message:
-                    "cgroups are required but none can be created beneath this process's cgroups"
-                        .into(),
-            });
+            return Err(fail(
+                ExecErrorKind::Limits,
+                "cgroups are required but none can be created beneath this process's cgroups",
+            ));
         }
         let (memory, pids) = probe
             .as_ref()
@@ -884,10 +881,8 @@ impl ProcessExecutor {
                     w
                 }
             };
-            write_ruleset(roots).map_err(|e| Error::Executor {
-                backend: "process".into(),
-                message: e.to_string(),
-            })?
+            write_ruleset(roots)
+                .map_err(|e| fail(ExecErrorKind::Setup, e.to_string()).with_source(e))?
         } else {
             None
         };
@@ -903,18 +898,14 @@ impl ProcessExecutor {
         key: &ViewKey,
         egress: &crate::net::Egress,
     ) -> Result<crate::net::ProxyHandle> {
-        let fail = |message: String| Error::Executor {
-            backend: "process".into(),
-            message,
-        };
         let ns = guard
             .namespaces()
             .filter(|_| key.no_network)
             .ok_or_else(|| {
                 fail(
+                    ExecErrorKind::Egress,
                     "an allowlist network needs the run's own network namespace (isolation \
-                 with user namespaces or root, and network isolation not off)"
-                        .into(),
+                 with user namespaces or root, and network isolation not off)",
                 )
             })?;
         let listener = namespaces::listen_loopback(ns, crate::net::PROXY_PORT)
@@ -923,26 +914,28 @@ impl ProcessExecutor {
                 l.set_nonblocking(true)?;
                 tokio::net::TcpListener::from_std(l)
             })
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(ExecErrorKind::Egress, e.to_string()).with_source(e))?;
         egress
             .serve(listener)
-            .map_err(|e| fail(format!("cannot start the egress proxy: {e}")))
+            .map_err(|e| fail_from(ExecErrorKind::Egress, "cannot start the egress proxy", e))
     }
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
-        let fail = |message: String| Error::Executor {
-            backend: "process".into(),
-            message,
-        };
         let (slot, cgroup_error) = self.slots.take().map_err(|e| {
-            fail(format!(
-                "cannot prepare the run's user and home directory: {e}"
-            ))
+            fail_from(
+                ExecErrorKind::Setup,
+                "cannot prepare the run's user and home directory",
+                e,
+            )
         })?;
         let run_as = slot.user.as_ref().map(|u| (u.uid, u.gid));
-        if let (CgroupMode::Required, Some(e)) = (self.config.cgroups, &cgroup_error) {
-            return Err(fail(format!("cannot create the run's cgroups: {e}")));
+        if let (CgroupMode::Required, Some(e)) = (self.config.cgroups, cgroup_error) {
+            return Err(fail_from(
+                ExecErrorKind::Limits,
+                "cannot create the run's cgroups",
+                e,
+            ));
         }
         let mut guard = Cleanup {
             pid: None,
@@ -984,8 +977,13 @@ impl ProcessExecutor {
         }
         let limits = &req.limits;
         if let Some(c) = guard.cgroup_mut() {
-            c.set_limits(limits.memory, limits.processes)
-                .map_err(|e| fail(format!("cannot set the run's cgroup limits: {e}")))?;
+            c.set_limits(limits.memory, limits.processes).map_err(|e| {
+                fail_from(
+                    ExecErrorKind::Limits,
+                    "cannot set the run's cgroup limits",
+                    e,
+                )
+            })?;
         }
         let key = ViewKey::new(
             &self.config,
@@ -1008,9 +1006,12 @@ impl ProcessExecutor {
             (None, None)
         };
         let namespaces = if isolated {
-            let ns = guard
-                .namespaces()
-                .ok_or_else(|| fail("the run's namespaces could not be prepared".into()))?;
+            let ns = guard.namespaces().ok_or_else(|| {
+                fail(
+                    ExecErrorKind::Setup,
+                    "the run's namespaces could not be prepared",
+                )
+            })?;
             Some(join_namespaces(ns, key.no_network))
         } else {
             None
@@ -1074,11 +1075,8 @@ impl ProcessExecutor {
         // The next slot is made now, not while this run was starting.
         self.slots.refill();
         let mut child = spawned.map_err(|e| {
-            fail(format!(
-                "cannot start `{}` in {}: {e}",
-                program.display(),
-                cwd.display()
-            ))
+            let context = format!("cannot start `{}` in {}", program.display(), cwd.display());
+            fail_from(ExecErrorKind::Spawn, context, e)
         })?;
         let pid = child.pid;
         guard.pid = Some(pid);
@@ -1092,7 +1090,8 @@ impl ProcessExecutor {
         let stderr = pipe_reader(child.stderr)?;
         let stdin_task = match (child.stdin.take(), req.stdin) {
             (Some(w), Some(bytes)) => {
-                let mut w = pipe::Sender::from_owned_fd(w).map_err(|e| fail(e.to_string()))?;
+                let mut w = pipe::Sender::from_owned_fd(w)
+                    .map_err(|e| fail(ExecErrorKind::Io, e.to_string()).with_source(e))?;
                 Some(tokio::spawn(async move {
                     // A command that does not read its input is not an error.
                     let _ = w.write_all(&bytes).await;
@@ -1121,7 +1120,7 @@ impl ProcessExecutor {
             t.abort();
         }
         let (status, usage) =
-            wait.map_err(|e| fail(format!("cannot wait for the command: {e}")))?;
+            wait.map_err(|e| fail_from(ExecErrorKind::Io, "cannot wait for the command", e))?;
         let outcome = self.outcome(
             (status, usage),
             timed_out,
@@ -1138,8 +1137,8 @@ impl ProcessExecutor {
 }
 
 impl Executor for ProcessExecutor {
-    fn name(&self) -> &str {
-        "process"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Process
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -1288,10 +1287,18 @@ fn pipe_reader(fd: OwnedFd) -> Result<pipe::Receiver> {
     // A larger pipe means fewer wake-ups for chatty commands (best effort).
     // SAFETY: fcntl on a valid descriptor we own.
     unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
-    pipe::Receiver::from_owned_fd(fd).map_err(|e| Error::Executor {
-        backend: "process".into(),
-        message: format!("cannot read the child's output: {e}"),
-    })
+    pipe::Receiver::from_owned_fd(fd)
+        .map_err(|e| fail_from(ExecErrorKind::Io, "cannot read the child's output", e))
+}
+
+/// A process-backend [`Error::Executor`].
+fn fail(kind: ExecErrorKind, message: impl Into<String>) -> Error {
+    Error::executor(BackendKind::Process, kind, message)
+}
+
+/// A process-backend [`Error::Executor`] caused by `e`: `context: e`.
+fn fail_from(kind: ExecErrorKind, context: impl std::fmt::Display, e: io::Error) -> Error {
+    Error::executor_from(BackendKind::Process, kind, context, e)
 }
 
 /// The paths `execvp` would try for the program (with the child's
