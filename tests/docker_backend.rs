@@ -11,7 +11,9 @@ mod common;
 
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::ListContainersOptionsBuilder;
-use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL};
+use sandboxcore::exec::docker::{
+    DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL, OWNER_LABEL,
+};
 use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor, RunStatus};
 use sandboxcore::policy::Plan;
 use sandboxcore::Error;
@@ -573,6 +575,70 @@ docker_test!(a_dropped_run_removes_its_container, exec, {
     }
 });
 
+docker_test!(runs_dropped_at_any_point_leave_no_container, exec, {
+    let test = "runs_dropped_at_any_point_leave_no_container";
+    // xorshift, seeded from the clock (printed, to replay a failure).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    let mut x = seed;
+    let mut random = move |below: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % below
+    };
+    for i in 0..30 {
+        let before = containers(&exec, test).await;
+        // A container of this run (not one of the earlier runs, still
+        // being removed in the background) in the state asked for.
+        let new_one = |running: bool| {
+            let before = &before;
+            let exec = &exec;
+            async move {
+                loop {
+                    for id in containers(exec, test).await {
+                        if before.contains(&id) {
+                            continue;
+                        }
+                        if !running {
+                            return;
+                        }
+                        if let Ok(info) = exec.client().inspect_container(&id, None).await {
+                            if info.state.and_then(|s| s.running) == Some(true) {
+                                return;
+                            }
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            }
+        };
+        let delay = Duration::from_millis(random(150));
+        // Dropped: as soon as the daemon lists the container (created, the
+        // answer to the create request maybe not yet read); after a random
+        // delay (creating, attaching or starting); once it runs.
+        let drop_point = async {
+            match i % 3 {
+                0 => new_one(false).await,
+                1 => tokio::time::sleep(delay).await,
+                _ => {
+                    new_one(true).await;
+                    tokio::time::sleep(delay / 3).await
+                }
+            }
+        };
+        tokio::select! {
+            o = exec.execute(shell("sleep 60")) => panic!("run {i} ended: {o:?}"),
+            _ = drop_point => {}
+        }
+    }
+    // (The macro then waits up to 15 s for no container of this test.)
+});
+
 docker_test!(the_plain_path_runs_without_the_agent, exec, {
     let test = "the_plain_path_runs_without_the_agent";
     let mut c = config(test);
@@ -634,14 +700,14 @@ docker_test!(the_warm_pool_serves_one_command_per_container, exec, {
     drop(pooled);
 });
 
-docker_test!(gc_removes_containers_of_dead_processes, exec, {
-    let test = "gc_removes_containers_of_dead_processes";
-    // A managed container whose owner is a pid that does not exist.
+/// Creates and starts a managed container of this test whose owner label
+/// names a process of this host that does not exist.
+async fn container_of_a_dead_process(exec: &DockerExecutor, test: &str) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let labels = HashMap::from([
         (MANAGED_LABEL.to_string(), "true".to_string()),
         (
-            "sandboxcore.owner".to_string(),
+            OWNER_LABEL.to_string(),
             format!("{}:999999999", host.trim()),
         ),
         (TEST_LABEL.to_string(), test.to_string()),
@@ -662,8 +728,34 @@ docker_test!(gc_removes_containers_of_dead_processes, exec, {
         .unwrap()
         .id;
     exec.client().start_container(&id, None).await.unwrap();
-    assert!(exec.gc(false).await.unwrap() >= 1);
-    assert!(containers(&exec, test).await.is_empty());
+    id
+}
+
+docker_test!(containers_of_dead_processes_are_reaped, exec, {
+    let test = "containers_of_dead_processes_are_reaped";
+    // reap() returns once the container is gone (whoever removed it: the
+    // executors of tests running alongside reap too).
+    let id = container_of_a_dead_process(&exec, test).await;
+    let report = exec.reap().await.unwrap();
+    assert!(containers(&exec, test).await.is_empty(), "{id}: {report:?}");
+    // A new executor removes it without being asked.
+    let id = container_of_a_dead_process(&exec, test).await;
+    let fresh = executor(config(test)).await.unwrap();
+    let end = Instant::now() + Duration::from_secs(15);
+    while !containers(&exec, test).await.is_empty() {
+        assert!(Instant::now() < end, "{id} was not removed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    fresh.reap().await.unwrap();
+    // A live process's containers are not touched: a run goes on while
+    // reap() lists its container.
+    let mine = exec.execute(shell("sleep 1"));
+    let reaped = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        fresh.reap().await.unwrap()
+    };
+    let (o, reaped) = tokio::join!(mine, reaped);
+    assert!(o.unwrap().success(), "{reaped:?}");
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ mod fake_k8s;
 
 use fake_k8s::{event, FakeApi, Reply, Routes, WatchStep};
 use sandboxcore::exec::kubernetes::{job, KubernetesConfig, KubernetesExecutor};
-use sandboxcore::exec::{ExecRequest, Executor};
+use sandboxcore::exec::{ExecRequest, Executor, LeftoverKind};
 use sandboxcore::Plan;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -302,9 +302,10 @@ async fn gc_deletes_finished_and_overdue_jobs_only() {
         ..ok_scenario()
     })
     .await;
-    let n = executor(&fake).gc(false).await;
+    let n = executor(&fake).reap().await;
     assert_eq!(
-        n.unwrap_or_else(|e| panic!("{e}: {:?}", fake.requests())),
+        n.unwrap_or_else(|e| panic!("{e}: {:?}", fake.requests()))
+            .count(LeftoverKind::Job),
         2
     );
     let reqs = fake.requests();
@@ -325,7 +326,8 @@ async fn gc_deletes_finished_and_overdue_jobs_only() {
         ..ok_scenario()
     })
     .await;
-    assert_eq!(executor(&fake).gc(true).await.unwrap(), 3);
+    let all = executor(&fake).reap_all().await.unwrap();
+    assert_eq!(all.count(LeftoverKind::Job), 3);
 }
 
 #[tokio::test]

@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
-use sandboxcore::exec::{ProcessConfig, ProcessExecutor};
+use sandboxcore::exec::docker::DockerExecutor;
+use sandboxcore::exec::kubernetes::KubernetesExecutor;
+use sandboxcore::exec::{Executor, ProcessConfig, ProcessExecutor};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -12,8 +13,8 @@ enum Backend {
     Process,
     /// Managed Jobs that finished or are past their deadline (all with --all).
     Kubernetes,
-    /// Managed containers whose process on this host is gone (all but this
-    /// process's with --all).
+    /// Managed containers and egress directories whose process on this host
+    /// is gone (all containers but this process's with --all).
     Docker,
 }
 
@@ -32,33 +33,41 @@ pub struct GcArgs {
     all: bool,
 }
 
-/// Runs the subcommand.
+/// Runs the subcommand: the backend's clean-up ([`Executor::reap`], or
+/// `reap_all` with `--all`), waited for before the process exits.
 pub fn run(args: GcArgs) -> Result<ExitCode> {
-    match args.backend {
-        Backend::Process => {
-            // Creating the backend removes leftovers of dead processes.
-            ProcessExecutor::new(ProcessConfig::default())?;
-            println!("removed cgroups and home directories left by processes that no longer exist");
-        }
-        Backend::Kubernetes => {
-            let mut config = KubernetesConfig::new("unused");
-            if let Some(ns) = args.namespace {
-                config.namespace = ns;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(async {
+        Ok::<_, sandboxcore::Error>(match args.backend {
+            Backend::Process => {
+                ProcessExecutor::for_gc(ProcessConfig::default())
+                    .reap()
+                    .await?
             }
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let n = runtime
-                .block_on(async { KubernetesExecutor::infer(config).await?.gc(args.all).await })?;
-            println!("deleted {n} Job(s)");
-        }
-        Backend::Docker => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let n = runtime.block_on(sandboxcore::exec::docker::gc_leftovers(args.all))?;
-            println!("removed {n} container(s)");
-        }
+            Backend::Kubernetes => {
+                let ns = args.namespace.unwrap_or_else(|| "sandboxcore".into());
+                let executor = KubernetesExecutor::for_gc(ns).await?;
+                if args.all {
+                    executor.reap_all().await?
+                } else {
+                    executor.reap().await?
+                }
+            }
+            Backend::Docker => {
+                let executor = DockerExecutor::for_gc().await?;
+                if args.all {
+                    executor.reap_all().await?
+                } else {
+                    executor.reap().await?
+                }
+            }
+        })
+    })?;
+    println!("removed {report}");
+    for leftover in &report.removed {
+        println!("  {}: {}", leftover.kind.as_str(), leftover.name);
     }
     Ok(ExitCode::SUCCESS)
 }

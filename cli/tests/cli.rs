@@ -259,7 +259,62 @@ fn run_on_docker_streams_and_exits_with_the_command_status() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-network"));
     let out = bin().args(["gc", "--backend", "docker"]).output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("container(s)"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("removed "));
+}
+
+#[test]
+fn gc_removes_and_names_what_dead_processes_left() {
+    // A run home of a process that does not exist, and one of this
+    // (living) process, in the temporary directory `gc` looks in.
+    let dir = std::env::temp_dir().join(format!("sandboxcore-gc-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    struct Tmp(std::path::PathBuf);
+    impl Drop for Tmp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    impl Tmp {
+        fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+    let tmp = Tmp(dir);
+    let dead = tmp.path().join("sandboxcore-home-4000000000-abc");
+    std::fs::create_dir_all(dead.join("inner")).unwrap();
+    let alive = tmp
+        .path()
+        .join(format!("sandboxcore-home-{}-abc", std::process::id()));
+    std::fs::create_dir(&alive).unwrap();
+    let out = bin()
+        .args(["gc", "--backend", "process"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // (Cgroups that other dead processes left may be in the report too.)
+    assert!(
+        stdout.starts_with("removed ") && stdout.contains("1 home directory"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("home directory: {}", dead.display())),
+        "{stdout}"
+    );
+    // Removed before gc exits, not by a sweep it leaves running.
+    assert!(!dead.exists());
+    assert!(alive.exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "gc leaves nothing"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod kubernetes;
 mod output;
 mod plan;
 pub mod process;
+mod reap;
 
 pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_PATTERNS};
 pub use output::{marker as truncation_marker, BoundedOutput};
@@ -18,6 +19,7 @@ pub use process::{
     CgroupMode, FilesystemConfig, Isolation, NetworkIsolation, ProcessConfig, ProcessExecutor,
     ProcessOptions, RunAs, FIRST_RUN_UID, RUN_UID_COUNT,
 };
+pub use reap::{Leftover, LeftoverKind, ReapReport};
 
 use crate::Result;
 use serde::Serialize;
@@ -483,6 +485,17 @@ pub trait Executor: Send + Sync {
     fn execute(&self, request: ExecRequest) -> BoxFuture<'_, Result<ExecOutcome>> {
         let (events, _) = tokio::sync::mpsc::channel(1);
         self.execute_streaming(request, events)
+    }
+
+    /// Removes what earlier instances of this backend left behind when
+    /// their process died (a crash, `SIGKILL`, an interpreter's exit):
+    /// cgroups and home directories (process), containers and egress
+    /// directories (Docker), finished or overdue Jobs (Kubernetes). Never
+    /// touches what a live process owns. A backend starts such a pass in
+    /// the background when it is made; this waits for that pass, makes one
+    /// more, and reports what both removed. The default removes nothing.
+    fn reap(&self) -> BoxFuture<'_, Result<ReapReport>> {
+        Box::pin(async { Ok(ReapReport::default()) })
     }
 }
 

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 /// The socket's name in the directory.
 const SOCKET: &str = "proxy.sock";
+/// The prefix of the directories (followed by the owner's pid).
+const PREFIX: &str = "c-";
 
 fn fail(message: String) -> Error {
     Error::executor(BackendKind::Docker, ExecErrorKind::Egress, message)
@@ -35,13 +37,13 @@ pub(super) struct EgressDir {
 }
 
 impl EgressDir {
-    /// A new, empty directory under [`base`]: mode `0711`, so that the
-    /// container's user (any uid) can reach the socket but not list the
-    /// directory.
+    /// A new, empty directory under [`base`], `c-PID-...`: mode `0711`,
+    /// so that the container's user (any uid) can reach the socket but not
+    /// list the directory.
     pub(super) fn create() -> Result<EgressDir> {
         let base = base()?;
         let dir = tempfile::Builder::new()
-            .prefix("c-")
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir_in(&base)
             .map_err(|e| {
                 fail_from(
@@ -101,6 +103,27 @@ pub(super) fn base() -> Result<PathBuf> {
         )));
     }
     Ok(base)
+}
+
+/// Removes the egress directories that processes which no longer exist
+/// left under [`base`] (`c-PID-...`). Returns the directories removed.
+pub(super) fn sweep_dead() -> Vec<PathBuf> {
+    let Ok(entries) = base().and_then(|b| {
+        std::fs::read_dir(&b).map_err(|e| fail(format!("cannot list {}: {e}", b.display())))
+    }) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        if crate::exec::reap::left_by_dead_process(&e.file_name().to_string_lossy(), PREFIX) {
+            let path = e.path();
+            let _ = std::fs::remove_dir_all(&path);
+            if !path.exists() {
+                removed.push(path);
+            }
+        }
+    }
+    removed
 }
 
 /// Whether the configured runtime lets a container connect to the host's
@@ -225,5 +248,30 @@ mod tests {
         drop(handle);
         drop(dir);
         assert!(!path.exists(), "the directory goes with its owner");
+    }
+
+    #[test]
+    fn directories_of_dead_owners_are_swept_and_no_other() {
+        let mine = EgressDir::create().unwrap();
+        let name = mine
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!("c-{}-", std::process::id())),
+            "{name}"
+        );
+        let base = base().unwrap();
+        let dead = base.join("c-4000000000-x");
+        std::fs::create_dir_all(dead.join("inner")).unwrap();
+        let other = base.join(format!("not-ours-{}", std::process::id()));
+        std::fs::create_dir_all(&other).unwrap();
+        let removed = sweep_dead();
+        assert!(removed.contains(&dead), "{removed:?}");
+        assert!(!dead.exists());
+        assert!(mine.path().exists() && other.exists());
+        std::fs::remove_dir(&other).unwrap();
     }
 }

@@ -3,10 +3,12 @@
 
 use super::egress::{self, EgressDir};
 use super::pool::{Pool, POOL_LABEL};
-use super::session::{api_error, fail, Container};
+use super::session::{self, api_error, fail, Container};
 use super::{container_spec, spec, DockerConfig, PullPolicy, MANAGED_LABEL, OWNER_LABEL};
+use crate::exec::reap::{self, FirstPass};
 use crate::exec::{
-    BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest, Executor, Network,
+    BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest, Executor,
+    LeftoverKind, Network, ReapReport,
 };
 use crate::{BackendKind, Error, ExecErrorKind, Result};
 use bollard::query_parameters::{CreateImageOptionsBuilder, ListContainersOptionsBuilder};
@@ -25,6 +27,10 @@ pub struct DockerExecutor {
     /// Whether allowlist runs can reach the egress proxy with this
     /// runtime (`Err`: why not).
     egress: std::result::Result<(), String>,
+    /// The clean-up pass started when the executor was made.
+    first_reap: Arc<FirstPass>,
+    /// Made by [`DockerExecutor::for_gc`]: runs nothing.
+    gc_only: bool,
 }
 
 impl std::fmt::Debug for DockerExecutor {
@@ -44,13 +50,6 @@ fn unavailable(host: &str, e: bollard::errors::Error) -> Error {
         ),
     )
     .with_source(e)
-}
-
-/// Connects to the daemon named by `DOCKER_HOST` (default: the local
-/// socket) and removes leftover containers, as [`DockerExecutor::gc`] does
-/// (no image or configuration needed).
-pub async fn gc_leftovers(all: bool) -> Result<usize> {
-    gc(&connect_host(&default_host()).await?, all).await
 }
 
 fn default_host() -> String {
@@ -76,7 +75,11 @@ impl DockerExecutor {
         DockerExecutor::with_client(connect_host(&default_host()).await?, config).await
     }
 
-    /// Uses an existing client (already version-negotiated).
+    /// Uses an existing client (already version-negotiated). Like
+    /// [`DockerExecutor::connect`], starts removing, in the background,
+    /// what processes of this host that no longer exist left: their
+    /// containers and egress directories ([`Executor::reap`] waits for
+    /// that).
     pub async fn with_client(docker: Docker, config: DockerConfig) -> Result<DockerExecutor> {
         // Fails early on a bad user, network, seccomp file or agent.
         let probe = ExecRequest::new(crate::exec::Plan::Direct(vec!["true".into()]));
@@ -93,11 +96,34 @@ impl DockerExecutor {
         } else {
             None
         };
+        let (done, first_reap) = FirstPass::new();
+        let client = docker.clone();
+        tokio::spawn(async move {
+            let _ = done.send(reap_pass(&client, false).await);
+        });
         Ok(DockerExecutor {
             docker,
             config: Arc::new(config),
             pool,
             egress,
+            first_reap: Arc::new(first_reap),
+            gc_only: false,
+        })
+    }
+
+    /// An executor that only cleans up (`sandboxcore gc`): connects to the
+    /// daemon named by `DOCKER_HOST` (default: the local socket) and needs
+    /// no image or configuration. [`Executor::reap`] and
+    /// [`DockerExecutor::reap_all`] work as on any executor; every run is
+    /// refused with [`Error::InvalidInput`].
+    pub async fn for_gc() -> Result<DockerExecutor> {
+        Ok(DockerExecutor {
+            docker: connect_host(&default_host()).await?,
+            config: Arc::new(DockerConfig::new("")),
+            pool: None,
+            egress: Err("made for clean-up only".into()),
+            first_reap: Arc::new(FirstPass::none()),
+            gc_only: true,
         })
     }
 
@@ -122,14 +148,22 @@ impl DockerExecutor {
         pool.ready()
     }
 
-    /// Removes containers left behind: managed containers whose owning
-    /// process (on this host) is gone; with `all`, every managed container
-    /// but this process's own. Returns how many were removed.
-    pub async fn gc(&self, all: bool) -> Result<usize> {
-        gc(&self.docker, all).await
+    /// Removes every managed container but this process's own (`sandboxcore
+    /// gc --backend docker --all`): those of live processes and other hosts
+    /// too, running or not; and, as [`Executor::reap`] does, the egress
+    /// directories of processes that no longer exist.
+    pub async fn reap_all(&self) -> Result<ReapReport> {
+        reap_pass(&self.docker, true).await
     }
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
+        if self.gc_only {
+            return Err(Error::InvalidInput(
+                "this Docker backend was made for clean-up only (DockerExecutor::for_gc) and runs \
+                 nothing"
+                    .into(),
+            ));
+        }
         let started = Instant::now();
         let run_id = crate::exec::run_id();
         let agent = self.config.agent.is_some();
@@ -280,18 +314,15 @@ async fn ensure_image(docker: &Docker, config: &DockerConfig) -> Result<()> {
 /// gone.
 fn owner_gone(owner: &str, host: &str) -> bool {
     match owner.rsplit_once(':') {
-        Some((h, pid)) if h == host => match pid.parse::<u32>() {
-            Ok(pid) => {
-                pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            }
-            Err(_) => false,
-        },
+        Some((h, pid)) if h == host => pid.parse::<u32>().is_ok_and(reap::pid_gone),
         _ => false,
     }
 }
 
-/// See [`DockerExecutor::gc`].
-async fn gc(docker: &Docker, all: bool) -> Result<usize> {
+/// One clean-up pass: managed containers whose owner process (on this
+/// host) is gone, or with `all` every managed container not this
+/// process's; then the egress directories of owners that are gone.
+async fn reap_pass(docker: &Docker, all: bool) -> Result<ReapReport> {
     let filters = HashMap::from([("label", vec![format!("{MANAGED_LABEL}=true")])]);
     let opts = ListContainersOptionsBuilder::default()
         .all(true)
@@ -303,7 +334,7 @@ async fn gc(docker: &Docker, all: bool) -> Result<usize> {
         .map_err(|e| api_error("cannot list containers", e))?;
     let host = spec::hostname();
     let mine = spec::owner();
-    let mut removed = 0;
+    let mut removals = Vec::new();
     for c in list {
         let labels = c.labels.unwrap_or_default();
         let owner = labels.get(OWNER_LABEL).map(String::as_str).unwrap_or("");
@@ -314,12 +345,23 @@ async fn gc(docker: &Docker, all: bool) -> Result<usize> {
         };
         let Some(id) = c.id else { continue };
         if leftover {
-            tracing::info!(target: "sandboxcore::docker", container = %id, owner, pool = labels.contains_key(POOL_LABEL), "removing a leftover container");
-            Container::forget(docker, id).remove().await;
-            removed += 1;
+            tracing::info!(target: "sandboxcore::docker", container = %id, owner, state = c.state.as_ref().map(|s| s.to_string()), pool = labels.contains_key(POOL_LABEL), "removing a leftover container");
+            removals.push(async move { session::remove(docker, &id).await.then_some(id) });
         }
     }
-    Ok(removed)
+    let mut report = ReapReport::default();
+    // Side by side: a removal may wait for the daemon for seconds.
+    for id in futures_util::future::join_all(removals)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        report.push(LeftoverKind::Container, id);
+    }
+    for dir in reap::on_thread(egress::sweep_dead).await {
+        report.push(LeftoverKind::EgressDir, dir.to_string_lossy());
+    }
+    Ok(report)
 }
 
 impl Executor for DockerExecutor {
@@ -363,6 +405,18 @@ impl Executor for DockerExecutor {
         events: EventSender,
     ) -> BoxFuture<'_, Result<ExecOutcome>> {
         Box::pin(self.run(request, events))
+    }
+
+    /// Waits for the pass started when the executor was made, then makes
+    /// one more: managed containers (any state) whose owner label names a
+    /// process of this host that is gone, each removed until the daemon
+    /// no longer knows it, then those owners' egress directories.
+    fn reap(&self) -> BoxFuture<'_, Result<ReapReport>> {
+        Box::pin(async move {
+            let mut report = self.first_reap.wait().await?;
+            report.merge(reap_pass(&self.docker, false).await?);
+            Ok(report)
+        })
     }
 }
 

@@ -27,7 +27,7 @@ mod pool;
 mod session;
 mod spec;
 
-pub use executor::{gc_leftovers, DockerExecutor};
+pub use executor::DockerExecutor;
 pub use options::{AgentChoice, DockerOptions};
 pub use spec::{container_spec, AGENT_PATH, EGRESS_DIR, EGRESS_SOCKET};
 

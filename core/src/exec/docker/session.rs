@@ -17,7 +17,7 @@ use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 use sandboxcore_agent::{Frame, FrameDecoder, Request};
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub(super) fn api_error(what: &str, e: bollard::errors::Error) -> Error {
@@ -49,12 +49,17 @@ impl Container {
         let client = docker.clone();
         tokio::spawn(async move {
             let opts = CreateContainerOptionsBuilder::default().build();
-            let created = client.create_container(Some(opts), body).await;
-            if let Err(Ok(orphan)) = tx.send(created) {
-                remove(&client, &orphan.id).await;
-            }
+            // The guard exists as soon as the answer does: whether the
+            // caller has gone already (the send fails) or goes before it
+            // takes the container out of the channel, the container is
+            // dropped, and so removed.
+            let created = client
+                .create_container(Some(opts), body)
+                .await
+                .map(|c| Container::forget(&client, c.id));
+            let _ = tx.send(created);
         });
-        let created = rx
+        let container = rx
             .await
             .map_err(|_| {
                 fail(
@@ -74,12 +79,7 @@ impl Container {
                 .with_source(e),
                 e => api_error("cannot create the container", e),
             })?;
-        Ok(Container {
-            docker: docker.clone(),
-            id: created.id,
-            armed: true,
-            egress: None,
-        })
+        Ok(container)
     }
 
     /// Creates a container from `body` (with `egress` mounted at
@@ -202,28 +202,47 @@ impl Container {
         }
     }
 
-    /// Removes the container (forced), waiting for the daemon.
-    pub(super) async fn remove(mut self) {
+    /// Removes the container (forced), waiting until the daemon no longer
+    /// knows it (see [`remove`]); `true` once it is gone. Cancel-safe: a
+    /// caller dropped meanwhile leaves the removal to the drop.
+    pub(super) async fn remove(mut self) -> bool {
+        let gone = remove(&self.docker, &self.id).await;
         self.armed = false;
-        remove(&self.docker, &self.id).await;
         drop(self.egress.take());
+        gone
     }
 }
 
-async fn remove(docker: &Docker, id: &str) {
+/// How long a removal keeps trying.
+const REMOVE_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Removes container `id` (forced, so in any state: created, starting,
+/// running, exited), and tries again, with growing pauses, for up to
+/// [`REMOVE_PATIENCE`] until the daemon answers that it is gone (404).
+/// A 409 is not an answer: it means that another removal (the daemon's
+/// automatic one) or a start is under way, and the first removal can fail
+/// or the start win. Returns whether it is gone; a warning is logged when
+/// it gives up (a later [`Executor::reap`](crate::exec::Executor::reap)
+/// removes it once this process has gone).
+pub(super) async fn remove(docker: &Docker, id: &str) -> bool {
     let opts = RemoveContainerOptionsBuilder::default().force(true).build();
-    if let Err(e) = docker.remove_container(id, Some(opts)).await {
-        // 404: already gone; 409: an automatic removal is under way.
-        let gone = matches!(
-            e,
-            bollard::errors::Error::DockerResponseServerError {
-                status_code: 404 | 409,
-                ..
-            }
-        );
-        if !gone {
-            tracing::warn!(target: "sandboxcore::docker", container = id, error = %e, "cannot remove a container; `sandboxcore gc` will");
+    let end = Instant::now() + REMOVE_PATIENCE;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let e = match docker.remove_container(id, Some(opts.clone())).await {
+            Ok(()) => return true,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return true,
+            Err(e) => e,
+        };
+        if Instant::now() + pause > end {
+            tracing::warn!(target: "sandboxcore::docker", container = id, error = %e, "cannot remove a container; the next backend made after this process has gone removes it (or `sandboxcore gc --backend docker --all`)");
+            return false;
         }
+        tracing::debug!(target: "sandboxcore::docker", container = id, error = %e, "the container is not removed yet; trying again");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
     }
 }
 

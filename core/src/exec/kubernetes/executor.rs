@@ -8,7 +8,7 @@
 use super::{job, KubernetesConfig};
 use crate::exec::{
     BoundedOutput, BoxFuture, Capabilities, EventSender, ExecEvent, ExecOutcome, ExecRequest,
-    Executor,
+    Executor, LeftoverKind, ReapReport,
 };
 use crate::{BackendKind, Error, ExecErrorKind, Result};
 use futures_util::StreamExt;
@@ -22,6 +22,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct KubernetesExecutor {
     client: kube::Client,
     config: KubernetesConfig,
+    /// Made by [`KubernetesExecutor::for_gc`]: runs nothing.
+    gc_only: bool,
 }
 
 impl std::fmt::Debug for KubernetesExecutor {
@@ -146,20 +148,44 @@ impl KubernetesExecutor {
         let client = kube::Client::try_default()
             .await
             .map_err(|e| api_error("cannot reach a Kubernetes API server", e))?;
-        Ok(KubernetesExecutor { client, config })
+        Ok(KubernetesExecutor {
+            client,
+            config,
+            gc_only: false,
+        })
     }
 
     /// Uses an existing client.
     pub fn with_client(client: kube::Client, config: KubernetesConfig) -> KubernetesExecutor {
-        KubernetesExecutor { client, config }
+        KubernetesExecutor {
+            client,
+            config,
+            gc_only: false,
+        }
     }
 
-    /// Deletes Jobs left behind by processes that died mid-run: managed
-    /// Jobs that finished, or whose deadline (plus five minutes) has
-    /// passed; with `all`, every managed Job in the namespace. Returns how
-    /// many were deleted. (Finished Jobs also go by themselves after
-    /// `ttlSecondsAfterFinished`.)
-    pub async fn gc(&self, all: bool) -> Result<usize> {
+    /// An executor that only cleans up the Jobs of `namespace` (`sandboxcore
+    /// gc`): connects as [`KubernetesExecutor::infer`] does and needs no
+    /// image or configuration. [`Executor::reap`] and
+    /// [`KubernetesExecutor::reap_all`] work as on any executor; every run
+    /// is refused with [`Error::InvalidInput`].
+    pub async fn for_gc(namespace: impl Into<String>) -> Result<KubernetesExecutor> {
+        let mut config = KubernetesConfig::new("");
+        config.namespace = namespace.into();
+        let mut executor = KubernetesExecutor::infer(config).await?;
+        executor.gc_only = true;
+        Ok(executor)
+    }
+
+    /// Deletes every managed Job in the namespace, running ones too
+    /// (`sandboxcore gc --backend kubernetes --all`).
+    pub async fn reap_all(&self) -> Result<ReapReport> {
+        self.delete_jobs(true).await
+    }
+
+    /// Deletes managed Jobs that finished, or whose deadline (plus five
+    /// minutes) has passed; with `all`, every managed Job.
+    async fn delete_jobs(&self, all: bool) -> Result<ReapReport> {
         let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.config.namespace);
         let list = jobs
             .list(&ListParams::default().labels(&format!("{}=true", super::MANAGED_LABEL)))
@@ -168,7 +194,7 @@ impl KubernetesExecutor {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let mut deleted = 0;
+        let mut deleted = ReapReport::default();
         for job in list.items {
             let Some(name) = job.metadata.name.clone() else {
                 continue;
@@ -177,7 +203,7 @@ impl KubernetesExecutor {
                 jobs.delete(&name, &DeleteParams::foreground())
                     .await
                     .map_err(|e| api_error("cannot delete a Job", e))?;
-                deleted += 1;
+                deleted.push(LeftoverKind::Job, name);
             }
         }
         Ok(deleted)
@@ -217,6 +243,13 @@ impl KubernetesExecutor {
     }
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
+        if self.gc_only {
+            return Err(Error::InvalidInput(
+                "this Kubernetes backend was made for clean-up only (KubernetesExecutor::for_gc) \
+                 and runs nothing"
+                    .into(),
+            ));
+        }
         let started = Instant::now();
         let job = job(&req, &self.config, &crate::exec::run_id())?;
         let name = job.metadata.name.clone().unwrap_or_default();
@@ -347,5 +380,14 @@ impl Executor for KubernetesExecutor {
         events: EventSender,
     ) -> BoxFuture<'_, Result<ExecOutcome>> {
         Box::pin(self.run(request, events))
+    }
+
+    /// Deletes the Jobs that processes which died mid-run left: managed
+    /// Jobs that finished, or whose deadline (plus five minutes) has
+    /// passed. (A Job has no owner process to check; finished Jobs also go
+    /// by themselves after `ttlSecondsAfterFinished`, so nothing is started
+    /// in the background when the executor is made.)
+    fn reap(&self) -> BoxFuture<'_, Result<ReapReport>> {
+        Box::pin(self.delete_jobs(false))
     }
 }

@@ -400,18 +400,13 @@ impl RunCgroup {
     }
 }
 
-/// Whether `name` is `<prefix><pid>-...` for a pid that no longer exists
-/// (left behind by a process that died without cleaning up).
-pub(super) fn left_by_dead_process(name: &str, prefix: &str) -> bool {
-    name.strip_prefix(prefix)
-        .and_then(|r| r.split('-').next())
-        .and_then(|p| p.parse::<u32>().ok())
-        .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-}
+pub(super) use crate::exec::reap::left_by_dead_process;
 
 /// Removes cgroups left by processes that died without cleaning up (a
-/// crash): `sandboxcore-PID-N` beneath our roots whose PID is gone.
-pub fn sweep_stale(roots: &CgroupRoots) {
+/// crash): `sandboxcore-PID-N` beneath our roots whose PID is gone (what
+/// is still in them is killed first). Returns the directories removed.
+pub fn sweep_stale(roots: &CgroupRoots) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
     for root in [&roots.memory_v1, &roots.pids_v1, &roots.unified]
         .into_iter()
         .flatten()
@@ -423,9 +418,14 @@ pub fn sweep_stale(roots: &CgroupRoots) {
             if !left_by_dead_process(&e.file_name().to_string_lossy(), PREFIX) {
                 continue;
             }
-            RunCgroup::at(None, None, Some(e.path())).remove();
+            let dir = e.path();
+            RunCgroup::at(None, None, Some(dir.clone())).remove();
+            if !dir.exists() {
+                removed.push(dir);
+            }
         }
     }
+    removed
 }
 
 #[cfg(test)]

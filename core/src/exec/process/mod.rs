@@ -30,9 +30,10 @@ pub use self::options::{ByteCount, ProcessOptions, RunAsOption};
 use self::slot::{Slot, SlotPool, SlotSpec};
 use self::users::UserSource;
 pub use self::users::{FIRST_RUN_UID, RUN_UID_COUNT};
+use super::reap::{self, FirstPass};
 use super::{
     BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent, ExecOutcome,
-    ExecRequest, Executor, Network, ResourceUsage,
+    ExecRequest, Executor, LeftoverKind, Network, ReapReport, ResourceUsage,
 };
 use crate::exec::Plan;
 use crate::{BackendKind, Error, ExecErrorKind, Result};
@@ -261,6 +262,32 @@ pub struct ProcessExecutor {
     is_root: bool,
     capabilities: Capabilities,
     layers: Layers,
+    /// Where crashed processes' leftovers are looked for ([`Executor::reap`]).
+    leftovers: Arc<Leftovers>,
+    /// Made by [`ProcessExecutor::for_gc`]: runs nothing.
+    gc_only: bool,
+}
+
+/// Where the process backend looks for what crashed processes left, and
+/// the pass started when the backend was made.
+#[derive(Debug)]
+struct Leftovers {
+    roots: Arc<CgroupRoots>,
+    home_parent: PathBuf,
+    first: FirstPass,
+}
+
+/// Removes cgroups (`sandboxcore-PID-N`, killing what is in them) and home
+/// directories (`sandboxcore-home-PID-...`) whose PID is gone.
+fn sweep(roots: &CgroupRoots, home_parent: &Path) -> ReapReport {
+    let mut report = ReapReport::default();
+    for dir in cgroup::sweep_stale(roots) {
+        report.push(LeftoverKind::Cgroup, dir.to_string_lossy());
+    }
+    for dir in slot::sweep_stale_homes(home_parent) {
+        report.push(LeftoverKind::Home, dir.to_string_lossy());
+    }
+    report
 }
 
 /// The isolation layers this backend applies (found by probing the host).
@@ -579,8 +606,9 @@ impl ProcessExecutor {
     /// A backend with these settings. Probes which isolation layers this
     /// host provides: under [`Isolation::Required`] (the default) a missing
     /// one is [`Error::BackendUnavailable`] naming it and how to enable it.
-    /// Detects this process's cgroups (and removes cgroups left by crashed
-    /// processes).
+    /// Detects this process's cgroups, and starts removing, in the
+    /// background, the cgroups and home directories that crashed processes
+    /// left ([`Executor::reap`] waits for that).
     pub fn new(config: ProcessConfig) -> Result<ProcessExecutor> {
         // SAFETY: geteuid has no preconditions.
         let is_root = unsafe { libc::geteuid() } == 0;
@@ -657,12 +685,18 @@ impl ProcessExecutor {
         )));
         let use_cgroups = probe.is_some();
         let roots = Arc::new(roots);
-        // What crashed processes left behind is removed in the background.
-        let sweep = {
+        // What crashed processes left behind is removed in the background,
+        // first thing on the slots' thread.
+        let (done, first) = FirstPass::new();
+        let leftovers = Arc::new(Leftovers {
+            roots: roots.clone(),
+            home_parent: home_parent.clone(),
+            first,
+        });
+        let first_sweep = {
             let (roots, home_parent) = (roots.clone(), home_parent.clone());
             move || {
-                cgroup::sweep_stale(&roots);
-                slot::sweep_stale_homes(&home_parent);
+                let _ = done.send(Ok(sweep(&roots, &home_parent)));
             }
         };
         let slots = SlotPool::new(
@@ -672,12 +706,13 @@ impl ProcessExecutor {
                 users: Arc::new(user_source(config.run_as, is_root)),
                 namespaces: ns.then_some(!is_root),
                 warm: ns.then(|| warm_maker(config.clone(), layers.clone(), expected_view.clone())),
+                ready: slot::READY,
             },
             use_cgroups,
             slot::Seeds {
                 cgroup: probe,
                 network: untouched,
-                first: Some(Box::new(sweep)),
+                first: Some(Box::new(first_sweep)),
             },
         );
         Ok(ProcessExecutor {
@@ -688,7 +723,62 @@ impl ProcessExecutor {
             is_root,
             capabilities,
             layers,
+            leftovers,
+            gc_only: false,
         })
+    }
+
+    /// A backend that only cleans up (`sandboxcore gc`): [`Executor::reap`]
+    /// removes what crashed processes left beneath this process's cgroups
+    /// and in `config.home_parent`, as a backend made by
+    /// [`ProcessExecutor::new`] does, but nothing is probed, created or
+    /// kept ready (it leaves nothing of its own), and every run is refused
+    /// with [`Error::InvalidInput`].
+    pub fn for_gc(config: ProcessConfig) -> ProcessExecutor {
+        let roots = Arc::new(if config.cgroups == CgroupMode::Off {
+            CgroupRoots::default()
+        } else {
+            CgroupRoots::detect()
+        });
+        let home_parent = config
+            .home_parent
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        let leftovers = Arc::new(Leftovers {
+            roots: roots.clone(),
+            home_parent: home_parent.clone(),
+            first: FirstPass::none(),
+        });
+        let expected_view = Arc::new(std::sync::Mutex::new(ViewKey::new(
+            &config,
+            None,
+            &super::FsAccess::default(),
+            &Network::None,
+        )));
+        let slots = SlotPool::new(
+            SlotSpec {
+                roots,
+                home_parent,
+                users: Arc::new(UserSource::Caller),
+                namespaces: None,
+                warm: None,
+                ready: 0,
+            },
+            false,
+            slot::Seeds::default(),
+        );
+        ProcessExecutor {
+            config,
+            slots,
+            expected_view,
+            warm_starts: Arc::default(),
+            // SAFETY: geteuid has no preconditions.
+            is_root: unsafe { libc::geteuid() } == 0,
+            capabilities: Capabilities::default(),
+            layers: Layers::default(),
+            leftovers,
+            gc_only: true,
+        }
     }
 
     /// How many runs started in a filesystem view built ahead of them (an
@@ -1150,7 +1240,33 @@ impl Executor for ProcessExecutor {
         request: ExecRequest,
         events: EventSender,
     ) -> BoxFuture<'_, Result<ExecOutcome>> {
+        if self.gc_only {
+            return Box::pin(async {
+                Err(Error::InvalidInput(
+                    "this process backend was made for clean-up only (ProcessExecutor::for_gc) \
+                     and runs nothing"
+                        .into(),
+                ))
+            });
+        }
         Box::pin(self.run(request, events))
+    }
+
+    /// Waits for the pass started by [`ProcessExecutor::new`], then sweeps
+    /// once more (on a thread of its own): cgroups `sandboxcore-PID-N`
+    /// beneath this process's cgroups (what is still in them is killed)
+    /// and home directories `sandboxcore-home-PID-...` in the home parent,
+    /// whose PID is gone.
+    fn reap(&self) -> BoxFuture<'_, Result<ReapReport>> {
+        Box::pin(async move {
+            let mut report = self.leftovers.first.wait().await?;
+            let (roots, home_parent) = (
+                self.leftovers.roots.clone(),
+                self.leftovers.home_parent.clone(),
+            );
+            report.merge(reap::on_thread(move || sweep(&roots, &home_parent)).await);
+            Ok(report)
+        })
     }
 }
 

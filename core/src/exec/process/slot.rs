@@ -18,8 +18,9 @@ use std::time::Duration;
 
 /// The prefix of run home directories (followed by the owner's pid).
 const HOME_PREFIX: &str = "sandboxcore-home-";
-/// How many slots are kept ready.
-const READY: usize = 2;
+/// How many slots are kept ready (by default), and how many recycled
+/// cgroups and network namespaces are kept.
+pub const READY: usize = 2;
 
 /// A run's private home directory, owned by the user the command runs as
 /// and removed with everything in it when dropped.
@@ -103,6 +104,8 @@ pub struct SlotSpec {
     pub namespaces: Option<bool>,
     /// Isolated runs: starts slots' inits ahead.
     pub warm: Option<WarmMaker>,
+    /// How many slots are kept ready (0: each run makes its own).
+    pub ready: usize,
 }
 
 impl std::fmt::Debug for SlotSpec {
@@ -112,6 +115,7 @@ impl std::fmt::Debug for SlotSpec {
             .field("home_parent", &self.home_parent)
             .field("namespaces", &self.namespaces)
             .field("warm", &self.warm.is_some())
+            .field("ready", &self.ready)
             .finish_non_exhaustive()
     }
 }
@@ -337,7 +341,7 @@ impl SlotPool {
     }
 }
 
-/// The background thread: removes used slots and keeps `READY` ready.
+/// The background thread: removes used slots and keeps `spec.ready` ready.
 fn tend(pool: Weak<SlotPool>) {
     loop {
         let Some(pool) = pool.upgrade() else { return };
@@ -392,7 +396,7 @@ fn tend(pool: Weak<SlotPool>) {
                 }
             }
         }
-        let missing = READY.saturating_sub(pool.lock().ready.len());
+        let missing = pool.spec.ready.saturating_sub(pool.lock().ready.len());
         for _ in 0..missing {
             match pool.make(true) {
                 Ok((slot, None)) => pool.lock().ready.push(slot),
@@ -401,7 +405,10 @@ fn tend(pool: Weak<SlotPool>) {
             }
         }
         let state = pool.lock();
-        if state.used.is_empty() && state.discarded.is_empty() && state.ready.len() >= READY {
+        if state.used.is_empty()
+            && state.discarded.is_empty()
+            && state.ready.len() >= pool.spec.ready
+        {
             // Wake up now and then to notice the pool is gone.
             let _ = pool.wake.wait_timeout(state, Duration::from_millis(500));
         }
@@ -426,13 +433,20 @@ fn in_background(work: impl FnOnce() + Send + 'static) {
 }
 
 /// Removes homes left by processes that died without cleaning up.
-pub fn sweep_stale_homes(parent: &Path) {
+/// Returns the directories removed.
+pub fn sweep_stale_homes(parent: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
+        return Vec::new();
     };
+    let mut removed = Vec::new();
     for e in entries.flatten() {
         if super::cgroup::left_by_dead_process(&e.file_name().to_string_lossy(), HOME_PREFIX) {
-            let _ = std::fs::remove_dir_all(e.path());
+            let path = e.path();
+            let _ = std::fs::remove_dir_all(&path);
+            if !path.exists() {
+                removed.push(path);
+            }
         }
     }
+    removed
 }
