@@ -877,6 +877,76 @@ impl ProcessExecutor {
         result
     }
 
+    /// Takes the next prepared slot (user, home, cgroups, namespaces) into
+    /// the guard that returns or removes it when the run ends; with the
+    /// uid and gid the command runs as. Missing cgroups are an error when
+    /// they are required.
+    fn take_slot(&self) -> Result<(Cleanup, Option<(u32, u32)>)> {
+        let (slot, cgroup_error) = self.slots.take().map_err(|e| {
+            fail_from(
+                ExecErrorKind::Setup,
+                "cannot prepare the run's user and home directory",
+                e,
+            )
+        })?;
+        let run_as = slot.user.as_ref().map(|u| (u.uid, u.gid));
+        if let (CgroupMode::Required, Some(e)) = (self.config.cgroups, cgroup_error) {
+            return Err(fail_from(
+                ExecErrorKind::Limits,
+                "cannot create the run's cgroups",
+                e,
+            ));
+        }
+        let guard = Cleanup {
+            pid: None,
+            init: None,
+            slot: Some(slot),
+            pool: self.slots.clone(),
+            finished: false,
+        };
+        Ok((guard, run_as))
+    }
+
+    /// Starts the command: in the init started ahead with the run's view
+    /// when there is one (`warm`), else in a view built now — also when
+    /// the init started ahead is gone. Says whether it started warm; the
+    /// outer error is a view that could not be built, the inner one a
+    /// command that could not start.
+    fn start_child(
+        &self,
+        warm: Option<child::WarmInit>,
+        spec: child::SpawnSpec,
+        guard: &Cleanup,
+        key: &ViewKey,
+        run_as: Option<(u32, u32)>,
+        home: &Path,
+    ) -> Result<(std::io::Result<child::Spawned>, bool)> {
+        let mut warmed = warm.is_some();
+        let started_warm = match warm {
+            Some(w) => child::spawn_warm(w, spec),
+            None => Err(child::WarmSpawnError::Gone(Box::new(spec))),
+        };
+        let spawned = match started_warm {
+            Ok(spawned) => Ok(spawned),
+            Err(child::WarmSpawnError::Failed(e)) => Err(e),
+            Err(child::WarmSpawnError::Gone(spec)) if !warmed => child::spawn(*spec),
+            // The init started ahead is gone: the run builds its own view.
+            Err(child::WarmSpawnError::Gone(mut spec)) => {
+                warmed = false;
+                let (mounts, landlock) = self.view_setup(guard, key, run_as, home)?;
+                spec.setup.mounts = mounts;
+                spec.setup.landlock = landlock;
+                spec.setup.cgroup_procs = guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default();
+                child::spawn(*spec)
+            }
+        };
+        if warmed {
+            self.warm_starts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok((spawned, warmed))
+    }
+
     /// The run's outcome once every process of it is gone: the command's
     /// status (the init's report of it, for an isolated run), the memory
     /// limit's kills, peak memory, the output, and a note for each git
@@ -1012,28 +1082,7 @@ impl ProcessExecutor {
 
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
-        let (slot, cgroup_error) = self.slots.take().map_err(|e| {
-            fail_from(
-                ExecErrorKind::Setup,
-                "cannot prepare the run's user and home directory",
-                e,
-            )
-        })?;
-        let run_as = slot.user.as_ref().map(|u| (u.uid, u.gid));
-        if let (CgroupMode::Required, Some(e)) = (self.config.cgroups, cgroup_error) {
-            return Err(fail_from(
-                ExecErrorKind::Limits,
-                "cannot create the run's cgroups",
-                e,
-            ));
-        }
-        let mut guard = Cleanup {
-            pid: None,
-            init: None,
-            slot: Some(slot),
-            pool: self.slots.clone(),
-            finished: false,
-        };
+        let (mut guard, run_as) = self.take_slot()?;
         let isolated = self.layers.namespaces;
         let home = if isolated {
             PathBuf::from(ISOLATED_HOME)
@@ -1139,29 +1188,7 @@ impl ProcessExecutor {
             stdin_pipe: req.stdin.is_some(),
             setup,
         };
-        let mut warmed = warm.is_some();
-        let started_warm = match warm {
-            Some(w) => child::spawn_warm(w, spec),
-            None => Err(child::WarmSpawnError::Gone(Box::new(spec))),
-        };
-        let spawned = match started_warm {
-            Ok(spawned) => Ok(spawned),
-            Err(child::WarmSpawnError::Failed(e)) => Err(e),
-            Err(child::WarmSpawnError::Gone(spec)) if !warmed => child::spawn(*spec),
-            // The init started ahead is gone: the run builds its own view.
-            Err(child::WarmSpawnError::Gone(mut spec)) => {
-                warmed = false;
-                let (mounts, landlock) = self.view_setup(&guard, &key, run_as, &home)?;
-                spec.setup.mounts = mounts;
-                spec.setup.landlock = landlock;
-                spec.setup.cgroup_procs = guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default();
-                child::spawn(*spec)
-            }
-        };
-        if warmed {
-            self.warm_starts
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+        let (spawned, warmed) = self.start_child(warm, spec, &guard, &key, run_as, &home)?;
         // The next slot is made now, not while this run was starting.
         self.slots.refill();
         let mut child = spawned.map_err(|e| {
@@ -1178,17 +1205,7 @@ impl ProcessExecutor {
         }
         let stdout = pipe_reader(child.stdout)?;
         let stderr = pipe_reader(child.stderr)?;
-        let stdin_task = match (child.stdin.take(), req.stdin) {
-            (Some(w), Some(bytes)) => {
-                let mut w = pipe::Sender::from_owned_fd(w)
-                    .map_err(|e| fail(ExecErrorKind::Io, e.to_string()).with_source(e))?;
-                Some(tokio::spawn(async move {
-                    // A command that does not read its input is not an error.
-                    let _ = w.write_all(&bytes).await;
-                }))
-            }
-            _ => None,
-        };
+        let stdin_task = feed_stdin(child.stdin.take(), req.stdin)?;
         let _ = events
             .send(ExecEvent::Started {
                 pid: Some(pid as u32),
@@ -1268,6 +1285,23 @@ impl Executor for ProcessExecutor {
             Ok(report)
         })
     }
+}
+
+/// Writes `bytes` to the command's standard input in a task of its own
+/// (a command that does not read its input is not an error); nothing when
+/// the run has no input.
+fn feed_stdin(
+    pipe: Option<OwnedFd>,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let (Some(w), Some(bytes)) = (pipe, bytes) else {
+        return Ok(None);
+    };
+    let mut w = pipe::Sender::from_owned_fd(w)
+        .map_err(|e| fail(ExecErrorKind::Io, e.to_string()).with_source(e))?;
+    Ok(Some(tokio::spawn(async move {
+        let _ = w.write_all(&bytes).await;
+    })))
 }
 
 /// The rlimits for a run. The address-space limit is used only without a
