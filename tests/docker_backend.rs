@@ -12,7 +12,7 @@ mod common;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use sandboxcore::exec::docker::{
-    DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL, OWNER_LABEL,
+    owner_label, DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL, OWNER_LABEL,
 };
 use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor, RunStatus};
 use sandboxcore::policy::Plan;
@@ -703,13 +703,9 @@ docker_test!(the_warm_pool_serves_one_command_per_container, exec, {
 /// Creates and starts a managed container of this test whose owner label
 /// names a process of this host that does not exist.
 async fn container_of_a_dead_process(exec: &DockerExecutor, test: &str) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     let labels = HashMap::from([
         (MANAGED_LABEL.to_string(), "true".to_string()),
-        (
-            OWNER_LABEL.to_string(),
-            format!("{}:999999999", host.trim()),
-        ),
+        (OWNER_LABEL.to_string(), owner_label(999_999_999)),
         (TEST_LABEL.to_string(), test.to_string()),
     ]);
     let body = bollard::models::ContainerCreateBody {

@@ -134,13 +134,6 @@ async fn containers_of(docker: &bollard::Docker, owner: &str) -> Vec<String> {
     list.into_iter().filter_map(|c| c.id).collect()
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 /// Starts `req` on `exec` and waits until it has started.
 async fn start(exec: Arc<dyn Executor>, req: ExecRequest) {
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
@@ -270,7 +263,7 @@ fn what_a_killed_host_left_is_reaped_by_the_next_backend() {
             .flat_map(|d| named(d, &cgroup_prefix))
             .collect()
     };
-    let owner = format!("{}:{pid}", hostname());
+    let owner = sandboxcore::exec::docker::owner_label(pid);
     let egress_prefix = format!("c-{pid}-");
     let before_homes = named(&homes, &home_prefix);
     assert!(before_homes.len() >= 10, "{before_homes:?}");

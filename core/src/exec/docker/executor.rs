@@ -310,8 +310,8 @@ async fn ensure_image(docker: &Docker, config: &DockerConfig) -> Result<()> {
     Ok(())
 }
 
-/// Whether a container's owner label names a process of this host that is
-/// gone.
+/// Whether a container's owner label names a process of this host (and pid
+/// namespace: [`spec::host_id`]) that is gone.
 fn owner_gone(owner: &str, host: &str) -> bool {
     match owner.rsplit_once(':') {
         Some((h, pid)) if h == host => pid.parse::<u32>().is_ok_and(reap::pid_gone),
@@ -332,7 +332,7 @@ async fn reap_pass(docker: &Docker, all: bool) -> Result<ReapReport> {
         .list_containers(Some(opts))
         .await
         .map_err(|e| api_error("cannot list containers", e))?;
-    let host = spec::hostname();
+    let host = spec::host_id();
     let mine = spec::owner();
     let mut removals = Vec::new();
     for c in list {
@@ -433,6 +433,22 @@ mod tests {
         assert!(!owner_gone("other:999999999", host), "another host's");
         assert!(!owner_gone("", host));
         assert!(!owner_gone("box:x", host));
+    }
+
+    #[test]
+    fn the_owner_label_names_the_pid_namespace() {
+        let label = spec::owner_label(42);
+        let (host, pid) = label.rsplit_once(':').unwrap();
+        assert_eq!(pid, "42");
+        let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+        let ns = ns.to_string_lossy();
+        let inode = ns.trim_start_matches("pid:[").trim_end_matches(']');
+        assert!(host.ends_with(&format!("@{inode}")), "{label} vs {ns}");
+        assert_eq!(host, spec::host_id());
+        // Another pid namespace's process of the same name is not judged.
+        let other = format!("{}@1:999999999", host.split('@').next().unwrap());
+        assert!(!owner_gone(&other, host));
+        assert!(owner_gone(&spec::owner_label(999_999_999), host));
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod spec;
 
 pub use executor::DockerExecutor;
 pub use options::{AgentChoice, DockerOptions};
-pub use spec::{container_spec, AGENT_PATH, EGRESS_DIR, EGRESS_SOCKET};
+pub use spec::{container_spec, owner_label, AGENT_PATH, EGRESS_DIR, EGRESS_SOCKET};
 
 use crate::exec::EnvConfig;
 use std::collections::BTreeMap;
@@ -40,7 +40,8 @@ pub const MANAGED_LABEL: &str = "sandboxcore.managed";
 /// The label carrying a run's id.
 pub const RUN_ID_LABEL: &str = "sandboxcore.run-id";
 /// The label naming the process that created the container
-/// (`hostname:pid`), so that `gc` can tell leftovers of dead processes.
+/// (`hostname@pid-namespace:pid`), so that `gc` can tell leftovers of dead
+/// processes.
 pub const OWNER_LABEL: &str = "sandboxcore.owner";
 
 /// A host directory mounted into the container.

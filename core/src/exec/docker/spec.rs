@@ -312,16 +312,37 @@ pub fn container_spec(
     })
 }
 
-/// This process, as `hostname:pid` (the owner label).
+/// This process, as `host:pid` (the owner label; `host` is
+/// [`host_id`]).
 pub(super) fn owner() -> String {
-    format!("{}:{}", hostname(), std::process::id())
+    owner_label(std::process::id())
 }
 
-/// The host's name (for the owner label).
-pub(super) fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+/// The owner label a process of this host (and pid namespace) with `pid`
+/// gives its containers: what `gc` and the background reap judge.
+pub fn owner_label(pid: u32) -> String {
+    format!("{}:{pid}", host_id())
+}
+
+/// Where this process's pids mean something: the host's name and the pid
+/// namespace (`name@4026531836`). A reaper only judges owners with its own
+/// host id, so two processes in different pid namespaces (containers that
+/// share one daemon, even with the same host name) never take each
+/// other's live containers for leftovers.
+pub(super) fn host_id() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let pid_ns = std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            l.strip_prefix("pid:[")?
+                .strip_suffix(']')
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    format!("{name}@{pid_ns}")
 }
 
 #[cfg(test)]
