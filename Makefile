@@ -175,7 +175,7 @@ test: deps fmt lint agent docker unit isolation-warm isolation-as-user python-te
 # Every fuzz target (fuzz/) for FUZZ_SECONDS each with libFuzzer on the
 # stable toolchain (scripts/fuzz-ci); a crash fails the run and keeps the
 # input in target/fuzz/artifacts/.
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 8
 fuzz-ci: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz-ci
 
