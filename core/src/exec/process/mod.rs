@@ -233,6 +233,21 @@ pub struct ProcessConfig {
     pub home_parent: Option<PathBuf>,
 }
 
+impl ProcessConfig {
+    /// Where this configuration puts runs on the host: the cgroup roots
+    /// (none with cgroups off) and the parent of run homes (the temp dir
+    /// unless configured).
+    fn host_places(&self) -> (CgroupRoots, PathBuf) {
+        let roots = if self.cgroups == CgroupMode::Off {
+            CgroupRoots::default()
+        } else {
+            CgroupRoots::detect()
+        };
+        let home_parent = self.home_parent.clone().unwrap_or_else(std::env::temp_dir);
+        (roots, home_parent)
+    }
+}
+
 impl Default for ProcessConfig {
     fn default() -> Self {
         ProcessConfig {
@@ -632,15 +647,7 @@ impl ProcessExecutor {
                  (isolation required or best-effort, with user namespaces or root)",
             ));
         }
-        let roots = if config.cgroups == CgroupMode::Off {
-            CgroupRoots::default()
-        } else {
-            CgroupRoots::detect()
-        };
-        let home_parent = config
-            .home_parent
-            .clone()
-            .unwrap_or_else(std::env::temp_dir);
+        let (roots, home_parent) = config.host_places();
         // One probe tells which limits the cgroups can enforce here (the
         // cgroup then serves the first run).
         let probe = RunCgroup::create(&roots).ok().filter(|p| {
@@ -735,15 +742,8 @@ impl ProcessExecutor {
     /// kept ready (it leaves nothing of its own), and every run is refused
     /// with [`Error::InvalidInput`].
     pub fn for_gc(config: ProcessConfig) -> ProcessExecutor {
-        let roots = Arc::new(if config.cgroups == CgroupMode::Off {
-            CgroupRoots::default()
-        } else {
-            CgroupRoots::detect()
-        });
-        let home_parent = config
-            .home_parent
-            .clone()
-            .unwrap_or_else(std::env::temp_dir);
+        let (roots, home_parent) = config.host_places();
+        let roots = Arc::new(roots);
         let leftovers = Arc::new(Leftovers {
             roots: roots.clone(),
             home_parent: home_parent.clone(),
