@@ -83,10 +83,17 @@ fn runs_as_external(argv: &[WordInfo]) -> bool {
     let args = &argv[1..];
     match name {
         // Builtin and coreutils echo agree unless an option or a backslash
-        // is involved (dash's echo interprets escapes; options differ).
-        "echo" => args
-            .iter()
-            .all(|a| !a.shape.starts_with('-') && !a.shape.contains('\\')),
+        // is involved (dash's echo interprets escapes; options differ),
+        // except one leading `-n`, which all three take the same way (dash
+        // prints a second `-n` that bash would take as an option).
+        "echo" => {
+            let rest = match args.first() {
+                Some(a) if a.shape == "-n" => &args[1..],
+                _ => args,
+            };
+            rest.iter()
+                .all(|a| !a.shape.starts_with('-') && !a.shape.contains('\\'))
+        }
         // The common conversions and escapes behave the same everywhere.
         "printf" => {
             !args.is_empty()
