@@ -124,6 +124,10 @@ pub struct OptionList {
     /// --version`: 0).
     #[serde(default)]
     pub max_operands: Option<usize>,
+    /// Every operand must start with this (`date +FORMAT`; any other
+    /// operand, `date MMDDhhmm`, sets the clock).
+    #[serde(default)]
+    pub operand_prefix: Option<String>,
     /// Subcommands (the first operand) and their own lists; a subcommand
     /// not listed is not read-only.
     #[serde(default)]

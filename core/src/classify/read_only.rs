@@ -229,7 +229,10 @@ fn check(name: &str, list: &OptionList, args: &[WordInfo], skip_exec: bool) -> V
                 .filter(|(o, _)| !o.contains(['*', '?', '[', '{', '~']))
                 .map(|_| w.shape.as_str());
         let Some(a) = w.value().or(glob_value) else {
-            if (options_done || safe_dynamic_operand(w)) && list.subcommands.is_empty() {
+            if (options_done || safe_dynamic_operand(w))
+                && list.subcommands.is_empty()
+                && list.operand_prefix.is_none()
+            {
                 operands += 1;
                 continue;
             }
@@ -266,6 +269,15 @@ fn check(name: &str, list: &OptionList, args: &[WordInfo], skip_exec: bool) -> V
                 };
             }
             operands += 1;
+            if let Some(prefix) = list.operand_prefix.as_deref() {
+                if !a.starts_with(prefix) {
+                    return Err(Some((
+                        ReasonCode::OptionNotKnownReadOnly,
+                        Risk::Low,
+                        format!("`{name}`: an operand not starting with `{prefix}` (`{a}`) changes state"),
+                    )));
+                }
+            }
             match list.max_operands {
                 // `python3 script.py`: another mode, judged elsewhere.
                 Some(0) if !name.contains(' ') => return Err(None),
@@ -390,6 +402,9 @@ pub fn render_allowlists() -> String {
         }
         if l.plus_commands {
             notes.push("`+CMD` is not read-only".to_string());
+        }
+        if let Some(p) = &l.operand_prefix {
+            notes.push(format!("operands start with `{p}`"));
         }
         if let Some(m) = l.max_operands {
             notes.push(format!("at most {m} operands"));
