@@ -51,14 +51,14 @@ pub enum PolicyError {
     },
     /// An error in one layer of a stacked policy: names the layer and,
     /// unless the error already does, its file.
-    #[error("policy layer `{layer}`{}: {source}", layer_file(path, source))]
+    #[error("policy layer `{layer}`{}: {error}", layer_file(path, error))]
     Layer {
         /// The layer's name (`user`).
         layer: String,
         /// Its file, when it was read from one.
         path: Option<PathBuf>,
-        /// The error.
-        source: Box<PolicyError>,
+        /// The error (its text is part of this one's).
+        error: Box<PolicyError>,
     },
     /// A setting's value is well-formed but not usable (a rule that does
     /// not parse, for example).

@@ -464,7 +464,7 @@ impl PolicyError {
         PolicyError::Layer {
             layer: layer.to_string(),
             path: path.map(Path::to_path_buf),
-            source: Box::new(self),
+            error: Box::new(self),
         }
     }
 }
