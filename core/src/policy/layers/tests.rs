@@ -478,3 +478,31 @@ fn no_layer_is_the_plain_policy() {
     assert!(p.layers().is_empty());
     assert_eq!(p.settings(), Policy::default().settings());
 }
+
+#[test]
+fn addresses_must_be_allowed_by_every_allowlist() {
+    use crate::net::AddressVerdict;
+    let p = stacked(&[
+        ("user", "network: {allow: [10.0.0.0/8, pypi.org]}"),
+        (
+            "workspace",
+            "network: {allow: [10.1.0.0/16, pypi.org], deny: [10.1.2.0/24]}",
+        ),
+    ]);
+    let rules = p.egress_rules();
+    let at = |ip: &str| rules.check_address(ip.parse().unwrap(), 443);
+    assert_eq!(
+        at("10.1.0.1"),
+        AddressVerdict::Allowed {
+            rule: "user: network.allow[0]: 10.0.0.0/8".into()
+        }
+    );
+    assert_eq!(at("10.2.0.1"), AddressVerdict::Unlisted);
+    assert_eq!(
+        at("10.1.2.3"),
+        AddressVerdict::Deny {
+            rule: "workspace: network.deny[0]: 10.1.2.0/24".into()
+        }
+    );
+    assert_eq!(p.settings().network.allow, ["10.0.0.0/8", "pypi.org"]);
+}
