@@ -5,10 +5,11 @@
 //! A policy is built from layers: the deployment mode's defaults, then a
 //! policy file (the native format or either CodeFRAME format, YAML or
 //! JSON), then environment variables. Several files of different trust
-//! (system, user, workspace) can be stacked ([`Policy::from_named_layers`]):
-//! each is decided on its own and the strictest verdict wins. Every rule matches the parsed
-//! command (every program it runs, through wrappers, nested shells and
-//! substitutions), never the text. The semantics are pinned down in
+//! (system, user, workspace) can be stacked
+//! ([`Policy::from_named_layers`]): each is decided on its own and the
+//! strictest verdict wins. Every rule matches the parsed command (every
+//! program it runs, through wrappers, nested shells and substitutions),
+//! never the text. The semantics are pinned down in
 //! `docs/policy.md`.
 //!
 //! ```
