@@ -213,6 +213,28 @@ impl Policy {
             .map_err(policy_error)
     }
 
+    /// A stacked policy from named files, most trusted first
+    /// (`[("user", path), ("workspace", path)]`): each layer decides on its
+    /// own and the strictest verdict wins; rules name their layer. With
+    /// SANDBOXCORE_*/CODEFRAME_* environment overrides (applied to every
+    /// layer) unless `env=False`.
+    #[staticmethod]
+    #[pyo3(signature = (layers, *, env = true))]
+    fn from_layers(layers: Vec<(String, PathBuf)>, env: bool) -> PyResult<Policy> {
+        let sources: Vec<core_policy::PolicyLayerSource> = layers
+            .into_iter()
+            .map(|(name, path)| core_policy::PolicyLayerSource::new(name, path))
+            .collect();
+        let env_layer = if env {
+            core_policy::Policy::env_layer().map_err(policy_error)?
+        } else {
+            core_policy::SettingsLayer::default()
+        };
+        core_policy::Policy::from_named_layers_with(&sources, &[&env_layer])
+            .map(Policy::new)
+            .map_err(policy_error)
+    }
+
     /// A policy from YAML text (no environment overrides).
     #[staticmethod]
     fn from_yaml(text: &str) -> PyResult<Policy> {

@@ -65,6 +65,22 @@ def test_policies_from_files_text_dicts_and_modes():
     assert repr(sc.Policy.for_mode("selfhosted")) == "Policy(mode='selfhosted', enforcement='warn')"
 
 
+def test_policy_layers_stack_and_name_their_rules(tmp_path):
+    user = tmp_path / "user.yml"
+    user.write_text("enforcement: enforce\nblocked_patterns: ['rm -rf']\n")
+    ws = tmp_path / "ws.yml"
+    ws.write_text("enforcement: disabled\nallowed_commands: [rm]\n")
+    p = sc.Policy.from_layers([("user", user), ("workspace", str(ws))], env=False)
+    d = p.check("rm -rf build")
+    assert d.verdict == "deny"
+    assert d.matched_rule == "user: blocked_patterns[0]: rm -rf"
+    assert p.settings["enforcement"] == "enforce"
+    ws.write_text("blocked_paterns: [x]\n")
+    with pytest.raises(sc.PolicyError) as e:
+        sc.Policy.from_layers([("user", user), ("workspace", ws)])
+    assert "policy layer `workspace`" in str(e.value)
+
+
 def test_policy_errors_name_the_place(tmp_path):
     bad = tmp_path / "p.yml"
     bad.write_text("security:\n  enforcment_level: warn\n")

@@ -168,7 +168,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// A sandbox builder with the policy from `source`, the executor these
-/// backend options describe (the policy file kept read-only for the
+/// backend options describe (the policy files kept read-only for the
 /// command) and, when given, a JSON-lines audit file: what `run` and `mcp`
 /// share.
 pub fn sandbox_builder(
@@ -178,7 +178,7 @@ pub fn sandbox_builder(
     runtime: &tokio::runtime::Runtime,
 ) -> Result<SandboxBuilder> {
     let policy = source.load()?;
-    let executor = backend.executor(runtime, source.path().as_deref())?;
+    let executor = backend.executor(runtime, &source.paths()?)?;
     let mut builder = Sandbox::builder().policy(policy).shared_executor(executor);
     if let Some(path) = audit_log {
         builder = builder.audit(open_audit_log(path)?);
@@ -276,12 +276,12 @@ impl BackendArgs {
         Ok(())
     }
 
-    /// Builds the executor these options describe. `policy_file`, when it
-    /// is given, stays read-only for the command (process backend).
+    /// Builds the executor these options describe. The policy files (every
+    /// layer's) stay read-only for the command (process backend).
     pub fn executor(
         &self,
         runtime: &tokio::runtime::Runtime,
-        policy_file: Option<&Path>,
+        policy_files: &[PathBuf],
     ) -> Result<Arc<dyn Executor>> {
         self.validate()?;
         Ok(match self.backend {
@@ -291,7 +291,7 @@ impl BackendArgs {
                     ..ProcessConfig::default()
                 };
                 config.filesystem.cwd_writable = !self.no_write_cwd;
-                if let Some(path) = policy_file {
+                for path in policy_files {
                     if let Ok(path) = std::fs::canonicalize(path) {
                         config.filesystem.protected.push(path);
                     }

@@ -216,6 +216,9 @@ class Policy:
     def from_file(path: StrPath, *, env: bool = True) -> Policy:
         """Load a YAML/JSON policy file, with environment overrides unless ``env=False``."""
     @staticmethod
+    def from_layers(layers: Sequence[Tuple[str, StrPath]], *, env: bool = True) -> Policy:
+        """Stack named policy files, most trusted first; the strictest verdict wins."""
+    @staticmethod
     def from_yaml(text: str) -> Policy:
         """A policy from YAML text."""
     @staticmethod

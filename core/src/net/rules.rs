@@ -275,6 +275,10 @@ pub struct EgressRules {
     allow: Vec<Labelled<HostRule>>,
     deny: Vec<Labelled<HostRule>>,
     approval: Vec<Labelled<UrlPattern>>,
+    /// Further allow lists that must each allow a host too (the
+    /// allowlists of less trusted policy layers: see
+    /// [`EgressRules::require_also`]). Empty for a single policy.
+    also_allow: Vec<Vec<Labelled<HostRule>>>,
 }
 
 /// An entry of [`EgressRules::new`] that does not parse.
@@ -341,12 +345,16 @@ impl EgressRules {
                 require_approval,
                 UrlPattern::parse,
             )?,
+            also_allow: Vec::new(),
         })
     }
 
     /// No allow, deny or approval entry.
     pub fn is_empty(&self) -> bool {
-        self.allow.is_empty() && self.deny.is_empty() && self.approval.is_empty()
+        self.allow.is_empty()
+            && self.deny.is_empty()
+            && self.approval.is_empty()
+            && self.also_allow.iter().all(Vec::is_empty)
     }
 
     /// The allow entries as written.
@@ -369,10 +377,58 @@ impl EgressRules {
     /// policy's). Entries keep the names they had: a run's rules built
     /// with [`EgressRules::new`] are named `network.allow[i]` by their own
     /// index; see [`EgressRules::with_origin`] to tell them apart.
+    ///
+    /// When these rules combine several allowlists (policy layers, see
+    /// [`EgressRules::require_also`]), `other`'s allow entries are added
+    /// to each of them: a run's own hosts are reachable under every layer.
     pub fn merge(&mut self, other: EgressRules) {
+        for list in &mut self.also_allow {
+            list.extend(other.allow.iter().cloned());
+        }
+        for list in other.also_allow {
+            self.also_allow.push(list);
+        }
         self.allow.extend(other.allow);
         self.deny.extend(other.deny);
         self.approval.extend(other.approval);
+    }
+
+    /// Combines these rules with those of a less trusted policy layer:
+    /// `other`'s deny entries and approval patterns are added, and a host
+    /// (or address) is allowed only when these rules allow it **and**
+    /// `other`'s allow entries do too. Used for policy layers whose
+    /// network mode is `allowlist`.
+    pub fn require_also(&mut self, other: EgressRules) {
+        self.deny.extend(other.deny);
+        self.approval.extend(other.approval);
+        self.also_allow.push(other.allow);
+        self.also_allow.extend(other.also_allow);
+    }
+
+    /// Adds `other`'s deny entries and approval patterns, not its allow
+    /// entries (a less trusted policy layer whose network mode does not
+    /// narrow the hosts: its denials still count).
+    pub fn add_denials(&mut self, other: EgressRules) {
+        self.deny.extend(other.deny);
+        self.approval.extend(other.approval);
+    }
+
+    /// Puts `prefix: ` before the name of every rule
+    /// (`user: network.allow[0]: pypi.org`): which policy layer it came
+    /// from.
+    pub fn with_layer(mut self, prefix: &str) -> EgressRules {
+        fn rename<T>(list: &mut [Labelled<T>], prefix: &str) {
+            for l in list {
+                l.name = format!("{prefix}: {}", l.name);
+            }
+        }
+        rename(&mut self.allow, prefix);
+        rename(&mut self.deny, prefix);
+        rename(&mut self.approval, prefix);
+        for list in &mut self.also_allow {
+            rename(list, prefix);
+        }
+        self
     }
 
     /// Renames the allow and deny rules `ORIGIN.allow[i]` and
@@ -418,9 +474,15 @@ impl EgressRules {
             };
         }
         if let Some(l) = self.allow.iter().find(|l| l.rule.matches_host(host, port)) {
-            return HostVerdict::Allow {
-                rule: l.name.clone(),
-            };
+            if self
+                .also_allow
+                .iter()
+                .all(|list| list.iter().any(|l| l.rule.matches_host(host, port)))
+            {
+                return HostVerdict::Allow {
+                    rule: l.name.clone(),
+                };
+            }
         }
         HostVerdict::NotAllowed
     }
@@ -435,9 +497,15 @@ impl EgressRules {
             };
         }
         if let Some(l) = self.allow.iter().find(|l| l.rule.matches_address(ip, port)) {
-            return AddressVerdict::Allowed {
-                rule: l.name.clone(),
-            };
+            if self
+                .also_allow
+                .iter()
+                .all(|list| list.iter().any(|l| l.rule.matches_address(ip, port)))
+            {
+                return AddressVerdict::Allowed {
+                    rule: l.name.clone(),
+                };
+            }
         }
         AddressVerdict::Unlisted
     }

@@ -49,6 +49,17 @@ pub enum PolicyError {
         /// Each example that does not hold.
         failures: Vec<super::examples::ExampleFailure>,
     },
+    /// An error in one layer of a stacked policy: names the layer and,
+    /// unless the error already does, its file.
+    #[error("policy layer `{layer}`{}: {error}", layer_file(path, error))]
+    Layer {
+        /// The layer's name (`user`).
+        layer: String,
+        /// Its file, when it was read from one.
+        path: Option<PathBuf>,
+        /// The error (its text is part of this one's).
+        error: Box<PolicyError>,
+    },
     /// A setting's value is well-formed but not usable (a rule that does
     /// not parse, for example).
     #[error("{setting}: {message}")]
@@ -64,6 +75,16 @@ fn location(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {
         (Some(l), Some(c)) => format!(":{l}:{c}"),
         (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
+}
+
+/// ` (FILE)` when the error does not name the file itself.
+fn layer_file(path: &Option<PathBuf>, source: &PolicyError) -> String {
+    match path {
+        Some(p) if !source.to_string().contains(&p.display().to_string()) => {
+            format!(" ({})", p.display())
+        }
         _ => String::new(),
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! A policy is built from layers: the deployment mode's defaults, then a
 //! policy file (the native format or either CodeFRAME format, YAML or
-//! JSON), then environment variables. Every rule matches the parsed
-//! command (every program it runs, through wrappers, nested shells and
-//! substitutions), never the text. The semantics are pinned down in
+//! JSON), then environment variables. Several files of different trust
+//! (system, user, workspace) can be stacked
+//! ([`Policy::from_named_layers`]): each is decided on its own and the
+//! strictest verdict wins. Every rule matches the parsed command (every
+//! program it runs, through wrappers, nested shells and substitutions),
+//! never the text. The semantics are pinned down in
 //! `docs/policy.md`.
 //!
 //! ```
@@ -31,6 +34,7 @@ mod env;
 mod error;
 mod examples;
 mod file;
+mod layers;
 mod operators;
 pub mod replay;
 mod rule;
@@ -45,6 +49,7 @@ pub use env::VARIABLES as ENV_VARIABLES;
 pub use error::PolicyError;
 pub use examples::{ExampleFailure, PolicyExamples};
 pub use file::FileFormat;
+pub use layers::{standard_layer_sources, PolicyLayer, PolicyLayerSource, SYSTEM_POLICY_PATH};
 pub use rule::{CommandRule, WordMatch};
 pub use settings::{
     DeploymentMode, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings, PolicySettings,
@@ -66,6 +71,9 @@ pub struct Policy {
     safe: Vec<CommandRule>,
     /// `network.allow`, `network.deny` and `require_approval`, compiled.
     egress: EgressRules,
+    /// The layers of a stacked policy ([`Policy::from_named_layers`]);
+    /// `None` for a single policy, which decides with the fields above.
+    stack: Option<std::sync::Arc<layers::Stack>>,
 }
 
 impl Default for Policy {
@@ -114,6 +122,7 @@ impl Policy {
             blocked: rules("blocked_patterns", &settings.blocked_patterns)?,
             safe: rules("safe_commands", &settings.safe_commands)?,
             settings,
+            stack: None,
         })
     }
 
@@ -167,7 +176,9 @@ impl Policy {
         Policy::from_layers(&[&file_layer, &env::from_process_env()?])
     }
 
-    /// The effective settings.
+    /// The effective settings. For a stacked policy, a summary of its
+    /// layers with each setting at its strictest (see
+    /// [`Policy::from_named_layers`]); [`Policy::layers`] has each layer's.
     pub fn settings(&self) -> &PolicySettings {
         &self.settings
     }
@@ -218,6 +229,9 @@ impl Policy {
         mut decision: Decision,
         env: &std::collections::BTreeMap<String, String>,
     ) -> Decision {
+        if let Some(stack) = &self.stack {
+            return stack.with_run_env(decision, env);
+        }
         let extra = run_env::reasons(env);
         if extra.is_empty() {
             return decision;
@@ -239,6 +253,9 @@ impl Policy {
     /// Decides on a command already classified (`classification` must be
     /// `classify(command)`).
     pub fn decide(&self, command: &str, classification: Classification) -> Decision {
+        if let Some(stack) = &self.stack {
+            return stack.decide(command, classification);
+        }
         let mut reasons = Vec::new();
         self.limits(command, &classification, &mut reasons);
         self.program_rules(&classification, &mut reasons);
@@ -436,7 +453,7 @@ impl Policy {
     }
 }
 
-fn effect_rank(e: Effect) -> u8 {
+pub(crate) fn effect_rank(e: Effect) -> u8 {
     match e {
         Effect::Deny => 0,
         Effect::Ask => 1,
