@@ -108,7 +108,7 @@ fn conclude(facts: walk::Facts, plain: bool, mut reasons: Vec<Reason>) -> Classi
         .map(|inv| Program {
             name: inv.name,
             argv_known: !inv.appended && !inv.partial && inv.args.iter().all(|a| a.is_static),
-            words: inv.args.iter().map(|a| a.shape.clone()).collect(),
+            words: inv.args.into_shapes(),
             via: inv.via,
         })
         .collect();

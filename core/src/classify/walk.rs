@@ -39,6 +39,18 @@ pub struct Args {
 }
 
 impl Args {
+    /// The words' shapes, moved out when no other `Args` shares them.
+    pub fn into_shapes(mut self) -> Vec<String> {
+        let (start, end) = (self.start, self.end);
+        match Rc::get_mut(&mut self.all) {
+            Some(all) => all[start..end]
+                .iter_mut()
+                .map(|w| std::mem::take(&mut w.shape))
+                .collect(),
+            None => self.iter().map(|w| w.shape.clone()).collect(),
+        }
+    }
+
     /// The words `range` of these (relative to the first).
     fn sub(&self, range: std::ops::Range<usize>) -> Args {
         Args {
@@ -61,8 +73,16 @@ impl From<Vec<WordInfo>> for Args {
 }
 
 impl Default for Args {
+    /// No words, without an allocation (one shared empty list per thread).
     fn default() -> Self {
-        Vec::new().into()
+        thread_local! {
+            static EMPTY: Rc<[WordInfo]> = Rc::from(Vec::new());
+        }
+        Args {
+            all: EMPTY.with(Rc::clone),
+            start: 0,
+            end: 0,
+        }
     }
 }
 
