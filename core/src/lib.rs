@@ -49,8 +49,8 @@ pub mod verify;
 pub(crate) mod test_skip;
 
 pub use classify::{
-    classify, classify_argv, Classification, Construct, ConstructKind, Program, Reason, ReasonCode,
-    Risk,
+    classify, classify_argv, Classification, Construct, ConstructKind, PathEffect, PathEffectKind,
+    Program, Reason, ReasonCode, Risk,
 };
 pub use error::{Error, ErrorCode, ExecErrorKind, Result};
 pub use exec::BackendKind;
