@@ -400,11 +400,13 @@ impl Predictor {
                 self.add(ctx, s, Delete, certain);
             }
         }
-        let backup = p.has("backup").then(|| {
+        // GNU: a suffix alone asks for backups too.
+        let backup = (p.has("backup") || p.has("suffix")).then(|| {
             p.value("suffix")
                 .and_then(|s| s.value().map(str::to_string))
                 .unwrap_or_else(|| "~".into())
         });
+        let dir_for_parents = dir.clone();
         let mut targets = Vec::new();
         if let Some(f) = file {
             targets.push(f);
@@ -420,6 +422,18 @@ impl Predictor {
                     text: join(&d.text, &name),
                     known: d.known && s.known,
                 });
+            }
+        }
+        if let (Some(d), true) = (&dir_for_parents, p.has("parents")) {
+            // `cp --parents a/b/f DIR` makes DIR/a and DIR/a/b.
+            for s in sources {
+                for parent in parents(s.text.trim_start_matches('/')) {
+                    let op = Op {
+                        text: join(&d.text, parent),
+                        known: false,
+                    };
+                    self.add(ctx, &op, Create, false);
+                }
             }
         }
         for t in &targets {
@@ -1207,6 +1221,11 @@ fn parse(spec: &Spec, args: &[Op]) -> Option<Parsed> {
                 return None;
             }
             let value = match (arg, attached) {
+                // getopt_long refuses a value for an option without one.
+                (Arg::No, Some(_)) => {
+                    p.bad = true;
+                    None
+                }
                 (_, Some(v)) => Some(Op {
                     text: v.into(),
                     known: true,

@@ -27,6 +27,7 @@
 //! ```
 
 mod decision;
+mod effects_rule;
 mod env;
 mod error;
 mod examples;
@@ -47,8 +48,8 @@ pub use examples::{ExampleFailure, PolicyExamples};
 pub use file::FileFormat;
 pub use rule::{CommandRule, WordMatch};
 pub use settings::{
-    DeploymentMode, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings, PolicySettings,
-    SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
+    DeploymentMode, EffectsOutside, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings,
+    PolicySettings, SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
 };
 
 use crate::net::{EgressRules, NetworkMode};
@@ -244,6 +245,7 @@ impl Policy {
         self.program_rules(&classification, &mut reasons);
         self.shell_rules(&classification, &mut reasons);
         self.risk_rules(&classification, &mut reasons);
+        effects_rule::check(&self.settings.filesystem, &classification, &mut reasons);
         reasons.sort_by_key(|r| effect_rank(r.effect));
         // The same program twice (`echo a; echo b`) gives the same reason once.
         let mut seen = std::collections::HashSet::new();
