@@ -257,6 +257,18 @@ impl Predictor {
             return;
         }
         let name = crate::catalog::base_name(name);
+        if !HANDLED.contains(&name) {
+            return;
+        }
+        // A `cd` in a substitution stays there.
+        if matches!(name, "cd" | "pushd")
+            && inv
+                .via
+                .iter()
+                .any(|v| v == "$(...)" || v.ends_with("(...)"))
+        {
+            return;
+        }
         // The words after the command word, with what `find -exec` and
         // `xargs` put in at run time.
         let mut args: Vec<Op> = Vec::with_capacity(inv.args.len());
@@ -1113,6 +1125,13 @@ impl Predictor {
         self.add(ctx, &d, Create, false);
     }
 }
+
+/// The programs whose effects are predicted (the others have none).
+const HANDLED: &[&str] = &[
+    "cd", "pushd", "rm", "unlink", "rmdir", "shred", "mv", "cp", "install", "ln", "rsync", "tee",
+    "touch", "mkdir", "chmod", "chown", "chgrp", "truncate", "dd", "sed", "perl", "find", "git",
+    "tar", "unzip",
+];
 
 /// `env -C DIR` / `--chdir=DIR`.
 fn env_chdir(args: &[WordInfo]) -> Option<Op> {

@@ -115,7 +115,20 @@ fn mv_cp_ln_install_targets() {
     );
     assert_eq!(
         fx("cp --parents a/b/c out"),
-        [e("out/a/b/c", "write", true)]
+        [
+            e("out/a", "create", false),
+            e("out/a/b", "create", false),
+            e("out/a/b/c", "write", true)
+        ]
+    );
+    // A suffix alone asks for a backup (GNU).
+    assert_eq!(
+        fx("mv -S .prev a b"),
+        [
+            e("a", "delete", true),
+            e("b", "write", true),
+            e("b.prev", "create", false)
+        ]
     );
     assert_eq!(
         fx("cp -b a b"),
@@ -125,8 +138,11 @@ fn mv_cp_ln_install_targets() {
         fx("cp -S .old --backup=simple a b"),
         [e("b", "write", true), e("b.old", "create", false)]
     );
-    // `-S` takes a value: `x` is not a source.
-    assert_eq!(fx("cp -Sx a b"), [e("b", "write", true)]);
+    // `-S` takes a value: `x` is not a source (and asks for a backup).
+    assert_eq!(
+        fx("cp -Sx a b"),
+        [e("b", "write", true), e("bx", "create", false)]
+    );
     assert!(fx("cp onlyone").is_empty());
     // The link is made, not the target.
     assert_eq!(fx("ln -s /etc/passwd link"), [e("link", "create", true)]);
@@ -327,6 +343,8 @@ fn wrappers_nested_scripts_and_conditions() {
         [e("/etc/passwd", "write", false)]
     );
     assert_eq!(fx("env -C out touch x"), [e("out/x", "create", true)]);
+    // A `cd` in a substitution does not move what follows.
+    assert_eq!(fx("d=$(cd /etc && pwd); rm x"), [e("x", "delete", true)]);
     assert_eq!(fx("test -d d || mkdir d"), [e("d", "create", false)]);
     assert_eq!(fx("if true; then rm a; fi"), [e("a", "delete", false)]);
     assert_eq!(
