@@ -114,7 +114,6 @@ fn harmless(p: &str) -> bool {
             | "/dev/tty"
             | "/dev/zero"
             | "/dev/full"
-            | "-"
     ) || p.starts_with("/dev/fd/")
         || p.starts_with("/proc/self/fd/")
         || p.starts_with("/dev/tcp/")
@@ -300,6 +299,7 @@ impl Predictor {
             "install" => self.install(&ctx, &args),
             "ln" => self.copy(&ctx, &args, &LN, false),
             "rsync" => self.rsync(&ctx, &args),
+            // GNU tee writes a file named `-` too (POSIX).
             "tee" => self.simple(&ctx, &args, &TEE, Write),
             "touch" => self.touch(&ctx, &args),
             "mkdir" => self.mkdir(&ctx, &args),

@@ -201,6 +201,12 @@ fn tee_touch_mkdir_truncate_dd() {
     );
     assert_eq!(fx("echo x | tee -a log"), [e("log", "write", true)]);
     assert!(fx("echo x | tee /dev/stderr").is_empty());
+    assert_eq!(fx("echo x | tee -"), [e("-", "write", true)]);
+    // A file named `-` is a file for rm and the shell.
+    assert_eq!(
+        fx("rm -- - > -"),
+        [e("-", "write", true), e("-", "delete", true)]
+    );
     assert!(fx("echo x | tee >(wc -c)").is_empty());
     assert_eq!(
         fx("touch a b"),
