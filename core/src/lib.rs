@@ -9,7 +9,8 @@
 //!  shell ── parses it as bash and dash would (shell::parse → syntax tree)
 //!        │
 //!  classify ── plain argv or not, programs (through wrappers and launchers),
-//!        │     read-only, risk and reasons            → Classification
+//!        │     read-only, risk and reasons, predicted
+//!        │     effects (paths written, deleted, ...)   → Classification
 //!  policy ── rules, mode, enforcement, run environment → Decision
 //!        │     (verdict allow | warn | ask | deny, reasons, plan)
 //!  Sandbox ── checks, asks the Approver on `ask`, runs the plan,
