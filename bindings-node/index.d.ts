@@ -34,6 +34,18 @@ export interface Reason {
   message: string
 }
 
+/**
+ * A path the command line would act on: `write`, `create`, `delete` or
+ * `mode` (permissions or owner). `certain` is false when the path holds an
+ * expansion, the program picks paths under it at run time (`find -delete`,
+ * `git clean`, `tar -x`, what `xargs` appends), or it may not run.
+ */
+export interface PathEffect {
+  path: string
+  effect: 'write' | 'create' | 'delete' | 'mode'
+  certain: boolean
+}
+
 /** What the classifier found out about a command line. */
 export interface Classification {
   /** False promises that bash and dash would run exactly `argv`. */
@@ -45,6 +57,8 @@ export interface Classification {
   risk: Risk
   reasons: Reason[]
   parseError: string | null
+  /** The paths it would write, create, delete or change the mode of, as far as its syntax shows. */
+  effects: PathEffect[]
 }
 
 /** One reason behind a decision. */

@@ -348,3 +348,47 @@ fn every_shipped_policy_carries_examples_that_hold() {
     }
     assert_eq!(files, 4);
 }
+
+/// `filesystem.effects_outside`: predicted effects outside the workspace
+/// (absolute, `~`, `..` escapes) are denied before anything runs; those in
+/// the working directory, `/tmp` and `filesystem.writable` are not.
+#[test]
+fn effects_outside_the_workspace_are_denied_before_running() {
+    let p = Policy::from_yaml_str(
+        "enforcement: enforce\nallow_shell_operators: true\nfilesystem:\n  effects_outside: deny\n  writable: [\"~/.cache\"]\n",
+    )
+    .unwrap();
+    let rule = "filesystem.effects_outside";
+    let by_rule = |cmd: &str| {
+        let d = p.check(cmd);
+        let hit = d.reasons.iter().any(|r| r.rule == rule);
+        (d, hit)
+    };
+    for cmd in [
+        "echo x > /etc/x",
+        "rm -rf ~/x",
+        "cp a ../../b",
+        "sudo tee /srv/x",
+    ] {
+        let (d, hit) = by_rule(cmd);
+        assert!(hit, "{cmd}: {d:?}");
+        assert_eq!(d.verdict, Verdict::Deny, "{cmd}");
+        assert!(d.plan.is_none(), "{cmd}");
+    }
+    let (d, _) = by_rule("cp a ../../b");
+    assert_eq!(d.matched_rule.as_deref(), Some(rule));
+    assert!(d.reasons[0].message.contains("`../../b`"), "{d:?}");
+    for cmd in [
+        "echo x > out.txt",
+        "rm -rf build",
+        "touch /tmp/x",
+        "rm -rf ~/.cache/pip",
+        "cp -r src/ dist/",
+    ] {
+        let (d, hit) = by_rule(cmd);
+        assert!(!hit, "{cmd}: {d:?}");
+    }
+    // `warn` enforcement turns the denial into a warning.
+    let warn = with_enforcement(&p, Enforcement::Warn);
+    assert_eq!(warn.check("cp a ../../b").verdict, Verdict::Warn);
+}

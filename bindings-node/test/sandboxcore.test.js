@@ -44,6 +44,11 @@ test('classify returns camelCase plain objects', () => {
   assert.equal(d.risk, 'critical')
   assert.ok(d.reasons.some((r) => r.code === 'remote_script_execution'))
   assert.deepEqual(d.constructs[0], { kind: 'pipe' })
+  assert.deepEqual(c.effects, [])
+  assert.deepEqual(sc.classify('rm -rf build > log').effects, [
+    { path: 'log', effect: 'write', certain: true },
+    { path: 'build', effect: 'delete', certain: true },
+  ])
 })
 
 test('policies from files, YAML, objects and modes', () => {

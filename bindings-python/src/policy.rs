@@ -69,6 +69,14 @@ impl Classification {
         self.inner.parse_error.clone()
     }
 
+    /// The paths the line would write, create, delete or change the mode
+    /// of: dicts with path, effect ("write", "create", "delete", "mode")
+    /// and certain.
+    #[getter]
+    fn effects<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.effects)
+    }
+
     /// Everything as plain Python objects.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner)

@@ -43,6 +43,12 @@ def test_classify_gives_the_exact_argv_and_risk():
     assert c.to_dict()["risk"] == "critical"
     assert "needs_shell=True" in repr(c)
     assert sc.classify("echo 'open").parse_error
+    assert sc.classify("ls").effects == []
+    assert sc.classify("rm -rf build > log").effects == [
+        {"path": "log", "effect": "write", "certain": True},
+        {"path": "build", "effect": "delete", "certain": True},
+    ]
+    assert sc.classify("find . -delete").to_dict()["effects"][0]["certain"] is False
 
 
 def test_policies_from_files_text_dicts_and_modes():

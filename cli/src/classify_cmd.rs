@@ -205,6 +205,14 @@ mod tests {
             assert_eq!(value, flattened(command), "{command}");
             // The command is the first key, as with flatten.
             assert!(line.starts_with("{\"command\":"), "{line}");
+            // The predicted effects are there, as in the single-command form.
+            let effects = value["effects"].as_array().unwrap();
+            if command.starts_with("rm ") {
+                assert_eq!(effects[0]["path"], command["rm -rf ".len()..], "{line}");
+                assert_eq!(effects[0]["effect"], "delete", "{line}");
+            } else {
+                assert!(effects.is_empty(), "{line}");
+            }
         }
         let last: serde_json::Value = serde_json::from_str(lines[commands.len()]).unwrap();
         assert!(last["error"]

@@ -30,6 +30,19 @@ fn classify_prints_json() {
     );
     assert_eq!(v["command"], r#"git commit -m "fix: a; b""#);
     assert_eq!(v["risk"], "low");
+    assert_eq!(v["effects"], serde_json::json!([]));
+    let out = bin()
+        .args(["classify", "--", "sed -i.bak s/a/b/ f > log"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json(&out.stdout)["effects"],
+        serde_json::json!([
+            {"path": "log", "effect": "write", "certain": true},
+            {"path": "f", "effect": "write", "certain": true},
+            {"path": "f.bak", "effect": "write", "certain": true},
+        ])
+    );
 }
 
 #[test]

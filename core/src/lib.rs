@@ -9,7 +9,8 @@
 //!  shell ── parses it as bash and dash would (shell::parse → syntax tree)
 //!        │
 //!  classify ── plain argv or not, programs (through wrappers and launchers),
-//!        │     read-only, risk and reasons            → Classification
+//!        │     read-only, risk and reasons, predicted
+//!        │     effects (paths written, deleted, ...)   → Classification
 //!  policy ── rules, mode, enforcement, run environment → Decision
 //!        │     (verdict allow | warn | ask | deny, reasons, plan)
 //!  Sandbox ── checks, asks the Approver on `ask`, runs the plan,
@@ -49,8 +50,8 @@ pub mod verify;
 pub(crate) mod test_skip;
 
 pub use classify::{
-    classify, classify_argv, Classification, Construct, ConstructKind, Program, Reason, ReasonCode,
-    Risk,
+    classify, classify_argv, Classification, Construct, ConstructKind, PathEffect, PathEffectKind,
+    Program, Reason, ReasonCode, Risk,
 };
 pub use error::{Error, ErrorCode, ExecErrorKind, Result};
 pub use exec::BackendKind;

@@ -75,6 +75,11 @@ class ReasonDict(TypedDict):
     risk: Risk
     message: str
 
+class PathEffectDict(TypedDict):
+    path: str
+    effect: Literal["write", "create", "delete", "mode"]
+    certain: bool
+
 class DecisionReasonDict(TypedDict):
     rule: str
     effect: Literal["deny", "ask", "warn", "note"]
@@ -154,6 +159,9 @@ class Classification:
     @property
     def parse_error(self) -> Optional[str]:
         """Why bash would reject the line."""
+    @property
+    def effects(self) -> List[PathEffectDict]:
+        """The paths the line would write, create, delete or change the mode of."""
     def to_dict(self) -> Dict[str, Any]:
         """Everything as plain Python objects."""
 

@@ -2,6 +2,7 @@
 //! dash would and reports whether it needs a shell, which programs it runs,
 //! whether it is read-only and how risky it is.
 
+mod effects;
 mod launchers;
 mod plain;
 mod read_only;
@@ -12,7 +13,10 @@ mod walk;
 mod words;
 mod words_only;
 
-pub use types::{Classification, Construct, ConstructKind, Program, Reason, ReasonCode, Risk};
+pub use types::{
+    Classification, Construct, ConstructKind, PathEffect, PathEffectKind, Program, Reason,
+    ReasonCode, Risk,
+};
 
 use crate::shell;
 
@@ -102,6 +106,7 @@ fn conclude(facts: walk::Facts, plain: bool, mut reasons: Vec<Reason>) -> Classi
     // Past the depth the classifier follows, the line is not judged: never
     // a plain argv.
     let plain = plain && judged && !facts.too_deep;
+    let effects = effects::predict(&facts);
     let programs = facts
         .invocations
         .into_iter()
@@ -120,6 +125,7 @@ fn conclude(facts: walk::Facts, plain: bool, mut reasons: Vec<Reason>) -> Classi
         risk,
         reasons,
         parse_error: None,
+        effects,
     }
 }
 
@@ -150,5 +156,6 @@ fn unparsable(e: shell::ParseError) -> Classification {
         risk: reasons.iter().map(|r| r.risk).max().unwrap_or_default(),
         reasons,
         parse_error: Some(message),
+        effects: Vec::new(),
     }
 }

@@ -29,6 +29,13 @@ pub struct Classification {
     pub reasons: Vec<Reason>,
     /// Set when bash would reject the line (or it is nested too deeply).
     pub parse_error: Option<String>,
+    /// The paths the line would write, create, delete or change the mode
+    /// of, as far as its syntax shows them (redirection targets, the
+    /// operands of `rm`, `mv`, `cp`, `sed -i`, ...; see "Effects" in
+    /// `docs/classifier.md`), in order, each once. Always present in JSON
+    /// (empty when nothing is predicted, which does not mean nothing is
+    /// written: unknown programs get no effects).
+    pub effects: Vec<PathEffect>,
 }
 
 impl Classification {
@@ -79,7 +86,7 @@ impl Program {
 impl Serialize for Classification {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Classification", 8)?;
+        let mut st = s.serialize_struct("Classification", 9)?;
         st.serialize_field("needs_shell", &self.needs_shell)?;
         st.serialize_field("argv", &self.argv())?;
         st.serialize_field("programs", &self.programs)?;
@@ -88,6 +95,7 @@ impl Serialize for Classification {
         st.serialize_field("risk", &self.risk)?;
         st.serialize_field("reasons", &self.reasons)?;
         st.serialize_field("parse_error", &self.parse_error)?;
+        st.serialize_field("effects", &self.effects)?;
         st.end()
     }
 }
@@ -115,6 +123,8 @@ struct ClassificationJson {
     risk: Risk,
     reasons: Vec<Reason>,
     parse_error: Option<String>,
+    #[serde(default)]
+    effects: Vec<PathEffect>,
 }
 
 impl From<ClassificationJson> for Classification {
@@ -127,6 +137,7 @@ impl From<ClassificationJson> for Classification {
             risk: j.risk,
             reasons: j.reasons,
             parse_error: j.parse_error,
+            effects: j.effects,
         }
     }
 }
@@ -148,6 +159,110 @@ impl From<ProgramJson> for Program {
             words: j.words,
             via: j.via,
         }
+    }
+}
+
+/// A path a command line would act on ([`Classification::effects`]).
+///
+/// An effect on a directory covers what is under it (`rm -r DIR`,
+/// `cp -r SRC DIR`, `chmod -R`, `find DIR -delete`).
+///
+/// ```
+/// use sandboxcore::{classify, PathEffect, PathEffectKind};
+/// let c = classify("rm -rf build && echo done > log.txt");
+/// assert_eq!(c.effects, [
+///     PathEffect { path: "build".into(), effect: PathEffectKind::Delete, certain: true },
+///     PathEffect { path: "log.txt".into(), effect: PathEffectKind::Write, certain: true },
+/// ]);
+/// let c = classify("rm -f $DIR/*.o");
+/// assert!(!c.effects[0].certain);
+/// assert_eq!(c.effects[0].root(), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PathEffect {
+    /// The path as the line names it, relative to where the command runs
+    /// (after a `cd` in the line, joined to its directory), `~/...` for the
+    /// caller's home (also written `$HOME`), and as written (with `*`,
+    /// `$X`, `$(...)`) when only known at run time.
+    pub path: String,
+    /// What happens to it.
+    pub effect: PathEffectKind,
+    /// `true`: the path is known exactly and the program acts on it when
+    /// it runs and succeeds. `false`: the path holds an expansion, or the
+    /// program acts on some paths under it chosen at run time
+    /// (`find -delete`, `git clean`, `tar -x`, what `xargs` appends), or
+    /// the program may not run (after `||`, in a branch or loop body).
+    pub certain: bool,
+}
+
+impl PathEffect {
+    /// The directory (or file) the effect is known to stay within: the
+    /// path itself when it is static, else its leading static part cut at
+    /// the last `/` before the first expansion (`src/*.rs` → `src`,
+    /// `*.o` → `.`, `~/x/$N` → `~/x`); `None` when nothing is known
+    /// (`$DIR/x`, `~bob/x`, `$(pwd)`).
+    pub fn root(&self) -> Option<&str> {
+        let p = self.path.as_str();
+        // `~bob/x`: another user's home, somewhere.
+        let other_home = |s: &str| s.starts_with('~') && s != "~" && !s.starts_with("~/");
+        if p.starts_with("{input}") {
+            return None;
+        }
+        let cut = match p.find(['$', '`', '*', '?', '[', '{', '<', '>']) {
+            _ if self.certain => return (!other_home(p)).then_some(p),
+            None => return (!other_home(p)).then_some(p),
+            Some(i) => i,
+        };
+        // A variable or substitution may hold anything, `..` included.
+        if p[cut..].starts_with(['$', '`', '<', '>'])
+            || p[cut..].contains(['$', '`'])
+            || p[cut..].split('/').any(|c| c == "..")
+        {
+            return None;
+        }
+        let head = &p[..cut];
+        match head.rfind('/') {
+            _ if other_home(head) => None,
+            Some(0) => Some("/"),
+            Some(j) => Some(&head[..j]),
+            None if head.starts_with('~') => None,
+            None => Some("."),
+        }
+    }
+}
+
+/// What a command does to a path ([`PathEffect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathEffectKind {
+    /// Its content is written (the file is created when missing): `>`,
+    /// `tee`, `cp` and `mv` targets, `sed -i`, `truncate`, `dd of=`.
+    Write,
+    /// It is created (or, when it exists, its times are updated): `mkdir`,
+    /// `touch`, `ln`, `tar -x`.
+    Create,
+    /// It is removed (with what is under it): `rm`, `mv` sources,
+    /// `find -delete`, `git clean`.
+    Delete,
+    /// Its permissions or owner change: `chmod`, `chown`, `chgrp`.
+    Mode,
+}
+
+impl PathEffectKind {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathEffectKind::Write => "write",
+            PathEffectKind::Create => "create",
+            PathEffectKind::Delete => "delete",
+            PathEffectKind::Mode => "mode",
+        }
+    }
+}
+
+impl fmt::Display for PathEffectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -124,6 +124,9 @@ pub struct Invocation {
     pub unseen: Option<String>,
     /// Its script writes a file (`sed 'w out'`, awk's `print > "f"`).
     pub writes_file: bool,
+    /// It may not run even when the line succeeds: after `||`, in a branch
+    /// of `if` or `case`, in a loop body, in a function body.
+    pub conditional: bool,
 }
 
 /// A write or read redirection target.
@@ -133,6 +136,11 @@ pub struct RedirectTarget {
     pub op: RedirectOp,
     /// The target word.
     pub target: WordInfo,
+    /// How many programs were recorded before it: the redirection belongs
+    /// to the command recorded next (a `cd` before it applies to it).
+    pub before: usize,
+    /// See [`Invocation::conditional`].
+    pub conditional: bool,
 }
 
 /// Everything collected from one command line.
@@ -299,6 +307,9 @@ struct Walker {
     /// may still be parsed: each nesting parses its text again, so a chain
     /// (`eval eval eval ...`) would cost the square of its length.
     nested_budget: usize,
+    /// Depth of the conditional places being walked
+    /// ([`Invocation::conditional`]).
+    conditional: usize,
 }
 
 impl Walker {
@@ -399,9 +410,18 @@ impl Walker {
     fn list(&mut self, list: &List, ctx: Ctx<'_>) {
         let last = list.items.len().saturating_sub(1);
         for (i, item) in list.items.iter().enumerate() {
+            let (start, redirects) = (self.facts.invocations.len(), self.facts.redirects.len());
             self.and_or(&item.and_or, ctx);
             match item.terminator {
                 Terminator::Background => {
+                    // It may not have finished (or started) when the line
+                    // ends.
+                    for inv in &mut self.facts.invocations[start..] {
+                        inv.conditional = true;
+                    }
+                    for r in &mut self.facts.redirects[redirects..] {
+                        r.conditional = true;
+                    }
                     self.facts.backgrounds += 1;
                     self.facts.construct(ConstructKind::Background, None);
                 }
@@ -423,7 +443,10 @@ impl Walker {
                 AndOrOp::Or => ConstructKind::Or,
             };
             self.facts.construct(kind, None);
+            let maybe = *op == AndOrOp::Or;
+            self.conditional += usize::from(maybe);
             self.pipeline(p, ctx);
+            self.conditional -= usize::from(maybe);
         }
     }
 
@@ -515,7 +538,9 @@ impl Walker {
                 self.facts.functions.insert(f.name.clone());
                 let start = self.facts.invocations.len();
                 let bg = self.facts.backgrounds;
+                self.conditional += 1;
                 self.command(&f.body, ctx);
+                self.conditional -= 1;
                 let self_calls = self.facts.invocations[start..]
                     .iter()
                     .filter(|i| i.name.as_deref() == Some(f.name.as_str()))
@@ -541,19 +566,28 @@ impl Walker {
             }
             CompoundCommand::If(lists) => {
                 self.facts.construct(ConstructKind::If, None);
-                lists.iter().for_each(|l| self.list(l, ctx));
+                for (i, l) in lists.iter().enumerate() {
+                    // The first condition always runs; the rest may not.
+                    self.conditional += usize::from(i > 0);
+                    self.list(l, ctx);
+                    self.conditional -= usize::from(i > 0);
+                }
             }
             CompoundCommand::Loop(a, b) => {
                 self.facts.construct(ConstructKind::Loop, None);
                 self.list(a, ctx);
+                self.conditional += 1;
                 self.list(b, ctx);
+                self.conditional -= 1;
             }
             CompoundCommand::For(words, body) => {
                 self.facts.construct(ConstructKind::Loop, None);
                 for w in words {
                     self.word(w, ctx);
                 }
+                self.conditional += 1;
                 self.list(body, ctx);
+                self.conditional -= 1;
             }
             CompoundCommand::Case(subject, patterns, bodies) => {
                 self.facts.construct(ConstructKind::Case, None);
@@ -561,7 +595,9 @@ impl Walker {
                 for w in patterns {
                     self.word(w, ctx);
                 }
+                self.conditional += 1;
                 bodies.iter().for_each(|l| self.list(l, ctx));
+                self.conditional -= 1;
             }
             CompoundCommand::Arithmetic(parts) => {
                 self.facts.construct(ConstructKind::Arithmetic, None);
@@ -597,6 +633,8 @@ impl Walker {
                 self.facts.redirects.push(RedirectTarget {
                     op,
                     target: target.clone(),
+                    before: self.facts.invocations.len(),
+                    conditional: self.conditional > 0,
                 });
             }
         }
@@ -757,6 +795,7 @@ impl Walker {
                 stdin_text: None,
                 unseen: None,
                 writes_file: false,
+                conditional: self.conditional > 0,
             });
             effective = Some(index);
             let label = || name.clone().unwrap_or_default();
@@ -923,6 +962,7 @@ impl Walker {
             stdin_text: None,
             unseen: None,
             writes_file: false,
+            conditional: self.conditional > 0,
         });
     }
 

@@ -30,6 +30,7 @@
 //! ```
 
 mod decision;
+mod effects_rule;
 mod env;
 mod error;
 mod examples;
@@ -52,8 +53,8 @@ pub use file::FileFormat;
 pub use layers::{standard_layer_sources, PolicyLayer, PolicyLayerSource, SYSTEM_POLICY_PATH};
 pub use rule::{CommandRule, WordMatch};
 pub use settings::{
-    DeploymentMode, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings, PolicySettings,
-    SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
+    DeploymentMode, EffectsOutside, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings,
+    PolicySettings, SettingsLayer, DEFAULT_MAX_COMMAND_LENGTH, DEFAULT_SAFE_COMMANDS,
 };
 
 use crate::net::{EgressRules, NetworkMode};
@@ -261,6 +262,7 @@ impl Policy {
         self.program_rules(&classification, &mut reasons);
         self.shell_rules(&classification, &mut reasons);
         self.risk_rules(&classification, &mut reasons);
+        effects_rule::check(&self.settings.filesystem, &classification, &mut reasons);
         reasons.sort_by_key(|r| effect_rank(r.effect));
         // The same program twice (`echo a; echo b`) gives the same reason once.
         let mut seen = std::collections::HashSet::new();

@@ -210,6 +210,28 @@ pub struct FilesystemPolicy {
     /// Paths hidden from commands, besides the backend's defaults.
     #[serde(default)]
     pub deny_read: Vec<String>,
+    /// What to do, before anything runs, with a command whose predicted
+    /// effects ([`Classification::effects`](crate::Classification::effects))
+    /// reach outside the workspace (the working directory, `writable`,
+    /// `/tmp`): rule `filesystem.effects_outside`. Not set: `allow` (a
+    /// later layer that sets it wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effects_outside: Option<EffectsOutside>,
+}
+
+/// The verdicts of `filesystem.effects_outside`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectsOutside {
+    /// Effects outside the workspace are not looked at.
+    #[default]
+    Allow,
+    /// They give a warning.
+    Warn,
+    /// They need approval.
+    Ask,
+    /// They are denied (a warning under `enforcement: warn`).
+    Deny,
 }
 
 impl FilesystemPolicy {
@@ -310,6 +332,9 @@ impl SettingsLayer {
             base.filesystem
                 .deny_read
                 .extend(fs.deny_read.iter().cloned());
+            if fs.effects_outside.is_some() {
+                base.filesystem.effects_outside = fs.effects_outside;
+            }
         }
         if let Some(net) = &self.network {
             if net.mode.is_some() {
