@@ -355,6 +355,11 @@ fn combine(layers: &[PolicyLayer], mode: DeploymentMode) -> (PolicySettings, Egr
         filesystem: FilesystemPolicy {
             writable: joined(all.iter().map(|s| &s.filesystem.writable)),
             deny_read: joined(all.iter().map(|s| &s.filesystem.deny_read)),
+            // Each layer checks its own; the summary shows the strictest.
+            effects_outside: all
+                .iter()
+                .filter_map(|s| s.filesystem.effects_outside)
+                .max(),
         },
         network: NetworkSettings {
             mode: net_mode,

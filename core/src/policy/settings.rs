@@ -219,8 +219,10 @@ pub struct FilesystemPolicy {
     pub effects_outside: Option<EffectsOutside>,
 }
 
-/// The verdicts of `filesystem.effects_outside`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// The verdicts of `filesystem.effects_outside`, weakest first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectsOutside {
     /// Effects outside the workspace are not looked at.
