@@ -49,6 +49,15 @@ pub enum PolicyError {
         /// Each example that does not hold.
         failures: Vec<super::examples::ExampleFailure>,
     },
+    /// An approved rule could not be added to the policy file (it was not
+    /// changed).
+    #[error("cannot add the approved rule to {}: {message}", path.display())]
+    Persist {
+        /// The policy file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// A setting's value is well-formed but not usable (a rule that does
     /// not parse, for example).
     #[error("{setting}: {message}")]
