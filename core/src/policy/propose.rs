@@ -355,8 +355,111 @@ pub(crate) fn entries_for(command: &str, c: &Classification) -> Option<Vec<Appro
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
+
+    #[test]
+    fn a_proposal_makes_the_same_command_allow_and_deny_rules_still_win() {
+        let policy = Policy::from_yaml_str(
+            "enforcement: enforce\nallowed_commands: [pytest]\n\
+             denied_commands: [git push --force]\nblocked_patterns: [rm -rf]\n\
+             require_approval: [\"*://external-domain.com/*\"]\n",
+        )
+        .unwrap();
+        for cmd in [
+            "npm run build",
+            "git push origin main",
+            "curl -s https://external-domain.com/api",
+        ] {
+            let d = policy.check(cmd);
+            let rule = d
+                .proposed_rule
+                .clone()
+                .unwrap_or_else(|| panic!("{cmd}: {d:?}"));
+            let after = policy.with_approved(&rule).unwrap();
+            assert_eq!(after.check(cmd).verdict, Verdict::Allow, "{cmd}");
+            assert!(after.check(cmd).proposed_rule.is_none());
+        }
+        let d = policy.check("curl -s https://external-domain.com/api");
+        assert_eq!(d.verdict, Verdict::Deny);
+        // Denied by a rule, not for being unlisted: no proposal.
+        for cmd in [
+            "git push --force origin main",
+            "rm -rf build",
+            "sudo rm -rf /",
+        ] {
+            assert!(policy.check(cmd).proposed_rule.is_none(), "{cmd}");
+        }
+        // An approved rule does not beat a denied command or a blocked pattern.
+        let approved = policy
+            .with_approved(&ProposedRule {
+                rules: vec![
+                    ApprovedCommand {
+                        rule: "rm -rf build".into(),
+                        extra_operands: 0,
+                        max_risk: Risk::Critical,
+                        reasons: vec![ReasonCode::RecursiveDelete],
+                        added: None,
+                        command: None,
+                    },
+                    ApprovedCommand {
+                        rule: "git push --force origin".into(),
+                        extra_operands: 1,
+                        max_risk: Risk::Critical,
+                        reasons: vec![ReasonCode::DestructiveGit],
+                        added: None,
+                        command: None,
+                    },
+                ],
+            })
+            .unwrap();
+        assert_eq!(approved.check("rm -rf build").verdict, Verdict::Deny);
+        assert_eq!(
+            approved.check("git push --force origin main").verdict,
+            Verdict::Deny
+        );
+    }
+
+    #[test]
+    fn ask_verdicts_get_a_proposal_and_pipelines_need_every_program() {
+        let policy = Policy::from_yaml_str(
+            "security:\n  enforcement_level: strict\n  allowed_commands: [curl, jq, npm]\n  \
+             allowed_shell_operators: [\"|\", \"&&\"]\n  \
+             require_approval: [\"*://external-domain.com/*\"]\n",
+        )
+        .unwrap();
+        let cmd = "curl -s https://external-domain.com/a.json | jq .name";
+        let d = policy.check(cmd);
+        assert_eq!(d.verdict, Verdict::Ask);
+        let rule = d.proposed_rule.unwrap();
+        assert_eq!(rule.rules.len(), 2, "{rule:?}");
+        assert_eq!(
+            rule.summary(),
+            "curl -s https://external-domain.com/a.json; jq .name"
+        );
+        assert_eq!(
+            policy.with_approved(&rule).unwrap().check(cmd).verdict,
+            Verdict::Allow
+        );
+        // An operator not allowed: no proposal.
+        let d = policy.check("curl -s https://external-domain.com/a.json; npm test");
+        assert_eq!(d.verdict, Verdict::Deny);
+        assert!(d.proposed_rule.is_none());
+        // In JSON.
+        let d = policy.check("curl https://external-domain.com/x");
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            v["proposed_rule"]["rules"][0]["rule"],
+            "curl https://external-domain.com/x"
+        );
+        assert_eq!(v["proposed_rule"]["rules"][0]["max_risk"], "low");
+        assert_eq!(v["proposed_rule"]["rules"][0]["reasons"][0], "network");
+        assert!(serde_json::to_value(policy.check("npm test")).unwrap()["proposed_rule"].is_null());
+    }
 
     fn rule(cmd: &str) -> Option<(String, usize)> {
         let c = crate::classify(cmd);
