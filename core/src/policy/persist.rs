@@ -204,7 +204,7 @@ fn add_to_yaml(
         }
         None => {
             // After the mapping's last line with content.
-            let at = (start..end).filter(|&i| is_content(lines[i])).last();
+            let at = (start..end).rev().find(|&i| is_content(lines[i]));
             let section = format!("{pad}{KEY}:\n{}", block(&format!("{pad}  ")));
             match at {
                 Some(at) if format == FileFormat::CodeframePolicy => {
