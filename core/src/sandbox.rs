@@ -370,12 +370,23 @@ impl Sandbox {
                 )),
             );
         };
-        {
-            let mut current = self
-                .session
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match current.with_approved(rule) {
+        // Held through the file's update too: one approval at a time
+        // edits the policy file.
+        let mut current = self
+            .session
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let known = &current.settings().approved_commands;
+        let fresh = ProposedRule {
+            rules: rule
+                .rules
+                .iter()
+                .filter(|e| !known.iter().any(|k| k.same_rule(e)))
+                .cloned()
+                .collect(),
+        };
+        if !fresh.rules.is_empty() {
+            match current.with_approved(&fresh) {
                 Ok(p) => *current = Arc::new(p),
                 Err(e) => return (Approval::Once, Some(format!("{scope}: {e}; approved once"))),
             }

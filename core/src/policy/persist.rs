@@ -15,6 +15,8 @@ const KEY: &str = "approved_commands";
 /// Adds `rule`'s entries to the `approved_commands` of the policy file at
 /// `path` (native, either CodeFRAME format; YAML or JSON). YAML files get
 /// a comment per entry with the date and the command that prompted it.
+/// Entries the file already lists (the same rule, whatever its date) are
+/// not added again.
 pub fn persist_approval(path: &Path, rule: &ProposedRule) -> Result<(), PolicyError> {
     let fail = |message: String| PolicyError::Persist {
         path: path.to_path_buf(),
@@ -36,10 +38,21 @@ pub fn persist_approval(path: &Path, rule: &ProposedRule) -> Result<(), PolicyEr
     } else {
         file::from_yaml_str(&text, &origin)?
     };
+    // Entries the file already has are not written again.
+    let listed = old.approved_commands.clone().unwrap_or_default();
+    let entries: Vec<ApprovedCommand> = rule
+        .rules
+        .iter()
+        .filter(|e| !listed.iter().any(|l| l.same_rule(e)))
+        .cloned()
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
     let new_text = if json {
-        add_to_json(&text, format, &rule.rules)
+        add_to_json(&text, format, &entries)
     } else {
-        add_to_yaml(&text, format, &rule.rules)
+        add_to_yaml(&text, format, &entries)
     }
     .map_err(fail)?;
     let reloaded = if json {
@@ -52,7 +65,7 @@ pub fn persist_approval(path: &Path, rule: &ProposedRule) -> Result<(), PolicyEr
     expected
         .approved_commands
         .get_or_insert_with(Vec::new)
-        .extend(rule.rules.iter().cloned());
+        .extend(entries.iter().cloned());
     if reloaded != (format, expected) {
         return Err(fail(
             "the edited file does not read back as the old policy plus the rule".into(),

@@ -45,6 +45,16 @@ pub struct ApprovedCommand {
     pub command: Option<String>,
 }
 
+impl ApprovedCommand {
+    /// Whether `other` is the same rule (`added` and `command` aside).
+    pub fn same_rule(&self, other: &ApprovedCommand) -> bool {
+        self.rule == other.rule
+            && self.extra_operands == other.extra_operands
+            && self.max_risk == other.max_risk
+            && self.reasons == other.reasons
+    }
+}
+
 /// The rule an approval would add: one [`ApprovedCommand`] per program the
 /// command runs. Applying all of them makes the same command `allow` (or
 /// `warn`) next time; [`Policy::decide`](super::Policy::decide) checks

@@ -78,6 +78,17 @@ fn native_yaml_keeps_its_comments_and_gains_a_commented_block() {
         new.contains("for: npm run build\n  - rule: \"npm run build\"\n"),
         "{new}"
     );
+    // The same approval again changes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let again = dir.path().join("p.yml");
+    std::fs::write(&again, &new).unwrap();
+    let rule = Policy::from_yaml_str(NATIVE)
+        .unwrap()
+        .check("npm run build")
+        .proposed_rule
+        .unwrap();
+    persist_approval(&again, &rule).unwrap();
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), new);
     // A second approval goes into the same list.
     let new2 = round_trip("p.yml", &new, "git push origin main");
     assert_eq!(new2.matches("approved_commands:").count(), 1, "{new2}");
