@@ -78,7 +78,40 @@ export interface Decision {
   classification: Classification
   /** How to run it: `{ direct: argv }`, `{ shell: script }`, or null (must not run). */
   plan: { direct: string[] } | { shell: string } | null
+  /**
+   * For `ask` (and `deny` only because a program is not listed): the rule
+   * an approval with scope `session` or `persist` adds; null when none.
+   */
+  proposedRule: ProposedRule | null
 }
+
+/** An entry of a policy's `approved_commands` (added by an approval). */
+export interface ApprovedCommand {
+  /** The program and its leading words, exactly as they must appear. */
+  rule: string
+  /** How many plain operands (names, relative paths) may follow. */
+  extraOperands: number
+  /** The highest risk of a command line it covers. */
+  maxRisk: Risk
+  /** The classifier's reason codes a covered command line may have. */
+  reasons: string[]
+  /** When it was approved (YYYY-MM-DD). */
+  added?: string
+  /** The command that prompted it (redacted). */
+  command?: string
+}
+
+/** The rule an approval would add: one entry per program the command runs. */
+export interface ProposedRule {
+  rules: ApprovedCommand[]
+}
+
+/**
+ * An approver's answer to a command: `true` is `once`, `false` is `deny`;
+ * `session` keeps the proposed rule in the Sandbox (not asked again),
+ * `persist` also writes it into `policyFile`.
+ */
+export type Approval = 'once' | 'session' | 'persist' | 'deny'
 
 /**
  * A connection an allowlist run's egress proxy holds until the approver
@@ -179,14 +212,20 @@ export interface SandboxOptions {
   auditLog?: string
   /**
    * Called with the decision of a command the policy asks about (`ask`):
-   * resolve to true to run it. A throw or a rejection denies the command
-   * (ApprovalRequiredError, saying why); the run's timeout bounds the wait.
+   * resolve to true (or `'once'`) to run it, `'session'` to run it and
+   * not be asked again by this Sandbox (the decision's `proposedRule` is
+   * kept), `'persist'` to also write the rule into `policyFile` (without
+   * one it is kept for the session; the audit record says so), false or
+   * `'deny'` to refuse. A throw, a rejection or another string denies the
+   * command (ApprovalRequiredError, saying why); the run's timeout bounds the wait.
    * Also called with a `ConnectionRequest` (`kind: 'connection'`) when an
    * allowlist run connects to a host a `require_approval` pattern names:
    * true lets it through; false, a throw or a rejection refuses it (the
    * client gets 403).
    */
-  approver?: (request: Decision | ConnectionRequest) => boolean | Promise<boolean>
+  approver?: (request: Decision | ConnectionRequest) => boolean | Approval | Promise<boolean | Approval>
+  /** The policy file `persist` approvals are written into (normally the one the policy was loaded from). */
+  policyFile?: string
   // Process backend options (the names of sandboxcore's ProcessOptions;
   // unknown names and wrong values throw INVALID_ARGUMENT).
   /** How strictly commands are isolated (default `required`: every layer or no sandbox). */

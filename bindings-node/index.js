@@ -134,7 +134,9 @@ class Sandbox {
       throw new TypeError('policy must be a Policy')
     }
     if (approver !== undefined && typeof approver !== 'function') {
-      throw new TypeError('approver must be a function (decision or connection request) => boolean | Promise<boolean>')
+      throw new TypeError(
+        "approver must be a function (decision or connection request) => boolean | 'once' | 'session' | 'persist' | 'deny' (or a promise of one)",
+      )
     }
     const backend = typeof rest.backend === 'string' ? rest.backend : 'process'
     // JSON, which options cross as, has no NaN or Infinity.
@@ -144,9 +146,15 @@ class Sandbox {
       }
     }
     jsonOptions(`${backend} backend`, rest)
-    // Whatever the function returns (a boolean or a promise of one), the
-    // native side gets a promise of a boolean; a throw is a rejection.
-    const ask = approver && (async (decision) => Boolean(await approver(decision)))
+    // Whatever the function returns (a boolean, a scope or a promise of
+    // one), the native side gets a promise of a boolean or a string (the
+    // core parses it); a throw is a rejection.
+    const ask =
+      approver &&
+      (async (decision) => {
+        const answer = await approver(decision)
+        return typeof answer === 'string' ? answer : Boolean(answer)
+      })
     this._native = wrap(() => new native.NativeSandbox(policy ? policy._native : undefined, rest, ask))()
   }
 

@@ -191,7 +191,7 @@ fn only_keys(options: &Value, backend: &str, known: &[&str]) -> Result<()> {
         Some((k, _)) => Err(error(
             "INVALID_ARGUMENT",
             format!(
-                "unknown option `{k}` for the {backend} backend (expected one of {}, backend, auditLog)",
+                "unknown option `{k}` for the {backend} backend (expected one of {}, backend, auditLog, policyFile)",
                 known.join(", ")
             ),
         )),
@@ -211,13 +211,18 @@ impl NativeSandbox {
     /// `approver`: called with the decision of a command the policy asks
     /// about (`kind: "command"`), or a connection an allowlist run's proxy
     /// holds (`kind: "connection"`); resolves to true to run it or let it
-    /// through (index.js makes any function's answer a promise of a
-    /// boolean).
+    /// through, or to a scope for a command: "once", "session", "persist"
+    /// or "deny" (parsed by `sandboxcore::Approval::from_str`; another
+    /// string denies the command, APPROVAL_REQUIRED saying why). index.js
+    /// makes any function's answer a promise of a boolean or a string.
+    /// `policyFile`: where "persist" writes the rule.
     #[napi(catch_unwind, constructor)]
     pub fn new(
         policy: Option<&Policy>,
         options: Option<Value>,
-        #[napi(ts_arg_type = "(request: Decision | ConnectionRequest) => Promise<boolean>")]
+        #[napi(
+            ts_arg_type = "(request: Decision | ConnectionRequest) => Promise<boolean | string>"
+        )]
         approver: Option<JsApprover>,
     ) -> Result<NativeSandbox> {
         let options = match options {
@@ -235,6 +240,7 @@ impl NativeSandbox {
         if let Some(map) = backend_options.as_object_mut() {
             map.remove("backend");
             map.remove("auditLog");
+            map.remove("policyFile");
         }
         let executor: Arc<dyn Executor> = match backend {
             "process" => Arc::new(
@@ -274,6 +280,11 @@ impl NativeSandbox {
             .shared_executor(executor);
         if let Some(f) = approver {
             builder = builder.approver(NodeApprover(f));
+        }
+        match get(&options, "policyFile") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(path)) => builder = builder.policy_file(path),
+            Some(_) => return Err(error("INVALID_ARGUMENT", "policyFile must be a string")),
         }
         match get(&options, "auditLog") {
             None => {}
@@ -470,7 +481,7 @@ fn kubernetes_executor(options: &Value) -> Result<KubernetesExecutor> {
 
 /// The JavaScript approver: weak, so a Sandbox that holds one does not keep
 /// the process alive.
-type JsApprover = ThreadsafeFunction<Value, Promise<bool>, Value, Status, false, true>;
+type JsApprover = ThreadsafeFunction<Value, Promise<Value>, Value, Status, false, true>;
 
 /// A JavaScript function as the sandbox's approver. A rejection denies the
 /// command and says why (`APPROVAL_REQUIRED`, with the rejection's
@@ -493,6 +504,19 @@ impl sandboxcore::Approver for NodeApprover {
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = std::result::Result<bool, String>> + Send + 'a>,
     > {
+        Box::pin(async move { self.approval(decision).await.map(|a| a.approves()) })
+    }
+
+    fn approval<'a>(
+        &'a self,
+        decision: &'a sandboxcore::Decision,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::result::Result<sandboxcore::Approval, String>>
+                + Send
+                + 'a,
+        >,
+    > {
         Box::pin(self.ask(decision_js(decision)))
     }
 
@@ -502,22 +526,29 @@ impl sandboxcore::Approver for NodeApprover {
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = std::result::Result<bool, String>> + Send + 'a>,
     > {
-        Box::pin(self.ask(connection_js(request)))
+        Box::pin(async move { self.ask(connection_js(request)).await.map(|a| a.approves()) })
     }
 }
 
 impl NodeApprover {
     /// Calls the function with a decision or a connection request and
     /// gives its answer.
-    async fn ask(&self, subject: Value) -> std::result::Result<bool, String> {
+    async fn ask(&self, subject: Value) -> std::result::Result<sandboxcore::Approval, String> {
         let promise = self
             .0
             .call_async(subject)
             .await
             .map_err(|e| format!("the approver could not be called: {}", e.reason))?;
-        promise
+        let answer = promise
             .await
-            .map_err(|e| format!("the approver rejected: {}", e.reason))
+            .map_err(|e| format!("the approver rejected: {}", e.reason))?;
+        match answer {
+            Value::Bool(yes) => Ok(yes.into()),
+            Value::String(s) => s.parse().map_err(|e| format!("the approver answered an {e}")),
+            other => Err(format!(
+                "the approver answered {other}: expected a boolean or \"once\", \"session\", \"persist\" or \"deny\""
+            )),
+        }
     }
 }
 

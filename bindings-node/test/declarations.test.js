@@ -140,6 +140,11 @@ test('Policy.check and Sandbox.check return exactly a Decision', () => {
   const d = ask.check('curl https://example.com/x')
   assert.equal(d.verdict, 'ask')
   conforms(d, 'Decision')
+  assert.ok(d.proposedRule, 'an ask verdict proposes a rule')
+  conforms(d, 'Decision')
+  const listed = sc.Policy.fromObject({ enforcement: 'enforce', allowed_commands: ['ls'] }).check('git push origin main')
+  assert.equal(listed.proposedRule.rules[0].extraOperands, 1)
+  conforms(listed, 'Decision')
   const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
   try {
     conforms(sb.check(['printf', '%s', 'a b']), 'Decision')

@@ -59,7 +59,7 @@ export type Checks = [
   Assert<Same<ReturnType<NativeSandbox['capabilities']>, ReturnType<api.Sandbox['capabilities']>>>,
   Assert<Same<ReturnType<NativeSandbox['metrics']>, ReturnType<api.Sandbox['metrics']>>>,
   // The constructor: a native Policy, and the approver index.js makes
-  // from the user's (always a promise of a boolean) for the same requests.
+  // from the user's (always a promise of a boolean or a scope) for the same requests.
   Assert<Same<Some<NativeArgs[0]>, native.Policy>>,
   Assert<
     Same<
@@ -67,7 +67,7 @@ export type Checks = [
       Parameters<Some<NativeArgs[2]>>[0]
     >
   >,
-  Assert<Same<ReturnType<Some<NativeArgs[2]>>, Promise<boolean>>>,
+  Assert<Same<ReturnType<Some<NativeArgs[2]>>, Promise<boolean | string>>>,
 
   // A run's output crosses as Buffers, which Result keeps as they came.
   Assert<Same<Some<native.NativeRunResult['stdout']>, api.Result['stdoutBytes']>>,

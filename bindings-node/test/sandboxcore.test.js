@@ -495,6 +495,60 @@ test('an approver decides on ask verdicts: yes, no, throwing, slow', async () =>
   assert.throws(() => new sc.Sandbox({ policy: ask, approver: 42 }), TypeError)
 })
 
+test('approval scopes: once, session, persist, deny; invalid answers are reported', async () => {
+  const text = 'enforcement: enforce  # keep\nrequire_approval: ["*://external-domain.com/*"]\n# end\n'
+  const ask = sc.Policy.fromYaml(text)
+  const asked = 'echo https://external-domain.com/x'
+  const d = ask.check(asked)
+  assert.equal(d.verdict, 'ask')
+  assert.equal(d.proposedRule.rules[0].rule, 'echo https://external-domain.com/x')
+  assert.equal(d.proposedRule.rules[0].extraOperands, 0)
+  assert.equal(ask.check('echo plain').proposedRule, null)
+
+  const counting = (answer) => {
+    const seen = []
+    return { seen, approver: async () => { seen.push(1); return answer } }
+  }
+  for (const [answer, asks] of [[true, 2], ['once', 2], ['session', 1], ['persist', 1]]) {
+    const { seen, approver } = counting(answer)
+    const sb = new sc.Sandbox({ policy: ask, approver })
+    assert.equal((await sb.run(asked)).exitCode, 0)
+    assert.equal((await sb.run(asked)).exitCode, 0)
+    assert.equal(seen.length, asks, String(answer))
+    sb.close()
+  }
+  for (const answer of [false, 'deny']) {
+    const sb = new sc.Sandbox({ policy: ask, approver: () => answer })
+    await assert.rejects(sb.run(asked), /approval refused/)
+    sb.close()
+  }
+  const bad = new sc.Sandbox({ policy: ask, approver: () => 'always' })
+  await assert.rejects(bad.run(asked), (e) => {
+    assert.ok(e instanceof sc.ApprovalRequiredError, e)
+    assert.match(e.message, /invalid approval "always"/)
+    return true
+  })
+  assert.equal(bad.check(asked).verdict, 'ask')
+  bad.close()
+
+  // persist writes the policy file, comments kept.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-approve-'))
+  try {
+    const file = path.join(dir, 'policy.yml')
+    fs.writeFileSync(file, text)
+    const sb = new sc.Sandbox({ policy: sc.Policy.fromFile(file, { env: false }), policyFile: file, approver: () => 'persist' })
+    assert.equal((await sb.run(asked)).exitCode, 0)
+    sb.close()
+    const written = fs.readFileSync(file, 'utf8')
+    assert.ok(written.startsWith(text), written)
+    assert.match(written, /approved_commands:\n  # approved /)
+    assert.equal(sc.Policy.fromFile(file, { env: false }).check(asked).verdict, 'allow')
+    assert.throws(() => new sc.Sandbox({ policy: ask, policyFile: 3 }), /policyFile must be a string/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('output crosses once, as Buffers; the text is decoded from them', async () => {
   const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
   const r = await sb.run(['printf', '\\377ok'])

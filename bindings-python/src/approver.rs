@@ -5,7 +5,11 @@
 //! `ConnectionRequest` (`kind == "connection"`; a `Decision`'s `kind` is
 //! `"command"`). An approver that raises
 //! denies the command; the error says what it raised
-//! (`sandboxcore::Error::ApprovalFailed`). Only conversion lives here: the
+//! (`sandboxcore::Error::ApprovalFailed`). For a command the answer may
+//! also be a scope: "once", "session", "persist" or "deny" (or the
+//! `Approval` enum of the package, a `str` enum); any other string denies
+//! the command with ApprovalFailed. Only conversion lives here (parsing is
+//! `sandboxcore::Approval::from_str`): the
 //! core decides when to ask, bounds the wait by the run's timeout and
 //! reports the outcome.
 
@@ -13,6 +17,9 @@ use crate::policy::Decision;
 use pyo3::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
+
+/// A call's answer, or the awaitable it returned.
+type Called = Result<Result<sandboxcore::Approval, String>, Py<PyAny>>;
 
 type Answer<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -83,7 +90,7 @@ impl PyApprover {
 
     /// Calls the function with `subject` (a `Decision` or a
     /// `ConnectionRequest`) and gives its answer.
-    async fn ask<T>(&self, subject: T) -> Result<bool, String>
+    async fn ask<T>(&self, subject: T) -> Result<sandboxcore::Approval, String>
     where
         T: for<'py> IntoPyObject<'py> + Send + 'static,
     {
@@ -96,7 +103,7 @@ impl PyApprover {
         let counted = InFlight::start();
         let called = tokio::task::spawn_blocking(move || {
             let _counted = counted;
-            Python::attach(|py| -> PyResult<Result<bool, Py<PyAny>>> {
+            Python::attach(|py| -> PyResult<Called> {
                 let r = func.call1(py, (subject,))?.into_bound(py);
                 let awaitable = py
                     .import("inspect")?
@@ -105,7 +112,7 @@ impl PyApprover {
                 if awaitable {
                     Ok(Err(r.unbind()))
                 } else {
-                    Ok(Ok(r.is_truthy()?))
+                    Ok(Ok(answer_of(&r)))
                 }
             })
         })
@@ -113,7 +120,7 @@ impl PyApprover {
         .map_err(|e| format!("the approver could not be called: {e}"))?
         .map_err(describe)?;
         let coroutine = match called {
-            Ok(answer) => return Ok(answer),
+            Ok(answer) => return answer,
             Err(coroutine) => coroutine,
         };
         let value = match locals {
@@ -140,8 +147,28 @@ impl PyApprover {
                 .map_err(describe)?
             }
         };
-        Python::attach(|py| value.bind(py).is_truthy()).map_err(describe)
+        Python::attach(|py| answer_of(value.bind(py)))
     }
+}
+
+/// The approval an answer gives: a bool (True is once), a string (or
+/// `str` enum) parsed by the core, None (deny); any other value by its
+/// truth (as before scopes existed).
+fn answer_of(value: &Bound<'_, PyAny>) -> Result<sandboxcore::Approval, String> {
+    use pyo3::types::PyString;
+    if value.is_none() {
+        return Ok(sandboxcore::Approval::Deny);
+    }
+    if value.is_instance_of::<PyString>() {
+        let text: String = value.extract().map_err(describe)?;
+        return text
+            .parse()
+            .map_err(|e| format!("the approver answered an {e}"));
+    }
+    value
+        .is_truthy()
+        .map(sandboxcore::Approval::from)
+        .map_err(describe)
 }
 
 /// What the approver raised, for the error message.
@@ -166,6 +193,13 @@ impl sandboxcore::Approver for PyApprover {
         &'a self,
         decision: &'a sandboxcore::Decision,
     ) -> Answer<'a, Result<bool, String>> {
+        Box::pin(async move { self.approval(decision).await.map(|a| a.approves()) })
+    }
+
+    fn approval<'a>(
+        &'a self,
+        decision: &'a sandboxcore::Decision,
+    ) -> Answer<'a, Result<sandboxcore::Approval, String>> {
         Box::pin(self.ask(Decision::from(decision.clone())))
     }
 
@@ -173,7 +207,11 @@ impl sandboxcore::Approver for PyApprover {
         &'a self,
         request: &'a sandboxcore::net::ConnectionRequest,
     ) -> Answer<'a, Result<bool, String>> {
-        Box::pin(self.ask(ConnectionRequest::from(request.clone())))
+        Box::pin(async move {
+            self.ask(ConnectionRequest::from(request.clone()))
+                .await
+                .map(|a| a.approves())
+        })
     }
 }
 

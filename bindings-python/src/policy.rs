@@ -153,6 +153,15 @@ impl Decision {
         to_python(py, &self.inner.plan)
     }
 
+    /// For "ask" (and "deny" only because a program is not listed): the
+    /// rule an approval with scope "session" or "persist" adds, as a dict
+    /// {"rules": [{"rule", "extra_operands", "max_risk", "reasons",
+    /// "added", "command"}]}; None when there is none.
+    #[getter]
+    fn proposed_rule<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.proposed_rule)
+    }
+
     /// Whether the command may run without approval (allow or warn).
     #[getter]
     fn allowed(&self) -> bool {

@@ -465,19 +465,25 @@ impl Sandbox {
     /// kill_grace (seconds), inherit_env and allow_secrets (lists of
     /// names), shell. `approver`: a function (or `async def`) that gets
     /// the `Decision` of a command the policy asks about and returns True
-    /// to run it; one that raises denies the command (ApprovalRequired,
-    /// saying what it raised), and the run's timeout bounds its answer. It
+    /// to run it (once), or a scope: "once", "session" (the decision's
+    /// `proposed_rule` is kept by this sandbox: the command is not asked
+    /// about again), "persist" (also written into `policy_file`; without
+    /// one, kept for the session and the audit record says so) or "deny".
+    /// One that raises or returns another string denies the command
+    /// (ApprovalRequired, saying why), and the run's timeout bounds its
+    /// answer. It
     /// also gets a `ConnectionRequest` (`kind == "connection"`) for a host
     /// a `require_approval` pattern names that an allowlist run connects
     /// to: True lets the connection through, False or raising refuses it
     /// (the client gets 403).
     #[new]
-    #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, approver = None, **backend_options))]
+    #[pyo3(signature = (policy = None, backend = "process", *, audit_log = None, approver = None, policy_file = None, **backend_options))]
     fn new(
         policy: Option<PyRef<'_, Policy>>,
         backend: &str,
         audit_log: Option<PathBuf>,
         approver: Option<&Bound<'_, PyAny>>,
+        policy_file: Option<PathBuf>,
         backend_options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Sandbox> {
         let policy = match policy {
@@ -509,6 +515,9 @@ impl Sandbox {
         let approver = approver.filter(|f| !f.is_none());
         if let Some(f) = approver {
             builder = builder.approver(crate::approver::PyApprover::new(f)?);
+        }
+        if let Some(path) = policy_file {
+            builder = builder.policy_file(path);
         }
         if let Some(path) = audit_log {
             builder = builder.audit(AuditLog::with_jsonl(&path).map_err(|e| {

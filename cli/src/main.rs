@@ -60,6 +60,9 @@ enum Commands {
     ///   matched_rule    the rule behind the verdict, or null.
     ///   plan            {"direct": [argv]} (no shell), {"shell": "script"},
     ///                   or null when the command must not run.
+    ///   proposed_rule   for ask (and deny only because a program is not
+    ///                   listed): {"rules": [...]}, the approved_commands
+    ///                   entries that would let it run next time; else null.
     ///   classification  the output of `sandboxcore classify`.
     #[command(verbatim_doc_comment)]
     Check(check_cmd::CheckArgs),

@@ -142,6 +142,17 @@ impl PolicySource {
         Ok(env_file.map_or(Selection::None, Selection::File))
     }
 
+    /// The file `persist` approvals are written to: the policy file when
+    /// there is one. With layers there is none: a rule written into one
+    /// layer would still be refused by the others when read again, so the
+    /// approval is kept for the session (and the audit record says so).
+    pub fn persist_path(&self) -> Result<Option<PathBuf>> {
+        Ok(match self.selection()? {
+            Selection::File(p) => Some(p),
+            Selection::None | Selection::Layers(_) => None,
+        })
+    }
+
     /// Every policy file in use (kept read-only for commands).
     pub fn paths(&self) -> Result<Vec<PathBuf>> {
         Ok(match self.selection()? {

@@ -25,10 +25,13 @@ pub struct RunArgs {
     /// kubernetes: a path in the container).
     #[arg(long, value_name = "DIR")]
     cwd: Option<PathBuf>,
-    /// Approve commands the policy asks about (verdict `ask`). Connections
-    /// to hosts a `require_approval` pattern names are asked about on the
-    /// terminal instead (`allow a connection to HOST:PORT (RULE)? [y/N]`),
-    /// and refused when stdin is not a terminal.
+    /// Approve commands the policy asks about (verdict `ask`) once.
+    /// Without it they are asked about on the terminal with the rule an
+    /// approval would add: `[o]nce / [s]ession / [p]ersist / [N]o`
+    /// (persist writes the rule into the policy file), and refused when
+    /// stdin is not a terminal. Connections to hosts a `require_approval`
+    /// pattern names are asked about on the terminal
+    /// (`allow a connection to HOST:PORT (RULE)? [y/N]`).
     #[arg(long)]
     yes: bool,
     /// Append decisions and executions to this JSON-lines audit file.
@@ -57,14 +60,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let command = args.command.join(" ");
     let runtime = backend_args::runtime()?;
-    let sandbox = backend_args::sandbox_builder(
+    let mut builder = backend_args::sandbox_builder(
         &args.source,
         &args.backend,
         args.audit_log.as_deref(),
         &runtime,
     )?
-    .approver(crate::prompt::TerminalApprover::new(args.yes))
-    .build()?;
+    .approver(crate::prompt::TerminalApprover::new(args.yes));
+    // `persist` answers are written into the policy file in use.
+    if let Some(path) = args.source.persist_path()? {
+        builder = builder.policy_file(path);
+    }
+    let sandbox = builder.build()?;
     let cwd = args.backend.cwd_or_default(args.cwd.as_ref())?;
     let options = RunOptions {
         cwd,

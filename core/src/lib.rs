@@ -56,7 +56,7 @@ pub use classify::{
 pub use error::{Error, ErrorCode, ExecErrorKind, Result};
 pub use exec::BackendKind;
 pub use policy::{Decision, Plan, Policy, Verdict};
-pub use sandbox::{Approver, Command, RunOptions, Sandbox, SandboxBuilder};
+pub use sandbox::{Approval, Approver, Command, RunOptions, Sandbox, SandboxBuilder};
 
 // The Rust code blocks of the README and of docs/*.md, compiled (and run,
 // unless marked `no_run`) by `cargo test --doc`: one item per file.

@@ -8,12 +8,82 @@ use crate::exec::{
     RunStatus,
 };
 use crate::metrics::Metrics;
-use crate::policy::{Decision, Policy, Verdict};
+use crate::policy::{Decision, Policy, ProposedRule, Verdict};
 use crate::{BackendKind, Error, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+/// An approver's answer to a command the policy asks about, with the
+/// scope of a yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approval {
+    /// Do not run it.
+    Deny,
+    /// Run it this time.
+    Once,
+    /// Run it, and add the decision's
+    /// [`proposed_rule`](Decision::proposed_rule) to this sandbox (and
+    /// its clones) for its lifetime: the same command does not ask again.
+    Session,
+    /// Like `Session`, and write the rule into the policy file
+    /// ([`SandboxBuilder::policy_file`]) with the date and the command.
+    Persist,
+}
+
+impl Approval {
+    /// The name in answers, JSON and audit records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approval::Deny => "deny",
+            Approval::Once => "once",
+            Approval::Session => "session",
+            Approval::Persist => "persist",
+        }
+    }
+
+    /// Whether the command runs.
+    pub fn approves(self) -> bool {
+        self != Approval::Deny
+    }
+}
+
+impl From<bool> for Approval {
+    /// `true` is [`Approval::Once`], `false` [`Approval::Deny`].
+    fn from(yes: bool) -> Approval {
+        if yes {
+            Approval::Once
+        } else {
+            Approval::Deny
+        }
+    }
+}
+
+impl std::fmt::Display for Approval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Approval {
+    type Err = String;
+
+    /// `once`, `session`, `persist` or `deny` (any case, surrounding
+    /// blanks ignored); anything else is an error naming the answers.
+    fn from_str(s: &str) -> std::result::Result<Approval, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "deny" => Ok(Approval::Deny),
+            "once" => Ok(Approval::Once),
+            "session" => Ok(Approval::Session),
+            "persist" => Ok(Approval::Persist),
+            _ => Err(format!(
+                "invalid approval {s:?}: expected \"once\", \"session\", \"persist\" or \"deny\""
+            )),
+        }
+    }
+}
 
 /// Decides on commands that need approval (the policy's `Ask` verdict).
 pub trait Approver: Send + Sync {
@@ -30,6 +100,18 @@ pub trait Approver: Send + Sync {
     ) -> BoxFuture<'a, std::result::Result<bool, String>> {
         let answer = self.approve(decision);
         Box::pin(async move { Ok(answer.await) })
+    }
+
+    /// The answer with its scope ([`Approval`]); what [`Sandbox::run`]
+    /// calls. The default is [`Approver::try_approve`]'s: `true` is
+    /// [`Approval::Once`], `false` [`Approval::Deny`]. `Err` says why the
+    /// approver failed; the command is not run ([`Error::ApprovalFailed`]).
+    fn approval<'a>(
+        &'a self,
+        decision: &'a Decision,
+    ) -> BoxFuture<'a, std::result::Result<Approval, String>> {
+        let answer = self.try_approve(decision);
+        Box::pin(async move { answer.await.map(Approval::from) })
     }
 
     /// Resolves to `Ok(true)` to let a run connect to a host a
@@ -83,6 +165,11 @@ pub struct RunOptions {
 #[derive(Clone)]
 pub struct Sandbox {
     policy: Arc<Policy>,
+    /// The policy with the rules approved for the session (and those
+    /// persisted) added; shared by clones.
+    session: Arc<RwLock<Arc<Policy>>>,
+    /// Where `persist` approvals are written.
+    policy_file: Option<PathBuf>,
     executor: Option<Arc<dyn Executor>>,
     audit: Arc<AuditLog>,
     metrics: Arc<Metrics>,
@@ -110,9 +197,20 @@ pub struct SandboxBuilder {
     audit: Option<AuditLog>,
     metrics: Option<Arc<Metrics>>,
     approver: Option<Arc<dyn Approver>>,
+    policy_file: Option<PathBuf>,
 }
 
 impl SandboxBuilder {
+    /// The policy file `persist` approvals are added to (see
+    /// [`persist_approval`](crate::policy::persist_approval)); normally
+    /// the file the policy was loaded from. Without one, a `persist`
+    /// answer keeps the rule for the session only, and the execution's
+    /// audit record says so (`approval: session`, `approval_note`).
+    pub fn policy_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.policy_file = Some(path.into());
+        self
+    }
+
     /// The policy (default: [`Policy::default`]).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = Some(policy);
@@ -152,8 +250,11 @@ impl SandboxBuilder {
 
     /// The sandbox.
     pub fn build(self) -> Result<Sandbox> {
+        let policy = Arc::new(self.policy.unwrap_or_default());
         Ok(Sandbox {
-            policy: Arc::new(self.policy.unwrap_or_default()),
+            session: Arc::new(RwLock::new(policy.clone())),
+            policy_file: self.policy_file,
+            policy,
             executor: self.executor,
             audit: Arc::new(self.audit.unwrap_or_default()),
             metrics: self.metrics.unwrap_or_default(),
@@ -222,12 +323,96 @@ impl Sandbox {
     /// environment variables `env` (see [`Policy::with_run_env`]), neither
     /// audited nor counted: for a front end that shows the decision behind
     /// a run it audits through [`Sandbox::run_command`].
+    ///
+    /// Rules approved for the session count (see [`Approval::Session`]).
     pub fn decide(&self, command: &Command, env: &BTreeMap<String, String>) -> Decision {
+        let policy = self.session_policy();
         let decision = match command {
-            Command::Line(line) => self.policy.check(line),
-            Command::Argv(argv) => self.policy.check_argv(argv),
+            Command::Line(line) => policy.check(line),
+            Command::Argv(argv) => policy.check_argv(argv),
         };
-        self.policy.with_run_env(decision, env)
+        policy.with_run_env(decision, env)
+    }
+
+    /// The policy in force with the rules approved for this session (and
+    /// its clones) added.
+    pub fn session_policy(&self) -> Arc<Policy> {
+        self.session
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The rules approved for the session so far (scopes `session` and
+    /// `persist`), oldest first.
+    pub fn session_rules(&self) -> Vec<crate::policy::ApprovedCommand> {
+        let policy = self.session_policy();
+        let all = &policy.settings().approved_commands;
+        all[self.policy.settings().approved_commands.len()..].to_vec()
+    }
+
+    /// Applies an approval's scope: adds the rule for the session, and
+    /// for `persist` to the policy file. Returns the scope in effect and
+    /// a note when it is narrower than asked.
+    fn keep_approval(
+        &self,
+        scope: Approval,
+        rule: Option<&ProposedRule>,
+    ) -> (Approval, Option<String>) {
+        if !matches!(scope, Approval::Session | Approval::Persist) {
+            return (scope, None);
+        }
+        let Some(rule) = rule else {
+            return (
+                Approval::Once,
+                Some(format!(
+                    "{scope}: no rule can be proposed for this command; approved once"
+                )),
+            );
+        };
+        // Held through the file's update too: one approval at a time
+        // edits the policy file.
+        let mut current = self
+            .session
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let known = &current.settings().approved_commands;
+        let fresh = ProposedRule {
+            rules: rule
+                .rules
+                .iter()
+                .filter(|e| !known.iter().any(|k| k.same_rule(e)))
+                .cloned()
+                .collect(),
+        };
+        if !fresh.rules.is_empty() {
+            match current.with_approved(&fresh) {
+                Ok(p) => *current = Arc::new(p),
+                Err(e) => return (Approval::Once, Some(format!("{scope}: {e}; approved once"))),
+            }
+        }
+        if scope == Approval::Session {
+            return (scope, None);
+        }
+        let Some(path) = &self.policy_file else {
+            return (
+                Approval::Session,
+                Some(
+                    "persist: the sandbox has no policy file (SandboxBuilder::policy_file); \
+                     the rule is kept for this session only"
+                        .into(),
+                ),
+            );
+        };
+        match crate::policy::persist_approval(path, rule) {
+            Ok(()) => (Approval::Persist, None),
+            Err(e) => (
+                Approval::Session,
+                Some(format!(
+                    "persist: {e}; the rule is kept for this session only"
+                )),
+            ),
+        }
     }
 
     /// Decides on a command, auditing and counting the decision.
@@ -357,6 +542,7 @@ impl Sandbox {
         self.record_decision(&command, &decision);
         let command = command.text();
         let command = command.as_str();
+        let mut approval: Option<(Approval, Option<String>)> = None;
         match decision.verdict {
             Verdict::Allow | Verdict::Warn => {}
             Verdict::Deny => return Err(Error::Denied(Box::new(decision))),
@@ -369,16 +555,24 @@ impl Sandbox {
                         .as_ref()
                         .map_or_else(|| Limits::default().timeout, |l| l.timeout);
                     let answer = match timeout {
-                        Some(t) => tokio::time::timeout(t, a.try_approve(&decision))
+                        Some(t) => tokio::time::timeout(t, a.approval(&decision))
                             .await
                             .unwrap_or_else(|_| {
                                 Err(format!("the approver did not answer within {t:?}"))
                             }),
-                        None => a.try_approve(&decision).await,
+                        None => a.approval(&decision).await,
                     };
                     match answer {
-                        Ok(true) => {}
-                        Ok(false) => return Err(Error::ApprovalRefused(Box::new(decision))),
+                        Ok(Approval::Deny) => {
+                            return Err(Error::ApprovalRefused(Box::new(decision)))
+                        }
+                        Ok(scope) => {
+                            let kept = self.keep_approval(scope, decision.proposed_rule.as_ref());
+                            if let Some(note) = &kept.1 {
+                                tracing::warn!(command, "{note}");
+                            }
+                            approval = Some(kept);
+                        }
                         Err(reason) => {
                             return Err(Error::ApprovalFailed {
                                 decision: Box::new(decision),
@@ -410,6 +604,7 @@ impl Sandbox {
             backend: executor.kind(),
             command,
             decision: &decision,
+            approval,
             labels: request.labels.clone(),
             started: Instant::now(),
             done: false,
@@ -469,6 +664,7 @@ struct RunGuard<'a> {
     backend: BackendKind,
     command: &'a str,
     decision: &'a Decision,
+    approval: Option<(Approval, Option<String>)>,
     labels: BTreeMap<String, String>,
     started: Instant,
     done: bool,
@@ -485,7 +681,7 @@ impl RunGuard<'_> {
         self.sandbox
             .metrics
             .record_execution(backend, RunStatus::of(result), duration);
-        let record = AuditRecord::execution(
+        let mut record = AuditRecord::execution(
             self.command,
             self.decision,
             backend,
@@ -493,6 +689,10 @@ impl RunGuard<'_> {
             duration,
             &self.labels,
         );
+        if let Some((scope, note)) = &self.approval {
+            record.approval = Some(scope.as_str().to_string());
+            record.approval_note = note.clone();
+        }
         let _ = self.sandbox.audit.record(&record);
     }
 }
@@ -507,3 +707,7 @@ impl Drop for RunGuard<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "sandbox_approval_tests.rs"]
+mod approval_tests;

@@ -14,6 +14,7 @@ package re-exports it and adds the coroutines that wait for it on asyncio.
 
 import asyncio as _asyncio
 import atexit as _atexit
+import enum as _enum
 import logging as _logging
 
 from . import _native
@@ -59,6 +60,20 @@ async def _result(pending):
 def _wake(woken):
     if not woken.done():
         woken.set_result(None)
+
+
+class Approval(str, _enum.Enum):
+    """An approver's answer to a command the policy asks about (a ``str``:
+    returning ``Approval.SESSION`` or ``"session"`` is the same). ``ONCE``
+    runs it (as ``True``); ``SESSION`` runs it and keeps the decision's
+    ``proposed_rule`` in the Sandbox, so the command is not asked about
+    again; ``PERSIST`` also writes the rule into the Sandbox's
+    ``policy_file``; ``DENY`` refuses it (as ``False``)."""
+
+    ONCE = "once"
+    SESSION = "session"
+    PERSIST = "persist"
+    DENY = "deny"
 
 
 class EventStream:
@@ -108,6 +123,7 @@ _atexit.register(_native._wait_for_approvers, 5.0)
 _logging.getLogger("sandboxcore").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "Approval",
     "ApprovalRequired",
     "BackendUnavailable",
     "Classification",

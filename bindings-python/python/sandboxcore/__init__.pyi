@@ -1,5 +1,6 @@
 """Type stubs for sandboxcore (implemented in Rust)."""
 
+import enum
 import os
 from types import TracebackType
 from typing import (
@@ -23,6 +24,7 @@ from typing import (
 __version__: str
 
 __all__ = [
+    "Approval",
     "ApprovalRequired",
     "BackendUnavailable",
     "Classification",
@@ -79,6 +81,36 @@ class PathEffectDict(TypedDict):
     path: str
     effect: Literal["write", "create", "delete", "mode"]
     certain: bool
+
+class ApprovedCommandDict(TypedDict, total=False):
+    """An entry of a policy's ``approved_commands`` (``rule``,
+    ``extra_operands``, ``max_risk`` and ``reasons`` are always there)."""
+
+    rule: str
+    extra_operands: int
+    max_risk: Risk
+    reasons: List[str]
+    added: str
+    command: str
+
+class ProposedRuleDict(TypedDict):
+    """The rule an approval would add: one entry per program."""
+
+    rules: List[ApprovedCommandDict]
+
+class Approval(str, enum.Enum):
+    """An approver's answer to a command (a ``str``)."""
+
+    ONCE = "once"
+    SESSION = "session"
+    PERSIST = "persist"
+    DENY = "deny"
+
+    def __new__(cls, value: str) -> "Approval": ...
+
+ApprovalAnswer = Union[
+    bool, Approval, Literal["once", "session", "persist", "deny"], None
+]
 
 class DecisionReasonDict(TypedDict):
     rule: str
@@ -187,6 +219,10 @@ class Decision:
     @property
     def plan(self) -> Optional[Dict[str, Any]]:
         """``{"direct": argv}``, ``{"shell": script}`` or None (must not run)."""
+    @property
+    def proposed_rule(self) -> Optional[ProposedRuleDict]:
+        """For "ask" (and "deny" only because a program is not listed):
+        the rule an approval with scope "session" or "persist" adds."""
     @property
     def allowed(self) -> bool:
         """Whether it may run without approval (allow or warn)."""
@@ -317,8 +353,13 @@ class Sandbox:
     (the cluster is found as kubectl would).
 
     approver: called with the Decision of a command the policy asks about
-    ("ask"); return True to run it. A plain function or an async def. One
-    that raises denies the command (ApprovalRequired says what it raised);
+    ("ask"); return True (or "once") to run it, "session" to run it and
+    keep the decision's ``proposed_rule`` in this Sandbox (not asked
+    again), "persist" to also write the rule into ``policy_file`` (without
+    one, kept for the session; the audit record says so), False or "deny"
+    to refuse (or an ``Approval``). A plain function or an async def. One
+    that raises, or returns another string, denies the command
+    (ApprovalRequired says why);
     the run's timeout bounds the wait for its answer. It is also called
     with a ConnectionRequest (``kind == "connection"``; a Decision's is
     "command") when an allowlist run connects to a host a
@@ -337,8 +378,12 @@ class Sandbox:
         *,
         audit_log: Optional[StrPath] = None,
         approver: Optional[
-            Callable[[Union[Decision, ConnectionRequest]], Union[bool, Awaitable[bool]]]
+            Callable[
+                [Union[Decision, ConnectionRequest]],
+                Union[ApprovalAnswer, Awaitable[ApprovalAnswer]],
+            ]
         ] = None,
+        policy_file: Optional[StrPath] = None,
         **backend_options: Any,
     ) -> "Sandbox": ...
     @property

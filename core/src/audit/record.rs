@@ -79,6 +79,14 @@ pub struct AuditRecord {
     /// Labels from the request.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// For a command run after approval: the scope in effect (`once`,
+    /// `session`, `persist`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
+    /// Why the scope in effect is narrower than the approver's answer (a
+    /// `persist` with no policy file, for example).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_note: Option<String>,
 }
 
 impl AuditRecord {
@@ -116,6 +124,8 @@ impl AuditRecord {
             isolation_skipped: Vec::new(),
             error: None,
             labels: BTreeMap::new(),
+            approval: None,
+            approval_note: None,
         }
     }
 

@@ -77,6 +77,11 @@ pub struct Decision {
     pub classification: Classification,
     /// How to run the command; `None` when it is denied (or cannot run).
     pub plan: Option<Plan>,
+    /// For `ask` (and `deny` only because a program is not listed): the
+    /// narrowest rule that would let this command run next time, if there
+    /// is one (see `docs/policy.md`, "Approvals and proposed rules").
+    #[serde(default)]
+    pub proposed_rule: Option<super::ProposedRule>,
 }
 
 impl Decision {

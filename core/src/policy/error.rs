@@ -60,6 +60,15 @@ pub enum PolicyError {
         /// The error (its text is part of this one's).
         error: Box<PolicyError>,
     },
+    /// An approved rule could not be added to the policy file (it was not
+    /// changed).
+    #[error("cannot add the approved rule to {}: {message}", path.display())]
+    Persist {
+        /// The policy file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// A setting's value is well-formed but not usable (a rule that does
     /// not parse, for example).
     #[error("{setting}: {message}")]

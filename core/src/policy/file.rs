@@ -4,7 +4,7 @@
 
 use super::error::PolicyError;
 use super::settings::{DeploymentMode, Enforcement, NetworkLayer, SettingsLayer};
-use super::{Policy, PolicyExamples};
+use super::{ApprovedCommand, Policy, PolicyExamples};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::Path;
@@ -28,6 +28,8 @@ struct CodeframeConfig {
     security_policy: Option<CodeframeSecurityPolicy>,
     /// Not in CodeFRAME's own files: the policy's examples.
     examples: Option<PolicyExamples>,
+    /// Not in CodeFRAME's own files: rules added by approvals.
+    approved_commands: Option<Vec<ApprovedCommand>>,
 }
 
 #[derive(Deserialize)]
@@ -65,12 +67,15 @@ struct CodeframeSecurity {
     network: Option<NetworkLayer>,
     /// Not in CodeFRAME's own files: the policy's examples.
     examples: Option<PolicyExamples>,
+    /// Not in CodeFRAME's own files: rules added by approvals.
+    approved_commands: Option<Vec<ApprovedCommand>>,
 }
 
 impl CodeframeConfig {
     fn into_layer(self) -> SettingsLayer {
         let mode = self.deployment.as_ref().and_then(|d| d.mode);
         let examples = self.examples;
+        let approved_commands = self.approved_commands;
         let sp = self
             .deployment
             .and_then(|d| d.security_policy)
@@ -82,6 +87,7 @@ impl CodeframeConfig {
             allow_shell_operators: sp.allow_shell_operators,
             safe_commands_only: sp.safe_commands_only,
             examples,
+            approved_commands,
             ..SettingsLayer::default()
         }
     }
@@ -98,6 +104,7 @@ impl CodeframePolicy {
             require_approval: s.require_approval,
             network: s.network,
             examples: s.examples,
+            approved_commands: s.approved_commands,
             ..SettingsLayer::default()
         }
     }

@@ -234,6 +234,7 @@ fn stack(
         denied: first.denied.clone(),
         blocked: first.blocked.clone(),
         safe: first.safe.clone(),
+        approved: first.approved.clone(),
         stack: Some(Arc::new(Stack {
             layers: resolved,
             warnings,
@@ -352,6 +353,11 @@ fn combine(layers: &[PolicyLayer], mode: DeploymentMode) -> (PolicySettings, Egr
             .min()
             .unwrap_or(first.risk_threshold),
         max_command_length: limits.into_iter().min().unwrap_or(0),
+        // Every layer's approved commands (each layer checks its own).
+        approved_commands: all
+            .iter()
+            .flat_map(|s| s.approved_commands.iter().cloned())
+            .collect(),
         filesystem: FilesystemPolicy {
             writable: joined(all.iter().map(|s| &s.filesystem.writable)),
             deny_read: joined(all.iter().map(|s| &s.filesystem.deny_read)),
@@ -426,6 +432,44 @@ impl Stack {
         // Every layer that does not deny gives the same plan; the winner's
         // is `None` when the stack denies.
         decision
+    }
+
+    /// [`Policy::with_approved`] for a stack: the rule is added to every
+    /// layer (an approval answers the strictest layer's question; deny
+    /// rules of each layer still win).
+    pub(crate) fn with_approved(
+        &self,
+        summary: &Policy,
+        rule: &super::ProposedRule,
+    ) -> Result<Policy, PolicyError> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(PolicyLayer {
+                    policy: l.policy.with_approved(rule)?,
+                    ..l.clone()
+                })
+            })
+            .collect::<Result<Vec<_>, PolicyError>>()?;
+        let mut settings = summary.settings.clone();
+        settings
+            .approved_commands
+            .extend(rule.rules.iter().cloned());
+        let first = &layers[0].policy;
+        Ok(Policy {
+            settings,
+            egress: summary.egress.clone(),
+            allowed: first.allowed.clone(),
+            denied: first.denied.clone(),
+            blocked: first.blocked.clone(),
+            safe: first.safe.clone(),
+            approved: first.approved.clone(),
+            stack: Some(Arc::new(Stack {
+                layers,
+                warnings: self.warnings.clone(),
+            })),
+        })
     }
 
     /// [`Policy::with_run_env`] for a stack: the variables' reasons (rule

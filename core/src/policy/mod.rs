@@ -37,6 +37,8 @@ mod examples;
 mod file;
 mod layers;
 mod operators;
+mod persist;
+mod propose;
 pub mod replay;
 mod rule;
 pub(crate) mod run_env;
@@ -51,6 +53,8 @@ pub use error::PolicyError;
 pub use examples::{ExampleFailure, PolicyExamples};
 pub use file::FileFormat;
 pub use layers::{standard_layer_sources, PolicyLayer, PolicyLayerSource, SYSTEM_POLICY_PATH};
+pub use persist::persist_approval;
+pub use propose::{plain_operand, ApprovedCommand, ProposedRule};
 pub use rule::{CommandRule, WordMatch};
 pub use settings::{
     DeploymentMode, EffectsOutside, Enforcement, FilesystemPolicy, NetworkLayer, NetworkSettings,
@@ -70,6 +74,8 @@ pub struct Policy {
     denied: Vec<CommandRule>,
     blocked: Vec<CommandRule>,
     safe: Vec<CommandRule>,
+    /// `approved_commands`, compiled.
+    approved: Vec<propose::ApprovedRule>,
     /// `network.allow`, `network.deny` and `require_approval`, compiled.
     egress: EgressRules,
     /// The layers of a stacked policy ([`Policy::from_named_layers`]);
@@ -122,6 +128,17 @@ impl Policy {
             denied: rules("denied_commands", &settings.denied_commands)?,
             blocked: rules("blocked_patterns", &settings.blocked_patterns)?,
             safe: rules("safe_commands", &settings.safe_commands)?,
+            approved: settings
+                .approved_commands
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    propose::ApprovedRule::parse(e).map_err(|message| PolicyError::Invalid {
+                        setting: format!("approved_commands[{i}]"),
+                        message,
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             settings,
             stack: None,
         })
@@ -237,6 +254,9 @@ impl Policy {
         if extra.is_empty() {
             return decision;
         }
+        // Approved rules do not cover the environment: a proposal would
+        // not make the run `allow`.
+        decision.proposed_rule = None;
         decision.reasons.extend(extra);
         decision.reasons.sort_by_key(|r| effect_rank(r.effect));
         decision.verdict = self.verdict(&decision.reasons);
@@ -257,17 +277,9 @@ impl Policy {
         if let Some(stack) = &self.stack {
             return stack.decide(command, classification);
         }
-        let mut reasons = Vec::new();
-        self.limits(command, &classification, &mut reasons);
-        self.program_rules(&classification, &mut reasons);
-        self.shell_rules(&classification, &mut reasons);
-        self.risk_rules(&classification, &mut reasons);
-        effects_rule::check(&self.settings.filesystem, &classification, &mut reasons);
-        reasons.sort_by_key(|r| effect_rank(r.effect));
-        // The same program twice (`echo a; echo b`) gives the same reason once.
-        let mut seen = std::collections::HashSet::new();
-        reasons.retain(|r| seen.insert((r.rule.clone(), r.message.clone())));
+        let reasons = self.reasons(command, &classification, &[]);
         let verdict = self.verdict(&reasons);
+        let proposed_rule = self.propose(command, &classification, verdict, &reasons);
         let plan = match verdict {
             Verdict::Deny => None,
             _ if classification.parse_error.is_some() => None,
@@ -285,7 +297,64 @@ impl Policy {
             reasons,
             classification,
             plan,
+            proposed_rule,
         }
+    }
+
+    /// Every reason against `command`, strongest first, with the approved
+    /// rules `extra` counted as if the policy listed them.
+    fn reasons(
+        &self,
+        command: &str,
+        classification: &Classification,
+        extra: &[propose::ApprovedRule],
+    ) -> Vec<DecisionReason> {
+        let mut reasons = Vec::new();
+        self.limits(command, classification, &mut reasons);
+        self.program_rules(classification, extra, &mut reasons);
+        self.shell_rules(classification, &mut reasons);
+        self.risk_rules(classification, &mut reasons);
+        effects_rule::check(&self.settings.filesystem, classification, &mut reasons);
+        reasons.sort_by_key(|r| effect_rank(r.effect));
+        // The same program twice (`echo a; echo b`) gives the same reason once.
+        let mut seen = std::collections::HashSet::new();
+        reasons.retain(|r| seen.insert((r.rule.clone(), r.message.clone())));
+        reasons
+    }
+
+    /// The rule an approval of this decision would add (see
+    /// [`ProposedRule`]): only when, added, it makes the same command run
+    /// without asking.
+    fn propose(
+        &self,
+        command: &str,
+        c: &Classification,
+        verdict: Verdict,
+        reasons: &[DecisionReason],
+    ) -> Option<ProposedRule> {
+        if !propose::may_propose(verdict, reasons) {
+            return None;
+        }
+        let rules = propose::entries_for(command, c)?;
+        let compiled = rules
+            .iter()
+            .map(propose::ApprovedRule::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let after = self.verdict(&self.reasons(command, c, &compiled));
+        matches!(after, Verdict::Allow | Verdict::Warn).then_some(ProposedRule { rules })
+    }
+
+    /// This policy with `rule`'s entries added to `approved_commands`.
+    pub fn with_approved(&self, rule: &ProposedRule) -> Result<Policy, PolicyError> {
+        if let Some(stack) = &self.stack {
+            return stack.with_approved(self, rule);
+        }
+        let mut settings = self.settings.clone();
+        settings
+            .approved_commands
+            .extend(rule.rules.iter().cloned());
+        Policy::new(settings)
     }
 
     fn verdict(&self, reasons: &[DecisionReason]) -> Verdict {
@@ -320,9 +389,15 @@ impl Policy {
         }
     }
 
-    fn program_rules(&self, c: &Classification, out: &mut Vec<DecisionReason>) {
+    fn program_rules(
+        &self,
+        c: &Classification,
+        extra: &[propose::ApprovedRule],
+        out: &mut Vec<DecisionReason>,
+    ) {
         let s = &self.settings;
         for p in &c.programs {
+            let approved = propose::covered(&self.approved, p, c) || propose::covered(extra, p, c);
             let shown = display(p);
             for (i, r) in self.blocked.iter().enumerate() {
                 if r.matches(p, WordMatch::InOrder) {
@@ -342,10 +417,11 @@ impl Policy {
                     ));
                 }
             }
-            let allowed = self
-                .allowed
-                .iter()
-                .any(|r| r.matches(p, WordMatch::Leading));
+            let allowed = approved
+                || self
+                    .allowed
+                    .iter()
+                    .any(|r| r.matches(p, WordMatch::Leading));
             let safe = self.safe.iter().any(|r| r.matches_name(p));
             let unknown_name = || match &p.name {
                 Some(n) => format!("`{n}`"),
@@ -373,6 +449,9 @@ impl Policy {
                         unknown_name()
                     ),
                 ));
+            }
+            if approved {
+                continue;
             }
             for (rule, pattern) in self.egress.approval_patterns() {
                 if let Some(u) = url::matching_url(pattern, p) {

@@ -97,6 +97,7 @@ impl DeploymentMode {
             max_command_length: DEFAULT_MAX_COMMAND_LENGTH,
             filesystem: FilesystemPolicy::default(),
             network: NetworkSettings::default(),
+            approved_commands: Vec::new(),
         }
     }
 }
@@ -152,6 +153,10 @@ pub struct PolicySettings {
     /// Network egress for runs: the mode and the allowed and denied hosts.
     #[serde(default)]
     pub network: NetworkSettings,
+    /// Commands approved with scope `persist` (see `docs/policy.md`,
+    /// "Approvals and proposed rules").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approved_commands: Vec<super::ApprovedCommand>,
 }
 
 /// The `network:` section of a policy: how runs reach the network and,
@@ -301,6 +306,8 @@ pub struct SettingsLayer {
     /// ([`PolicyExamples`](super::PolicyExamples)); checked when the file
     /// is read, not part of the settings.
     pub examples: Option<super::PolicyExamples>,
+    /// Added to [`PolicySettings::approved_commands`].
+    pub approved_commands: Option<Vec<super::ApprovedCommand>>,
 }
 
 impl SettingsLayer {
@@ -344,6 +351,9 @@ impl SettingsLayer {
             }
             set(&mut base.network.allow, &net.allow);
             set(&mut base.network.deny, &net.deny);
+        }
+        if let Some(extra) = &self.approved_commands {
+            base.approved_commands.extend(extra.iter().cloned());
         }
         if let Some(extra) = &self.safe_commands {
             for c in extra {

@@ -506,3 +506,27 @@ fn addresses_must_be_allowed_by_every_allowlist() {
     );
     assert_eq!(p.settings().network.allow, ["10.0.0.0/8", "pypi.org"]);
 }
+
+#[test]
+fn an_approval_reaches_every_layer_and_deny_rules_still_win() {
+    let user = "enforcement: enforce\nallowed_commands: [ls]\n";
+    let workspace =
+        "enforcement: enforce\nallowed_commands: [ls]\nblocked_patterns: [\"cargo publish\"]\n";
+    let p = stacked(&[("user", user), ("workspace", workspace)]);
+    let asked = p.check("cargo build --release");
+    assert_eq!(asked.verdict, Verdict::Deny, "{asked:?}");
+    let rule = asked.proposed_rule.expect("a rule is proposed");
+    let approved = p.with_approved(&rule).unwrap();
+    assert_eq!(approved.layers().len(), 2);
+    assert_eq!(
+        approved.check("cargo build --release").verdict,
+        Verdict::Allow
+    );
+    // The approval is for `cargo build`, not for what a layer blocks.
+    assert_eq!(approved.check("cargo publish").verdict, Verdict::Deny);
+    // The summary lists the approved entries once more.
+    assert_eq!(
+        approved.settings().approved_commands.len(),
+        p.settings().approved_commands.len() + rule.rules.len()
+    );
+}
