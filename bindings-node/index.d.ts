@@ -148,6 +148,13 @@ export declare class Policy {
   private constructor()
   /** A policy file (YAML, or JSON for .json); environment overrides unless `{ env: false }`. */
   static fromFile(path: string, options?: { env?: boolean }): Policy
+  /**
+   * A stacked policy from named files, most trusted first: each layer
+   * decides on its own, the strictest verdict wins and reasons name their
+   * layer (docs/policy.md, "Layers"); environment overrides apply to every
+   * layer unless `{ env: false }`.
+   */
+  static fromLayers(layers: Array<{ name: string; path: string }>, options?: { env?: boolean }): Policy
   /** A policy from YAML text (no environment overrides). */
   static fromYaml(text: string): Policy
   /** An object with a policy file's keys (snake_case, as in the files). */

@@ -63,6 +63,9 @@ class Policy {
   static fromFile(path, options) {
     return new Policy(wrap(() => native.Policy.fromFile(path, options && options.env))())
   }
+  static fromLayers(layers, options) {
+    return new Policy(wrap(() => native.Policy.fromLayers(layers, options && options.env))())
+  }
   static fromYaml(text) {
     return new Policy(wrap(() => native.Policy.fromYaml(text))())
   }

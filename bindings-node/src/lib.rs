@@ -113,6 +113,28 @@ impl Policy {
         })
     }
 
+    /// A stacked policy from named files, most trusted first: each layer
+    /// decides on its own and the strictest verdict wins (see
+    /// `Policy::from_named_layers_with`), with the environment overrides
+    /// applied to every layer unless `env` is false.
+    #[napi(catch_unwind, factory)]
+    pub fn from_layers(layers: Vec<PolicyLayerFile>, env: Option<bool>) -> Result<Policy> {
+        let sources: Vec<core_policy::PolicyLayerSource> = layers
+            .into_iter()
+            .map(|l| core_policy::PolicyLayerSource::new(l.name, PathBuf::from(l.path)))
+            .collect();
+        let env_layer = if env.unwrap_or(true) {
+            core_policy::Policy::env_layer().map_err(policy_error)?
+        } else {
+            core_policy::SettingsLayer::default()
+        };
+        let inner = core_policy::Policy::from_named_layers_with(&sources, &[&env_layer])
+            .map_err(policy_error)?;
+        Ok(Policy {
+            inner: Arc::new(inner),
+        })
+    }
+
     /// A policy from YAML text.
     #[napi(catch_unwind, factory)]
     pub fn from_yaml(text: String) -> Result<Policy> {
@@ -155,6 +177,15 @@ impl Policy {
     pub fn settings(&self) -> Value {
         to_js(self.inner.settings())
     }
+}
+
+/// One layer of a stacked policy: its name and its file.
+#[napi(object)]
+pub struct PolicyLayerFile {
+    /// The layer's name (`system`, `user`, `workspace`).
+    pub name: String,
+    /// The policy file.
+    pub path: String,
 }
 
 /// A chunk of output, as it arrived.

@@ -47,6 +47,10 @@ export type Checks = [
   Assert<
     Fits<Some<Parameters<typeof api.Policy.fromFile>[1]>['env'], Parameters<typeof native.Policy.fromFile>[1]>
   >,
+  Assert<Fits<Parameters<typeof api.Policy.fromLayers>[0], Parameters<typeof native.Policy.fromLayers>[0]>>,
+  Assert<
+    Fits<Some<Parameters<typeof api.Policy.fromLayers>[1]>['env'], Parameters<typeof native.Policy.fromLayers>[1]>
+  >,
   Assert<Same<Parameters<native.Policy['check']>, Parameters<api.Policy['check']>>>,
   Assert<Same<ReturnType<native.Policy['check']>, api.Decision>>,
   Assert<Same<native.Policy['settings'], api.Policy['settings']>>,

@@ -65,6 +65,24 @@ test('policies from files, YAML, objects and modes', () => {
   assert.equal(sc.Policy.forMode('development').check('rm -rf /').verdict, 'allow')
 })
 
+test('stacked policies: the strictest layer wins and rules name their layer', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbc-'))
+  const user = path.join(dir, 'user.yml')
+  const workspace = path.join(dir, 'workspace.yml')
+  fs.writeFileSync(user, 'enforcement: enforce\nblocked_patterns: ["rm -rf"]\n')
+  fs.writeFileSync(workspace, 'enforcement: disabled\nblocked_patterns: ["terraform destroy"]\n')
+  const p = sc.Policy.fromLayers([{ name: 'user', path: user }, { name: 'workspace', path: workspace }], { env: false })
+  const d = p.check('rm -rf build')
+  assert.equal(d.verdict, 'deny')
+  assert.equal(d.matchedRule, 'user: blocked_patterns[0]: rm -rf')
+  assert.equal(p.check('ls -la').verdict, 'allow')
+  assert.throws(() => sc.Policy.fromLayers([{ name: 'user', path: path.join(dir, 'missing.yml') }]), (e) => {
+    assert.equal(e.code, 'POLICY_ERROR')
+    assert.match(e.message, /policy layer `user`/)
+    return true
+  })
+})
+
 test('policy errors have codes and places', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sbc-')), 'p.yml')
   fs.writeFileSync(file, 'security:\n  enforcment_level: warn\n')
