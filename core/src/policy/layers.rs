@@ -225,8 +225,19 @@ fn stack(
         return Policy::from_layers(&all);
     }
     let (settings, egress) = combine(&resolved, stack_mode);
-    let first = &resolved[0].policy;
-    Ok(Policy {
+    Ok(stacked_policy(settings, egress, resolved, warnings))
+}
+
+/// The `Policy` of a stack of layers (not empty), with the combined
+/// settings and egress rules as its summary.
+fn stacked_policy(
+    settings: PolicySettings,
+    egress: EgressRules,
+    layers: Vec<PolicyLayer>,
+    warnings: Vec<String>,
+) -> Policy {
+    let first = &layers[0].policy;
+    Policy {
         settings,
         egress,
         // Not used for decisions (the stack decides), kept for `Debug`.
@@ -235,11 +246,8 @@ fn stack(
         blocked: first.blocked.clone(),
         safe: first.safe.clone(),
         approved: first.approved.clone(),
-        stack: Some(Arc::new(Stack {
-            layers: resolved,
-            warnings,
-        })),
-    })
+        stack: Some(Arc::new(Stack { layers, warnings })),
+    }
 }
 
 /// How restrictive a network mode is (lower is stricter).
@@ -456,20 +464,12 @@ impl Stack {
         settings
             .approved_commands
             .extend(rule.rules.iter().cloned());
-        let first = &layers[0].policy;
-        Ok(Policy {
+        Ok(stacked_policy(
             settings,
-            egress: summary.egress.clone(),
-            allowed: first.allowed.clone(),
-            denied: first.denied.clone(),
-            blocked: first.blocked.clone(),
-            safe: first.safe.clone(),
-            approved: first.approved.clone(),
-            stack: Some(Arc::new(Stack {
-                layers,
-                warnings: self.warnings.clone(),
-            })),
-        })
+            summary.egress.clone(),
+            layers,
+            self.warnings.clone(),
+        ))
     }
 
     /// [`Policy::with_run_env`] for a stack: the variables' reasons (rule
