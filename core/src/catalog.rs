@@ -225,17 +225,24 @@ impl Catalog {
     /// Looks a program up by name, trying version-less forms
     /// (`python3.13` → `python3`, `mkfs.ext4` → `mkfs`).
     pub fn program(&self, name: &str) -> Option<&ProgramSpec> {
-        self.programs
-            .get(name)
-            .or_else(|| self.programs.get(base_name(name)))
+        self.programs.get(name).or_else(|| {
+            let base = base_name(name);
+            // No second lookup of the same key (most names have no `.`).
+            (base.len() < name.len())
+                .then(|| self.programs.get(base))
+                .flatten()
+        })
     }
 
     /// The option allowlist of a read-only program, looked up like
     /// [`Catalog::program`].
     pub fn options(&self, name: &str) -> Option<&OptionList> {
-        self.options
-            .get(name)
-            .or_else(|| self.options.get(base_name(name)))
+        self.options.get(name).or_else(|| {
+            let base = base_name(name);
+            (base.len() < name.len())
+                .then(|| self.options.get(base))
+                .flatten()
+        })
     }
 
     /// Whether the program carries a tag.
