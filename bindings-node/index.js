@@ -38,10 +38,12 @@ function makeError(code, message, decision) {
   return e
 }
 
-/** Native errors carry their code as "[CODE] message". */
+/**
+ * Native errors carry sandboxcore's code as their `code` property (napi's
+ * own, such as `InvalidArg` for a value of the wrong type, pass through).
+ */
 function rethrow(e) {
-  const m = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(e && e.message)
-  if (m) throw makeError(m[1], m[2])
+  if (e && typeof e.code === 'string' && Object.hasOwn(CLASSES, e.code)) throw makeError(e.code, e.message)
   throw e
 }
 

@@ -50,11 +50,31 @@ fn to_js(value: &impl serde::Serialize) -> Value {
     camel(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
-fn error(code: &str, message: impl ToString) -> Error {
-    Error::new(
-        Status::GenericFailure,
-        format!("[{code}] {}", message.to_string()),
-    )
+/// The stable code of a sandboxcore error (`POLICY_ERROR`, ...): napi
+/// sets it as the thrown JavaScript error's `code`, which `index.js` maps
+/// to its error classes.
+#[derive(Debug, Clone, Copy)]
+pub struct Code(&'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+fn error(code: &'static str, message: impl ToString) -> Error<Code> {
+    Error::new(Code(code), message.to_string())
+}
+
+/// A run that could not start, as `runNative` resolves it: `{ error:
+/// { code, message } }`, like the run's own refusals.
+fn run_error(e: Error<Code>) -> NativeRunResult {
+    NativeRunResult {
+        outcome: None,
+        error: Some(json!({ "code": e.status.0, "message": e.reason })),
+        stdout: None,
+        stderr: None,
+    }
 }
 
 /// A decision as JavaScript sees it: camelCase, with `kind: "command"` (an
@@ -90,7 +110,7 @@ pub struct Policy {
     inner: Arc<core_policy::Policy>,
 }
 
-fn policy_error(e: core_policy::PolicyError) -> Error {
+fn policy_error(e: core_policy::PolicyError) -> Error<Code> {
     error("POLICY_ERROR", e)
 }
 
@@ -99,7 +119,7 @@ impl Policy {
     /// A policy file (YAML, or JSON for .json), with SANDBOXCORE_* and
     /// CODEFRAME_* environment overrides unless `env` is false.
     #[napi(catch_unwind, factory)]
-    pub fn from_file(path: String, env: Option<bool>) -> Result<Policy> {
+    pub fn from_file(path: String, env: Option<bool>) -> Result<Policy, Code> {
         let (_, file) =
             core_policy::Policy::read_layer(&PathBuf::from(path)).map_err(policy_error)?;
         let env_layer = if env.unwrap_or(true) {
@@ -118,7 +138,7 @@ impl Policy {
     /// `Policy::from_named_layers_with`), with the environment overrides
     /// applied to every layer unless `env` is false.
     #[napi(catch_unwind, factory)]
-    pub fn from_layers(layers: Vec<PolicyLayerFile>, env: Option<bool>) -> Result<Policy> {
+    pub fn from_layers(layers: Vec<PolicyLayerFile>, env: Option<bool>) -> Result<Policy, Code> {
         let sources: Vec<core_policy::PolicyLayerSource> = layers
             .into_iter()
             .map(|l| core_policy::PolicyLayerSource::new(l.name, PathBuf::from(l.path)))
@@ -137,7 +157,7 @@ impl Policy {
 
     /// A policy from YAML text.
     #[napi(catch_unwind, factory)]
-    pub fn from_yaml(text: String) -> Result<Policy> {
+    pub fn from_yaml(text: String) -> Result<Policy, Code> {
         let inner = core_policy::Policy::from_yaml_str(&text).map_err(policy_error)?;
         Ok(Policy {
             inner: Arc::new(inner),
@@ -146,7 +166,7 @@ impl Policy {
 
     /// A policy from an object with a policy file's keys (snake_case).
     #[napi(catch_unwind, factory)]
-    pub fn from_object(object: Value) -> Result<Policy> {
+    pub fn from_object(object: Value) -> Result<Policy, Code> {
         let inner =
             core_policy::Policy::from_json_str(&object.to_string()).map_err(policy_error)?;
         Ok(Policy {
@@ -156,7 +176,7 @@ impl Policy {
 
     /// A deployment mode's defaults.
     #[napi(catch_unwind, factory)]
-    pub fn for_mode(mode: String) -> Result<Policy> {
+    pub fn for_mode(mode: String) -> Result<Policy, Code> {
         let m = DeploymentMode::ALL
             .into_iter()
             .find(|m| m.as_str() == mode)
@@ -212,7 +232,7 @@ fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 }
 
 /// Rejects keys (other than null ones) that `backend` does not take.
-fn only_keys(options: &Value, backend: &str, known: &[&str]) -> Result<()> {
+fn only_keys(options: &Value, backend: &str, known: &[&str]) -> Result<(), Code> {
     let unknown = options
         .as_object()
         .into_iter()
@@ -255,7 +275,7 @@ impl NativeSandbox {
             ts_arg_type = "(request: Decision | ConnectionRequest) => Promise<boolean | string>"
         )]
         approver: Option<JsApprover>,
-    ) -> Result<NativeSandbox> {
+    ) -> Result<NativeSandbox, Code> {
         let options = match options {
             None | Some(Value::Null) => json!({}),
             Some(o @ Value::Object(_)) => o,
@@ -349,7 +369,7 @@ impl NativeSandbox {
         Value::Object(object)
     }
 
-    fn core(&self) -> Result<sandboxcore::Sandbox> {
+    fn core(&self) -> Result<sandboxcore::Sandbox, Code> {
         self.inner
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -360,7 +380,7 @@ impl NativeSandbox {
     /// Decides on a command (audited and counted, not run): a string is a
     /// command line, an array of strings an argv (no shell).
     #[napi(catch_unwind, ts_return_type = "Decision")]
-    pub fn check(&self, command: Either<String, Vec<String>>) -> Result<Value> {
+    pub fn check(&self, command: Either<String, Vec<String>>) -> Result<Value, Code> {
         Ok(decision_js(
             &self.core()?.check_command(&core_command(command)),
         ))
@@ -382,8 +402,10 @@ impl NativeSandbox {
         options: Value,
         on_output: Option<ThreadsafeFunction<OutputChunk, Promise<()>, OutputChunk, Status, false>>,
     ) -> Result<NativeRunResult> {
-        let sb = self.core()?;
-        let opts = run_options(&options)?;
+        let (sb, opts) = match self.core().and_then(|sb| Ok((sb, run_options(&options)?))) {
+            Ok(both) => both,
+            Err(e) => return Ok(run_error(e)),
+        };
         let command = core_command(command);
         let task = tokio::spawn(async move {
             let Some(callback) = on_output else {
@@ -461,7 +483,7 @@ impl NativeSandbox {
 
     /// The Prometheus text exposition.
     #[napi(catch_unwind)]
-    pub fn metrics(&self) -> Result<String> {
+    pub fn metrics(&self) -> Result<String, Code> {
         Ok(self.core()?.metrics().encode())
     }
 
@@ -477,7 +499,7 @@ impl NativeSandbox {
 /// agent?, inheritEnv?, allowSecrets?, labels?, allowRoot? }`; the names of
 /// `sandboxcore::exec::docker::DockerOptions`) or, for the image alone,
 /// `options.image`.
-fn docker_executor(options: &Value) -> Result<DockerExecutor> {
+fn docker_executor(options: &Value) -> Result<DockerExecutor, Code> {
     let mut value = get(options, "docker").cloned().unwrap_or(json!({}));
     if let (Some(map), Some(image)) = (value.as_object_mut(), get(options, "image")) {
         map.entry("image").or_insert(image.clone());
@@ -493,7 +515,7 @@ fn docker_executor(options: &Value) -> Result<DockerExecutor> {
 
 /// The Kubernetes backend from `{ image, namespace?, runtimeClass? }`, with
 /// the cluster found as `kubectl` would.
-fn kubernetes_executor(options: &Value) -> Result<KubernetesExecutor> {
+fn kubernetes_executor(options: &Value) -> Result<KubernetesExecutor, Code> {
     let text = |key: &str| {
         get(options, key)
             .and_then(Value::as_str)
@@ -606,7 +628,7 @@ pub struct NativeRunResult {
     pub stderr: Option<Buffer>,
 }
 
-fn run_options(v: &Value) -> Result<sandboxcore::RunOptions> {
+fn run_options(v: &Value) -> Result<sandboxcore::RunOptions, Code> {
     // One parser for every front end that takes JSON: names, types and
     // values checked in core (index.js sends `timeout` as `timeoutMs`).
     sandboxcore::RunOptions::from_json(v).map_err(|e| match e {

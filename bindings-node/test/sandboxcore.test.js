@@ -93,6 +93,19 @@ test('policy errors have codes and places', () => {
     return true
   })
   assert.throws(() => sc.Policy.forMode('cloud'), { code: 'POLICY_ERROR' })
+  // The addon itself throws errors that carry the code as a property and
+  // the message as it is: index.js maps codes, it parses no text.
+  const native = require('../native.js')
+  assert.throws(() => native.Policy.forMode('cloud'), (e) => {
+    assert.equal(e.code, 'POLICY_ERROR')
+    assert.ok(!e.message.startsWith('['), e.message)
+    return true
+  })
+  assert.throws(() => new native.NativeSandbox(null, { memory: '512M' }), (e) => {
+    assert.equal(e.code, 'INVALID_ARGUMENT')
+    assert.match(e.message, /memory/)
+    return true
+  })
 })
 
 test('run resolves with the result; argv arrays run without a shell', async () => {
