@@ -168,40 +168,39 @@ fn written_path(target: &WordInfo, what: &str, out: &mut Reasons) {
 }
 
 /// Files that hold credentials or secrets.
+///
+/// Keyed on the last path component first: every rule names it (a suffix
+/// rule's last component is its base name), so the common word that is no
+/// such file is rejected after one `match` on its base name.
 fn is_credential_path(shape: &str) -> bool {
-    let base = shape.rsplit('/').next().unwrap_or(shape);
-    const SUFFIXES: &[&str] = &[
-        ".aws/credentials",
-        ".aws/config",
-        ".codeframe/credentials",
-        ".docker/config.json",
-        ".kube/config",
-        ".config/gh/hosts.yml",
-        ".azure/accessTokens.json",
-        ".config/gcloud/credentials.db",
-        "/etc/shadow",
-        "/etc/gshadow",
-        "/etc/sudoers",
-    ];
-    const BASENAMES: &[&str] = &[
-        ".netrc",
-        ".git-credentials",
-        ".pgpass",
-        ".npmrc",
-        ".pypirc",
-        ".env",
-        "credentials.json",
-        "id_rsa",
-        "id_dsa",
-        "id_ecdsa",
-        "id_ed25519",
-        "shadow",
-    ];
-    SUFFIXES.iter().any(|s| shape.ends_with(s))
-        || BASENAMES.contains(&base)
-        || (base.starts_with(".env.") && !base.ends_with(".example") && !base.ends_with(".sample"))
-        || (base.starts_with("id_") && !base.ends_with(".pub") && shape.contains(".ssh/"))
-        || (base.ends_with(".pem") && base.contains("key"))
+    let base = match memchr_rev(b'/', shape.as_bytes()) {
+        Some(i) => &shape[i + 1..],
+        None => shape,
+    };
+    match base {
+        ".netrc" | ".git-credentials" | ".pgpass" | ".npmrc" | ".pypirc" | ".env"
+        | "credentials.json" | "id_rsa" | "id_dsa" | "id_ecdsa" | "id_ed25519" | "shadow" => true,
+        "credentials" => {
+            shape.ends_with(".aws/credentials") || shape.ends_with(".codeframe/credentials")
+        }
+        "config" => shape.ends_with(".aws/config") || shape.ends_with(".kube/config"),
+        "config.json" => shape.ends_with(".docker/config.json"),
+        "hosts.yml" => shape.ends_with(".config/gh/hosts.yml"),
+        "accessTokens.json" => shape.ends_with(".azure/accessTokens.json"),
+        "credentials.db" => shape.ends_with(".config/gcloud/credentials.db"),
+        "gshadow" => shape.ends_with("/etc/gshadow"),
+        "sudoers" => shape.ends_with("/etc/sudoers"),
+        _ => {
+            (base.starts_with(".env.") && !base.ends_with(".example") && !base.ends_with(".sample"))
+                || (base.starts_with("id_") && !base.ends_with(".pub") && shape.contains(".ssh/"))
+                || (base.ends_with(".pem") && base.contains("key"))
+        }
+    }
+}
+
+/// The index of the last `needle` in `haystack`.
+fn memchr_rev(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().rposition(|&c| c == needle)
 }
 
 fn credential_path(w: &WordInfo, out: &mut Reasons) {
@@ -755,5 +754,62 @@ fn git(args: &[WordInfo], out: &mut Reasons) {
                 words[i..].join(" ")
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_credential_path;
+
+    #[test]
+    fn credential_paths_are_known_by_base_name_and_suffix() {
+        for path in [
+            "~/.aws/credentials",
+            "/home/u/.aws/config",
+            ".codeframe/credentials",
+            "/root/.docker/config.json",
+            "$HOME/.kube/config",
+            "~/.config/gh/hosts.yml",
+            ".azure/accessTokens.json",
+            "~/.config/gcloud/credentials.db",
+            "/etc/shadow",
+            "shadow",
+            "/etc/gshadow",
+            "/etc/sudoers",
+            ".netrc",
+            "/x/.git-credentials",
+            ".pgpass",
+            "~/.npmrc",
+            ".pypirc",
+            ".env",
+            "app/.env.production",
+            "credentials.json",
+            "id_rsa",
+            "~/.ssh/id_ed25519",
+            "~/.ssh/id_work",
+            "certs/server-key.pem",
+        ] {
+            assert!(is_credential_path(path), "{path} is a credential file");
+        }
+        for path in [
+            "",
+            "/",
+            "tests/test_api.py",
+            "config",
+            "credentials",
+            "project/config.json",
+            "hosts.yml",
+            "gshadow",
+            "sudoers",
+            ".env.example",
+            ".env.sample",
+            "~/.ssh/id_rsa.pub",
+            "id_work",
+            "cert.pem",
+            ".aws/credentials/",
+            "not slow",
+        ] {
+            assert!(!is_credential_path(path), "{path} is not a credential file");
+        }
     }
 }

@@ -778,13 +778,19 @@ impl Walker {
                 self.facts.too_deep = true;
                 break;
             }
-            let name = args[0]
-                .value()
-                .map(|v| v.rsplit('/').next().unwrap_or(v).to_string());
+            let name = args[0].value().map(|v| match v.rfind('/') {
+                Some(i) => v[i + 1..].to_string(),
+                None => v.to_string(),
+            });
             let layer = unwrap::layer(name.as_deref(), &args);
             let index = self.facts.invocations.len();
             self.facts.invocations.push(Invocation {
-                name: name.clone(),
+                // A program (the common last layer) gets its name moved in
+                // below, not copied.
+                name: match layer {
+                    Layer::Program => None,
+                    _ => name.clone(),
+                },
                 args: Args::default(),
                 partial: false,
                 via: self.via.clone(),
@@ -805,11 +811,18 @@ impl Walker {
                     if appended && base.is_some_and(takes_command) {
                         // `xargs env`, `xargs nice`: the program run is the
                         // first word of the input.
-                        self.program_from_input(&args, index, label());
+                        let label = label();
+                        self.facts.invocations[index].name = name;
+                        self.program_from_input(&args, index, label);
                         break;
                     }
                     let launched = base.map_or_else(Vec::new, |b| launchers::launched(b, &args));
                     self.facts.invocations[index].args = args;
+                    if launched.is_empty() {
+                        self.facts.invocations[index].name = name;
+                        break;
+                    }
+                    self.facts.invocations[index].name = name.clone();
                     for l in launched {
                         match l {
                             Launched::Script { text, via } => {

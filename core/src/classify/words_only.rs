@@ -34,6 +34,9 @@ pub fn split(line: &str) -> Option<Vec<WordInfo>> {
         if i == b.len() {
             break;
         }
+        // Most words are one segment: their text is copied once, into a
+        // string of the right size.
+        let mut first: Option<(usize, usize)> = None;
         let mut word = String::new();
         while i < b.len() && !is_blank(b[i]) {
             let (segment, next) = match b[i] {
@@ -49,9 +52,21 @@ pub fn split(line: &str) -> Option<Vec<WordInfo>> {
                 _ => return None,
             };
             // Every byte accepted is ASCII, so these are char boundaries.
-            word.push_str(line.get(segment.0..segment.1)?);
+            match first {
+                None => first = Some(segment),
+                Some((start, end)) => {
+                    if word.is_empty() {
+                        word.push_str(line.get(start..end)?);
+                    }
+                    word.push_str(line.get(segment.0..segment.1)?);
+                }
+            }
             i = next;
         }
+        let word = match first {
+            Some((start, end)) if word.is_empty() => line.get(start..end)?.to_owned(),
+            _ => word,
+        };
         words.push(WordInfo::literal(word));
     }
     let first = &words.first()?.shape;
@@ -101,12 +116,24 @@ fn is_blank(c: u8) -> bool {
 /// appear in a word (`=` too, outside the first word; `~`, `#`, `{`, `!`
 /// and `^` are not, as they matter at some positions).
 fn is_plain(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'_' | b'.' | b'/' | b':' | b',' | b'@' | b'%' | b'+' | b'='
-        )
+    PLAIN[usize::from(c)]
 }
+
+/// [`is_plain`] as a table, built at compile time.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'/' | b':' | b',' | b'@' | b'%' | b'+' | b'='
+            );
+        c += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
