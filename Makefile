@@ -206,8 +206,10 @@ bench-docker: agent docker
 
 bench-python:
 	$(MAKE) python BINDINGS_PROFILE=release
+	$(CARGO) build --release --example loop_true
 	$(VENV)/bin/python benches/python_bindings.py
 
 bench-node:
 	$(MAKE) node BINDINGS_PROFILE=release
+	$(CARGO) build --release --example loop_true
 	node benches/node_bindings.js
