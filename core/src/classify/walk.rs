@@ -33,21 +33,21 @@ pub enum ScriptSource {
 /// made long chains quadratic in time and memory).
 #[derive(Debug, Clone)]
 pub struct Args {
-    all: Rc<[WordInfo]>,
+    /// A `Vec` behind the `Rc` (not an `Rc<[_]>`): the words the fast path
+    /// splits are shared without being copied, and given back whole.
+    all: Rc<Vec<WordInfo>>,
     start: usize,
     end: usize,
 }
 
 impl Args {
     /// The words' shapes, moved out when no other `Args` shares them.
-    pub fn into_shapes(mut self) -> Vec<String> {
+    pub fn into_shapes(self) -> Vec<String> {
         let (start, end) = (self.start, self.end);
-        match Rc::get_mut(&mut self.all) {
-            Some(all) => all[start..end]
-                .iter_mut()
-                .map(|w| std::mem::take(&mut w.shape))
-                .collect(),
-            None => self.iter().map(|w| w.shape.clone()).collect(),
+        match Rc::try_unwrap(self.all) {
+            Ok(all) if start == 0 && end == all.len() => all.into_iter().map(|w| w.shape).collect(),
+            Ok(mut all) => all.drain(start..end).map(|w| w.shape).collect(),
+            Err(shared) => shared[start..end].iter().map(|w| w.shape.clone()).collect(),
         }
     }
 
@@ -65,7 +65,7 @@ impl From<Vec<WordInfo>> for Args {
     fn from(v: Vec<WordInfo>) -> Self {
         let end = v.len();
         Args {
-            all: v.into(),
+            all: Rc::new(v),
             start: 0,
             end,
         }
@@ -76,7 +76,7 @@ impl Default for Args {
     /// No words, without an allocation (one shared empty list per thread).
     fn default() -> Self {
         thread_local! {
-            static EMPTY: Rc<[WordInfo]> = Rc::from(Vec::new());
+            static EMPTY: Rc<Vec<WordInfo>> = Rc::new(Vec::new());
         }
         Args {
             all: EMPTY.with(Rc::clone),
