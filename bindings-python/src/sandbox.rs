@@ -444,7 +444,10 @@ impl Sandbox {
     /// (bytes), cwd_writable, run_as ("auto", "current" or (uid, gid)),
     /// cgroups ("auto", "required", "off"), network_isolation (same),
     /// kill_grace (seconds), inherit_env and allow_secrets (lists of
-    /// names), shell. `approver`: a function (or `async def`) that gets
+    /// names), shell. Docker and Kubernetes backend options: the names of
+    /// `DockerOptions` and `KubernetesOptions` (image required); all are
+    /// parsed by `sandboxcore::exec::BackendConfig::from_json` before a
+    /// daemon or cluster is contacted. `approver`: a function (or `async def`) that gets
     /// the `Decision` of a command the policy asks about and returns True
     /// to run it (once), or a scope: "once", "session" (the decision's
     /// `proposed_rule` is kept by this sandbox: the command is not asked
