@@ -52,13 +52,13 @@ impl BackendConfig {
 
 /// An error of one option: its (snake_case) name and what is wrong.
 #[derive(Debug)]
-#[cfg_attr(not(any(feature = "docker", feature = "kubernetes")), allow(dead_code))]
+#[cfg_attr(not(feature = "kubernetes"), allow(dead_code))]
 pub(crate) struct OptionError {
     pub(crate) option: &'static str,
     pub(crate) message: String,
 }
 
-#[cfg_attr(not(any(feature = "docker", feature = "kubernetes")), allow(dead_code))]
+#[cfg_attr(not(feature = "kubernetes"), allow(dead_code))]
 impl OptionError {
     /// `{backend} backend option `{option}`: {message}`.
     pub(crate) fn into_error(self, backend: &str) -> Error {
