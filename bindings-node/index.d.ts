@@ -211,10 +211,37 @@ export interface SandboxOptions {
   image?: string
   /** Docker backend options. */
   docker?: DockerOptions
-  /** Namespace of the Jobs (kubernetes backend; default sandboxcore). */
+  // Kubernetes backend options (the names of sandboxcore's
+  // KubernetesOptions; unknown names and wrong values throw
+  // INVALID_ARGUMENT before the cluster is looked for).
+  /** Namespace of the Jobs (default sandboxcore; an RFC 1123 label). */
   namespace?: string
-  /** RuntimeClass of the pods, e.g. gvisor (kubernetes backend). */
+  /** RuntimeClass of the pods, e.g. gvisor. */
   runtimeClass?: string
+  /** Uid of the command (default 1000; not 0). */
+  runAsUser?: number
+  /** Gid of the command (default 1000). */
+  runAsGroup?: number
+  /** Group of mounted volumes (default 1000). */
+  fsGroup?: number
+  /** CPU limit, a quantity such as '500m' or '2' (default 1). */
+  cpuLimit?: string | number
+  /** CPU request (default 100m; at most the limit). */
+  cpuRequest?: string | number
+  /** Memory request (default 64Mi; the limit is the run's `memory`). */
+  memoryRequest?: string | number
+  /** Ephemeral-storage limit (default 1Gi). */
+  ephemeralStorageLimit?: string | number
+  /** Size limit of /tmp (default 256Mi). */
+  tmpSizeLimit?: string | number
+  /** Seconds a finished Job is kept (default 300). */
+  ttlSecondsAfterFinished?: number
+  /** Service account of the pods (its token is never mounted). */
+  serviceAccount?: string
+  /** Extra labels of Jobs and pods (none under sandboxcore.dev/). */
+  labels?: Record<string, string>
+  /** The egress proxy's URL, http://CLUSTER-IP:3128 (runs with network go through it). */
+  egressProxy?: string
   /** Append audit events to this JSON-lines file. */
   auditLog?: string
   /**

@@ -7,9 +7,9 @@
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
-use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
-use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
-use sandboxcore::exec::{Capabilities, Executor, ProcessExecutor, ProcessOptions};
+use sandboxcore::exec::docker::DockerExecutor;
+use sandboxcore::exec::kubernetes::KubernetesExecutor;
+use sandboxcore::exec::{BackendConfig, Capabilities, Executor, ProcessExecutor};
 use sandboxcore::policy::{self as core_policy, DeploymentMode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -231,13 +231,16 @@ fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.get(key).filter(|x| !x.is_null())
 }
 
-/// Rejects keys (other than null ones) that `backend` does not take.
+/// The keys of a sandbox's options that are the sandbox's own, not its
+/// backend's.
+const SANDBOX_KEYS: [&str; 3] = ["backend", "auditLog", "policyFile"];
+
+/// Rejects keys (other than null ones and the sandbox's own) that
+/// `backend` does not take.
 fn only_keys(options: &Value, backend: &str, known: &[&str]) -> Result<(), Code> {
-    let unknown = options
-        .as_object()
-        .into_iter()
-        .flatten()
-        .find(|(k, v)| !v.is_null() && !known.contains(&k.as_str()));
+    let unknown = options.as_object().into_iter().flatten().find(|(k, v)| {
+        !v.is_null() && !known.contains(&k.as_str()) && !SANDBOX_KEYS.contains(&k.as_str())
+    });
     match unknown {
         Some((k, _)) => Err(error(
             "INVALID_ARGUMENT",
@@ -257,8 +260,15 @@ impl NativeSandbox {
     /// backend the names of `sandboxcore::exec::ProcessOptions` (isolation,
     /// writable, denyRead, protected, tmpSize, cwdWritable, runAs, cgroups,
     /// networkIsolation, killGrace or killGraceMs, inheritEnv,
-    /// allowSecrets, shell); unknown names and wrong values are
-    /// INVALID_ARGUMENT errors.
+    /// allowSecrets, shell); for the kubernetes backend those of
+    /// `sandboxcore::exec::kubernetes::KubernetesOptions` (image, namespace,
+    /// runtimeClass, runAsUser, runAsGroup, fsGroup, cpuLimit, cpuRequest,
+    /// memoryRequest, ephemeralStorageLimit, tmpSizeLimit,
+    /// ttlSecondsAfterFinished, serviceAccount, labels, egressProxy); for
+    /// the docker backend `image` and `docker` (the names of
+    /// `DockerOptions`). Unknown names and wrong values are
+    /// INVALID_ARGUMENT errors, found before a daemon or cluster is
+    /// contacted.
     /// `approver`: called with the decision of a command the policy asks
     /// about (`kind: "command"`), or a connection an allowlist run's proxy
     /// holds (`kind: "connection"`); resolves to true to run it or let it
@@ -281,45 +291,7 @@ impl NativeSandbox {
             Some(o @ Value::Object(_)) => o,
             Some(_) => return Err(error("INVALID_ARGUMENT", "options must be an object")),
         };
-        let backend = match get(&options, "backend") {
-            None => "process",
-            Some(Value::String(s)) => s.as_str(),
-            Some(_) => return Err(error("INVALID_ARGUMENT", "backend must be a string")),
-        };
-        // The keys of the sandbox itself; the others are the backend's.
-        let mut backend_options = options.clone();
-        if let Some(map) = backend_options.as_object_mut() {
-            map.remove("backend");
-            map.remove("auditLog");
-            map.remove("policyFile");
-        }
-        let executor: Arc<dyn Executor> = match backend {
-            "process" => Arc::new(
-                ProcessExecutor::new(
-                    ProcessOptions::from_json(&backend_options)
-                        .map_err(|e| error("INVALID_ARGUMENT", e))?,
-                )
-                .map_err(|e| error("BACKEND_UNAVAILABLE", e))?,
-            ),
-            "kubernetes" => {
-                only_keys(
-                    &backend_options,
-                    backend,
-                    &["image", "namespace", "runtimeClass"],
-                )?;
-                Arc::new(kubernetes_executor(&options)?)
-            }
-            "docker" => {
-                only_keys(&backend_options, backend, &["image", "docker"])?;
-                Arc::new(docker_executor(&options)?)
-            }
-            _ => {
-                return Err(error(
-                    "BACKEND_UNAVAILABLE",
-                    format!("the {backend} backend is not available in this build"),
-                ))
-            }
-        };
+        let executor = executor(backend_config(&options)?)?;
         let backend = executor.name().to_string();
         let capabilities = executor.capabilities();
         let policy = match policy {
@@ -494,42 +466,75 @@ impl NativeSandbox {
     }
 }
 
-/// The Docker backend from `options.docker` (`{ image, runtime?, network?,
-/// workspace?, user?, poolSize?, pull?, cpus?, tmpSize?, seccompProfile?,
-/// agent?, inheritEnv?, allowSecrets?, labels?, allowRoot? }`; the names of
-/// `sandboxcore::exec::docker::DockerOptions`) or, for the image alone,
-/// `options.image`.
-fn docker_executor(options: &Value) -> Result<DockerExecutor, Code> {
-    let mut value = get(options, "docker").cloned().unwrap_or(json!({}));
-    if let (Some(map), Some(image)) = (value.as_object_mut(), get(options, "image")) {
-        map.entry("image").or_insert(image.clone());
+/// A sandboxcore error as napi's, with the error's code
+/// (`INVALID_ARGUMENT`, ...) from `sandboxcore::Error::code()`.
+fn core_err(e: sandboxcore::Error) -> Error<Code> {
+    error(e.code().as_str(), e)
+}
+
+/// The backend's options among a sandbox's `options`: for the docker
+/// backend `options.docker`, with `options.image` as its image when it has
+/// none (and no other key); for the others every key but the sandbox's own
+/// (backend, auditLog, policyFile).
+fn backend_options(backend: &str, options: &Value) -> Result<Value, Code> {
+    if backend == "docker" {
+        only_keys(options, backend, &["image", "docker"])?;
+        let mut value = get(options, "docker").cloned().unwrap_or(json!({}));
+        if let (Some(map), Some(image)) = (value.as_object_mut(), get(options, "image")) {
+            map.entry("image").or_insert(image.clone());
+        }
+        return Ok(value);
     }
-    let config = DockerOptions::from_json(value)
-        .and_then(DockerOptions::into_config)
-        .map_err(|e| error("INVALID_ARGUMENT", e))?;
-    napi::bindgen_prelude::block_on(DockerExecutor::connect(config)).map_err(|e| match e {
-        sandboxcore::Error::InvalidInput(m) => error("INVALID_ARGUMENT", m),
-        e => error("BACKEND_UNAVAILABLE", e),
+    let mut value = options.clone();
+    if let Some(map) = value.as_object_mut() {
+        for key in SANDBOX_KEYS {
+            map.remove(key);
+        }
+    }
+    Ok(value)
+}
+
+/// The configuration of the backend a sandbox's `options` name (`backend`,
+/// default process) from its options, parsed by
+/// `sandboxcore::exec::BackendConfig::from_json` (the names of
+/// `ProcessOptions`, `DockerOptions` and `KubernetesOptions`, camelCase or
+/// snake_case): the same values and errors as in Python and the CLI.
+/// Nothing is contacted.
+fn backend_config(options: &Value) -> Result<BackendConfig, Code> {
+    let backend = match get(options, "backend") {
+        None => "process",
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(error("INVALID_ARGUMENT", "backend must be a string")),
+    };
+    BackendConfig::from_json(backend, &backend_options(backend, options)?).map_err(core_err)
+}
+
+/// The executor for a backend's configuration: the Docker daemon and the
+/// Kubernetes cluster (found as `kubectl` would) are reached here.
+fn executor(config: BackendConfig) -> Result<Arc<dyn Executor>, Code> {
+    let unavailable = |e: sandboxcore::Error| error("BACKEND_UNAVAILABLE", e);
+    Ok(match config {
+        BackendConfig::Process(c) => Arc::new(ProcessExecutor::new(c).map_err(unavailable)?),
+        BackendConfig::Docker(c) => Arc::new(
+            napi::bindgen_prelude::block_on(DockerExecutor::connect(c)).map_err(|e| match e {
+                e @ sandboxcore::Error::InvalidInput(_) => core_err(e),
+                e => unavailable(e),
+            })?,
+        ),
+        BackendConfig::Kubernetes(c) => Arc::new(
+            napi::bindgen_prelude::block_on(KubernetesExecutor::infer(c)).map_err(unavailable)?,
+        ),
     })
 }
 
-/// The Kubernetes backend from `{ image, namespace?, runtimeClass? }`, with
-/// the cluster found as `kubectl` would.
-fn kubernetes_executor(options: &Value) -> Result<KubernetesExecutor, Code> {
-    let text = |key: &str| {
-        get(options, key)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let image = text("image")
-        .ok_or_else(|| error("INVALID_ARGUMENT", "the kubernetes backend needs an image"))?;
-    let mut config = KubernetesConfig::new(image);
-    if let Some(ns) = text("namespace") {
-        config.namespace = ns;
-    }
-    config.runtime_class = text("runtimeClass");
-    napi::bindgen_prelude::block_on(KubernetesExecutor::infer(config))
-        .map_err(|e| error("BACKEND_UNAVAILABLE", e))
+/// Checks a sandbox's `options` (`backend` and its options, as
+/// `NativeSandbox` takes them) as the sandbox does, without making the
+/// backend (no daemon or cluster is contacted): throws the error the
+/// sandbox would (`code` INVALID_ARGUMENT). For the tests of the options
+/// table shared with Rust and Python.
+#[napi]
+pub fn check_backend_options(options: Value) -> Result<(), Code> {
+    backend_config(&options).map(drop)
 }
 
 /// The JavaScript approver: weak, so a Sandbox that holds one does not keep

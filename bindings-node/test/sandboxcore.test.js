@@ -590,22 +590,34 @@ test('output crosses once, as Buffers; the text is decoded from them', async () 
   sb.close()
 })
 
-test('process options table shared with Rust and Python', () => {
-  const fs = require('node:fs')
-  const path = require('node:path')
-  const table = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'tests', 'data', 'process_options_parity.json'), 'utf8'))
+test('backend options table shared with Rust and Python', () => {
+  // Each case through the parse-only entry (nothing contacted), and, where
+  // no daemon or cluster would be reached (process options, and invalid
+  // options of any backend: refused before connecting), through Sandbox
+  // itself: the same code and message. Docker options go under `docker`.
+  const native = require('../native.js')
+  const table = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'tests', 'data', 'options_parity.json'), 'utf8'))
   const policy = sc.Policy.forMode('selfhosted')
+  const checked = new Set()
   for (const c of table.cases) {
+    const backend = c.backend || 'process'
+    const options = backend === 'docker' ? { backend, docker: c.options } : { backend, ...c.options }
+    checked.add(`${backend} ${c.error === null}`)
     if (c.error === null) {
-      new sc.Sandbox({ policy, ...c.options }).close()
-    } else {
-      assert.throws(() => new sc.Sandbox({ policy, ...c.options }), (e) => {
-        assert.equal(e.code, 'INVALID_ARGUMENT', JSON.stringify(c))
+      assert.equal(c.code, null, JSON.stringify(c))
+      native.checkBackendOptions(options)
+      if (backend === 'process') new sc.Sandbox({ policy, ...options }).close()
+      continue
+    }
+    for (const make of [() => native.checkBackendOptions(options), () => new sc.Sandbox({ policy, ...options })]) {
+      assert.throws(make, (e) => {
+        assert.equal(e.code, c.code, `${JSON.stringify(c)}: ${e.message}`)
         assert.ok(e.message.includes(c.error), `${JSON.stringify(c)}: ${e.message}`)
         return true
       })
     }
   }
+  assert.equal(checked.size, 6, [...checked].join(', '))
 })
 
 test('random values for every option: a result or a typed error, never a crash', async () => {

@@ -24,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(classify, m)?)?;
     m.add_function(wrap_pyfunction!(approver::_wait_for_approvers, m)?)?;
+    m.add_function(wrap_pyfunction!(sandbox::_check_backend_options, m)?)?;
     m.add_class::<policy::Classification>()?;
     m.add_class::<policy::Decision>()?;
     m.add_class::<approver::ConnectionRequest>()?;

@@ -6,11 +6,11 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sandboxcore::audit::AuditLog;
-use sandboxcore::exec::docker::{DockerExecutor, DockerOptions};
-use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
+use sandboxcore::exec::docker::DockerExecutor;
+use sandboxcore::exec::kubernetes::KubernetesExecutor;
 use sandboxcore::exec::{
-    Capabilities, ExecEvent, ExecOutcome, Executor, FsAccess, Limits, Network, ProcessConfig,
-    ProcessExecutor, ProcessOptions,
+    BackendConfig, Capabilities, ExecEvent, ExecOutcome, Executor, FsAccess, Limits, Network,
+    ProcessExecutor,
 };
 use sandboxcore::RunOptions;
 use std::collections::BTreeMap;
@@ -232,18 +232,29 @@ pub struct Sandbox {
     has_approver: bool,
 }
 
-/// The process backend from its options: the keyword arguments as JSON,
-/// parsed by `sandboxcore::exec::ProcessOptions` (the same names, values
-/// and errors as in Node).
-fn process_config(options: Option<&Bound<'_, PyDict>>) -> PyResult<ProcessConfig> {
+/// A backend's configuration from its keyword arguments (as JSON),
+/// parsed by `sandboxcore::exec::BackendConfig::from_json`: the same
+/// names, values and errors as in Node and the CLI (ValueError with
+/// `code == "INVALID_ARGUMENT"`). Nothing is contacted.
+fn backend_config(backend: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<BackendConfig> {
     let mut map = serde_json::Map::new();
     for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
         let key: String = k.extract()?;
-        let what = format!("process backend option `{key}`");
+        let what = format!("{backend} backend option `{key}`");
         map.insert(key, crate::convert::python_to_value(&v, &what)?);
     }
-    ProcessOptions::from_json(&serde_json::Value::Object(map))
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+    BackendConfig::from_json(backend, &serde_json::Value::Object(map))
+        .map_err(|e| Python::attach(|py| to_py(py, e)))
+}
+
+/// Checks a backend's options as `Sandbox(backend=..., **options)` does,
+/// without making the backend (no daemon or cluster is contacted): None,
+/// or the ValueError the Sandbox would raise. For the tests of the options
+/// table shared with Rust and Node.
+#[pyfunction]
+#[pyo3(signature = (backend, **options))]
+pub fn _check_backend_options(backend: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    backend_config(backend, options).map(drop)
 }
 
 /// What a backend enforces, as a dict: `backend` and every field of
@@ -261,57 +272,27 @@ fn capabilities_dict<'py>(
     Ok(d)
 }
 
-/// The Kubernetes backend from `image=` (required), `namespace=` and
-/// `runtime_class=`, with the cluster found as `kubectl` would.
-fn kubernetes_executor(options: Option<&Bound<'_, PyDict>>) -> PyResult<KubernetesExecutor> {
-    let mut image = None;
-    let mut namespace = None;
-    let mut runtime_class = None;
-    for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
-        let key: String = k.extract()?;
-        match key.as_str() {
-            "image" => image = Some(v.extract::<String>()?),
-            "namespace" => namespace = Some(v.extract::<String>()?),
-            "runtime_class" => runtime_class = Some(v.extract::<String>()?),
-            other => {
-                return Err(PyTypeError::new_err(format!(
-                    "unknown option {other:?} for the kubernetes backend (image, namespace, runtime_class)"
-                )))
-            }
-        }
-    }
-    let image =
-        image.ok_or_else(|| PyTypeError::new_err("the kubernetes backend needs image=..."))?;
-    let mut config = KubernetesConfig::new(image);
-    if let Some(ns) = namespace {
-        config.namespace = ns;
-    }
-    config.runtime_class = runtime_class;
-    pyo3_async_runtimes::tokio::get_runtime()
-        .block_on(KubernetesExecutor::infer(config))
-        .map_err(|e| BackendUnavailable::new_err(e.to_string()))
-}
-
-/// The Docker backend from its options (`image=` required; the names of
-/// `sandboxcore::exec::docker::DockerOptions`: runtime, network,
-/// workspace, user, pool_size, pull, cpus, tmp_size, seccomp_profile,
-/// agent, inherit_env, allow_secrets, labels, allow_root).
-fn docker_executor(options: Option<&Bound<'_, PyDict>>) -> PyResult<DockerExecutor> {
-    let json = match options {
-        Some(o) => crate::convert::python_to_json(o.as_any())?,
-        None => "{}".into(),
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(&json).map_err(|e| PyTypeError::new_err(e.to_string()))?;
-    let config = DockerOptions::from_json(value)
-        .and_then(DockerOptions::into_config)
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    pyo3_async_runtimes::tokio::get_runtime()
-        .block_on(DockerExecutor::connect(config))
-        .map_err(|e| match e {
-            sandboxcore::Error::InvalidInput(m) => PyValueError::new_err(m),
-            e => BackendUnavailable::new_err(e.to_string()),
-        })
+/// The executor for a backend's configuration: the Docker daemon and the
+/// Kubernetes cluster are reached here (BackendUnavailable when they
+/// cannot be).
+fn executor(config: BackendConfig) -> PyResult<Arc<dyn Executor>> {
+    let unavailable = |e: sandboxcore::Error| BackendUnavailable::new_err(e.to_string());
+    Ok(match config {
+        BackendConfig::Process(c) => Arc::new(ProcessExecutor::new(c).map_err(unavailable)?),
+        BackendConfig::Docker(c) => Arc::new(
+            pyo3_async_runtimes::tokio::get_runtime()
+                .block_on(DockerExecutor::connect(c))
+                .map_err(|e| match e {
+                    sandboxcore::Error::InvalidInput(m) => PyValueError::new_err(m),
+                    e => unavailable(e),
+                })?,
+        ),
+        BackendConfig::Kubernetes(c) => Arc::new(
+            pyo3_async_runtimes::tokio::get_runtime()
+                .block_on(KubernetesExecutor::infer(c))
+                .map_err(unavailable)?,
+        ),
+    })
 }
 
 /// The command line for a str, or the shell-quoted argv for a list (which
@@ -463,7 +444,10 @@ impl Sandbox {
     /// (bytes), cwd_writable, run_as ("auto", "current" or (uid, gid)),
     /// cgroups ("auto", "required", "off"), network_isolation (same),
     /// kill_grace (seconds), inherit_env and allow_secrets (lists of
-    /// names), shell. `approver`: a function (or `async def`) that gets
+    /// names), shell. Docker and Kubernetes backend options: the names of
+    /// `DockerOptions` and `KubernetesOptions` (image required); all are
+    /// parsed by `sandboxcore::exec::BackendConfig::from_json` before a
+    /// daemon or cluster is contacted. `approver`: a function (or `async def`) that gets
     /// the `Decision` of a command the policy asks about and returns True
     /// to run it (once), or a scope: "once", "session" (the decision's
     /// `proposed_rule` is kept by this sandbox: the command is not asked
@@ -494,19 +478,7 @@ impl Sandbox {
                 ),
             },
         };
-        let executor: Arc<dyn Executor> = match backend {
-            "process" => Arc::new(
-                ProcessExecutor::new(process_config(backend_options)?)
-                    .map_err(|e| BackendUnavailable::new_err(e.to_string()))?,
-            ),
-            "kubernetes" => Arc::new(kubernetes_executor(backend_options)?),
-            "docker" => Arc::new(docker_executor(backend_options)?),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown backend {other:?}; expected \"process\", \"docker\" or \"kubernetes\""
-                )))
-            }
-        };
+        let executor = executor(backend_config(backend, backend_options)?)?;
         let backend = executor.name().to_string();
         let capabilities = executor.capabilities();
         let mut builder = sandboxcore::Sandbox::builder()

@@ -176,8 +176,9 @@ def test_backends_and_options_are_checked():
             sc.Sandbox(backend="docker", image="busybox")
     finally:
         os.environ.pop("DOCKER_HOST")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="the kubernetes backend needs an image") as e:
         sc.Sandbox(backend="kubernetes")
+    assert e.value.code == "INVALID_ARGUMENT"
     os.environ["KUBECONFIG"] = "/nonexistent/kubeconfig"
     os.environ.pop("KUBERNETES_SERVICE_HOST", None)
     try:
@@ -185,7 +186,7 @@ def test_backends_and_options_are_checked():
             sc.Sandbox(backend="kubernetes", image="busybox", namespace="agents")
     finally:
         os.environ.pop("KUBECONFIG")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='unknown backend "vm"'):
         sc.Sandbox(backend="vm")
     with pytest.raises(ValueError, match="unknown field `colour`"):
         sc.Sandbox(colour="blue")
@@ -564,20 +565,38 @@ def test_zero_processes_means_no_limit(sandbox):
     assert sandbox.run(["true"], processes=0).ok
 
 
-PARITY = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "process_options_parity.json"
+PARITY = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "options_parity.json"
 
 
-def test_process_options_table_shared_with_rust_and_node():
+def test_backend_options_table_shared_with_rust_and_node():
+    # Each case through the parse-only entry (nothing contacted), and,
+    # where no daemon or cluster would be reached (process options, and
+    # invalid options of any backend: refused before connecting), through
+    # Sandbox itself: the same code and message.
     cases = json.loads(PARITY.read_text())["cases"]
+    policy = sc.Policy.for_mode("selfhosted")
+    checked = set()
     for case in cases:
         if case.get("camel"):
             continue  # camelCase names are Node's
+        backend = case.get("backend", "process")
+        options = case["options"]
+        checked.add((backend, case["error"] is None))
         if case["error"] is None:
-            sc.Sandbox(sc.Policy.for_mode("selfhosted"), **case["options"]).close()
-        else:
+            assert case["code"] is None, case
+            assert sc._native._check_backend_options(backend, **options) is None
+            if backend == "process":
+                sc.Sandbox(policy, backend, **options).close()
+            continue
+        for make in (
+            lambda: sc._native._check_backend_options(backend, **options),
+            lambda: sc.Sandbox(policy, backend, **options),
+        ):
             with pytest.raises(ValueError) as e:
-                sc.Sandbox(sc.Policy.for_mode("selfhosted"), **case["options"])
+                make()
+            assert e.value.code == case["code"], (case, e.value)
             assert case["error"] in str(e.value), (case, str(e.value))
+    assert len(checked) == 6, checked
 
 
 def test_errors_carry_the_core_code():

@@ -4,7 +4,9 @@ use crate::error::{invalid, SandboxError};
 use crate::policy::{Decision, Policy};
 use crate::runtime::{runtime, spawn_cancellable};
 use sandboxcore::exec::docker::{DockerExecutor, DockerOptions as CoreDockerOptions};
-use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
+use sandboxcore::exec::kubernetes::{
+    KubernetesExecutor, KubernetesOptions as CoreKubernetesOptions,
+};
 use sandboxcore::exec::{ExecOutcome, Executor, ProcessExecutor};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -126,7 +128,8 @@ pub struct DockerOptions {
 pub struct KubernetesOptions {
     /// The image commands run in.
     pub image: String,
-    /// The namespace of the Jobs (default `default`).
+    /// The namespace of the Jobs (default `sandboxcore`; an RFC 1123
+    /// label).
     #[uniffi(default = None)]
     pub namespace: Option<String>,
     /// A RuntimeClass (for example gVisor's).
@@ -506,11 +509,14 @@ fn executor(backend: Backend) -> Result<Arc<dyn Executor>, SandboxError> {
             )
         }
         Backend::Kubernetes { options } => {
-            let mut config = KubernetesConfig::new(options.image);
-            if let Some(ns) = options.namespace {
-                config.namespace = ns;
+            // Checked by core, as the other front ends' options are.
+            let config = CoreKubernetesOptions {
+                image: Some(options.image),
+                namespace: options.namespace,
+                runtime_class: options.runtime_class,
+                ..CoreKubernetesOptions::default()
             }
-            config.runtime_class = options.runtime_class;
+            .into_config()?;
             Arc::new(
                 runtime()?
                     .block_on(KubernetesExecutor::infer(config))

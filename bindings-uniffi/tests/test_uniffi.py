@@ -195,6 +195,12 @@ def test_backend_unavailable_is_its_own_error(monkeypatch):
     with pytest.raises(sc.SandboxError.BackendUnavailable) as e:
         sc.Sandbox(sc.SandboxConfig(backend=sc.Backend.KUBERNETES(opts)))
     assert e.value.code() == "BACKEND_UNAVAILABLE"
+    # Bad options are refused by core's KubernetesOptions before the
+    # cluster is looked for.
+    opts = sc.KubernetesOptions(image="busybox", namespace="Agents")
+    with pytest.raises(sc.SandboxError.InvalidArgument) as e:
+        sc.Sandbox(sc.SandboxConfig(backend=sc.Backend.KUBERNETES(opts)))
+    assert "kubernetes backend option `namespace`: must be an RFC 1123 label" in e.value.detail
 
 
 def test_a_docker_image_that_is_not_there_is_named():

@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use sandboxcore::audit::AuditLog;
 use sandboxcore::exec::docker::{DockerConfig, DockerExecutor, PullPolicy, WorkspaceMount};
-use sandboxcore::exec::kubernetes::{KubernetesConfig, KubernetesExecutor};
+use sandboxcore::exec::kubernetes::{KubernetesExecutor, KubernetesOptions};
 use sandboxcore::exec::{
     Executor, FsAccess, Isolation, Limits, Network, ProcessConfig, ProcessExecutor,
 };
@@ -259,8 +259,15 @@ impl BackendArgs {
                 bail!("{flag} is an option of --backend process");
             }
         }
-        if self.egress_proxy.is_some() && self.backend != Backend::Kubernetes {
-            bail!("--egress-proxy is an option of --backend kubernetes");
+        let kubernetes_only = [
+            ("--egress-proxy", self.egress_proxy.is_some()),
+            ("--namespace", self.namespace.is_some()),
+            ("--runtime-class", self.runtime_class.is_some()),
+        ];
+        if let Some((flag, _)) = kubernetes_only.iter().find(|(_, set)| *set) {
+            if self.backend != Backend::Kubernetes {
+                bail!("{flag} is an option of --backend kubernetes");
+            }
         }
         let docker_only = [
             ("--runtime", self.runtime.is_some()),
@@ -329,15 +336,18 @@ impl BackendArgs {
                 Arc::new(runtime.block_on(DockerExecutor::connect(config))?)
             }
             Backend::Kubernetes => {
-                let Some(image) = self.image.clone() else {
+                if self.image.is_none() {
                     bail!("--backend kubernetes needs --image IMAGE");
-                };
-                let mut config = KubernetesConfig::new(image);
-                if let Some(ns) = &self.namespace {
-                    config.namespace = ns.clone();
                 }
-                config.runtime_class = self.runtime_class.clone();
-                config.egress_proxy = self.egress_proxy.clone();
+                // Checked by core's parser, as the bindings' options are.
+                let config = KubernetesOptions {
+                    image: self.image.clone(),
+                    namespace: self.namespace.clone(),
+                    runtime_class: self.runtime_class.clone(),
+                    egress_proxy: self.egress_proxy.clone(),
+                    ..KubernetesOptions::default()
+                }
+                .into_config()?;
                 Arc::new(runtime.block_on(KubernetesExecutor::infer(config))?)
             }
         })

@@ -371,6 +371,61 @@ fn docker_errors_are_clear() {
 }
 
 #[test]
+fn kubernetes_options_are_checked_by_core_before_a_cluster_is_reached() {
+    let run = |args: &[&str]| {
+        let out = bin()
+            .args(["run", "--backend", "kubernetes", "--image", "busybox"])
+            .args(args)
+            .args(["--", "true"])
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // The messages of core's KubernetesOptions (the bindings' too).
+    let err = run(&["--namespace", "Agents"]);
+    assert!(
+        err.contains("kubernetes backend option `namespace`: must be an RFC 1123 label"),
+        "{err}"
+    );
+    let err = run(&["--runtime-class", "gVisor"]);
+    assert!(
+        err.contains("kubernetes backend option `runtime_class`: must be an RFC 1123 subdomain"),
+        "{err}"
+    );
+    let err = run(&["--egress-proxy", "https://proxy:3128"]);
+    assert!(
+        err.contains("kubernetes backend option `egress_proxy`: must be an http:// URL"),
+        "{err}"
+    );
+    assert!(!err.contains("Kubernetes API server"), "{err}");
+    // Valid options get as far as looking for the cluster.
+    let err = run(&[
+        "--namespace",
+        "agents",
+        "--runtime-class",
+        "gvisor",
+        "--egress-proxy",
+        "http://10.96.0.12:3128",
+    ]);
+    assert!(err.contains("Kubernetes API server"), "{err}");
+    // The kubernetes backend's flags are refused for another backend.
+    for flag in ["--namespace", "--runtime-class"] {
+        let out = bin()
+            .args(["run", flag, "x", "--", "true"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("{flag} is an option of --backend kubernetes")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn k8s_manifests_are_yaml_documents() {
     let out = bin()
         .args(["k8s", "manifests", "--namespace", "agents"])

@@ -349,8 +349,14 @@ class Sandbox:
     user ("uid:gid"), pool_size (warm containers), pull, cpus, tmp_size,
     seccomp_profile, read_only_root, no_new_privileges, cap_add, agent (a
     path, or False), inherit_env, allow_secrets, labels, allow_root; the daemon is DOCKER_HOST's or the local socket.
-    Kubernetes backend options: image (required), namespace, runtime_class
-    (the cluster is found as kubectl would).
+    Kubernetes backend options: image (required), namespace, runtime_class,
+    run_as_user, run_as_group, fs_group, cpu_limit, cpu_request,
+    memory_request, ephemeral_storage_limit, tmp_size_limit (quantities
+    such as "500m" or "1Gi"), ttl_seconds_after_finished, service_account,
+    labels, egress_proxy (the cluster is found as kubectl would). Every
+    backend's options are checked by the core before a daemon or cluster
+    is contacted: unknown names and bad values are ValueError with
+    ``code == "INVALID_ARGUMENT"``, naming the option.
 
     approver: called with the Decision of a command the policy asks about
     ("ask"); return True (or "once") to run it, "session" to run it and

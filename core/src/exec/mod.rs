@@ -7,12 +7,14 @@ pub mod docker;
 mod env;
 #[cfg(feature = "kubernetes")]
 pub mod kubernetes;
+mod options;
 mod output;
 mod plan;
 pub mod process;
 mod reap;
 
 pub use env::{is_secret_name, EnvConfig, DEFAULT_INHERIT, DEFAULT_PATH, SECRET_PATTERNS};
+pub use options::BackendConfig;
 pub use output::{marker as truncation_marker, BoundedOutput};
 pub use plan::Plan;
 pub use process::{

@@ -71,10 +71,12 @@ pub enum AgentChoice {
 }
 
 impl DockerOptions {
-    /// Parses options from JSON (what the bindings pass).
+    /// Parses options from JSON (what the bindings pass): an object, or
+    /// null for none. Errors are [`Error::InvalidInput`]; a wrong type
+    /// names the option as it was spelled (`docker backend option
+    /// `poolSize`: invalid type ...`).
     pub fn from_json(value: serde_json::Value) -> Result<DockerOptions> {
-        serde_json::from_value(value)
-            .map_err(|e| Error::InvalidInput(format!("docker backend options: {e}")))
+        crate::exec::options::parse_each("docker", &value, |_: &DockerOptions| Ok(()))
     }
 
     /// The configuration: [`DockerConfig::new`]'s defaults with these
@@ -167,7 +169,13 @@ mod tests {
         let e = DockerOptions::from_json(json!({"image": "i", "pool": 2})).unwrap_err();
         assert!(e.to_string().contains("unknown field `pool`"), "{e}");
         let e = DockerOptions::from_json(json!({"image": "i", "poolSize": "two"})).unwrap_err();
-        assert!(e.to_string().contains("invalid type"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("option `poolSize`: invalid type: string \"two\""),
+            "{e}"
+        );
+        let e = DockerOptions::from_json(json!({"pool_size": 1, "poolSize": 2})).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `pool_size`"), "{e}");
         let e = DockerOptions::default().into_config().unwrap_err();
         assert!(e.to_string().contains("needs an image"), "{e}");
         let o = DockerOptions::from_json(json!({"image": "i", "agent": "/opt/agent"})).unwrap();

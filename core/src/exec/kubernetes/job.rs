@@ -29,12 +29,19 @@ pub fn job_name(run_id: &str) -> String {
 
 /// Whether a label value is valid (≤ 63 of `[A-Za-z0-9._-]`, alphanumeric
 /// at both ends, or empty).
-fn valid_label_value(v: &str) -> bool {
+pub(super) fn valid_label_value(v: &str) -> bool {
     v.len() <= 63
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
         && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+}
+
+/// Whether `url` can be the egress proxy's: `http://` and a host, with
+/// no whitespace.
+pub(super) fn valid_proxy_url(url: &str) -> bool {
+    url.strip_prefix("http://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(|c: char| c.is_whitespace()))
 }
 
 /// The environment pointing a run at the egress proxy: for a run with
@@ -57,10 +64,7 @@ fn proxy_environment(
         }
         (_, Some(url)) => url,
     };
-    let valid = url
-        .strip_prefix("http://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains(|c: char| c.is_whitespace()));
-    if !valid {
+    if !valid_proxy_url(url) {
         return Err(Error::InvalidInput(format!(
             "the egress proxy `{url}` is not an http:// URL (http://CLUSTER-IP:3128)"
         )));

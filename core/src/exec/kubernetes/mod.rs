@@ -1,7 +1,8 @@
 //! The Kubernetes backend's building blocks (cargo feature `kubernetes`):
 //! the hardened Job that runs one command ([`job`]), the manifests an
 //! operator applies once ([`manifests`], and [`egress_proxy_manifests`]
-//! for network by allowlist), and the executor that runs the
+//! for network by allowlist), its options as the front ends give them
+//! ([`KubernetesOptions`]), and the executor that runs the
 //! Job through the API server ([`KubernetesExecutor`]). See
 //! `docs/kubernetes.md` for what is verified (a fake API server) and what
 //! is not (a real cluster).
@@ -10,6 +11,7 @@ mod egress_proxy;
 mod executor;
 mod job;
 mod manifests;
+mod options;
 
 pub use egress_proxy::{
     egress_proxy_manifests, EgressProxySpec, EGRESS_POLICY_CONFIG_MAP, EGRESS_PROXY_NAME,
@@ -17,6 +19,7 @@ pub use egress_proxy::{
 pub use executor::KubernetesExecutor;
 pub use job::{job, job_name};
 pub use manifests::manifests;
+pub use options::{KubernetesOptions, QuantityValue};
 
 use std::collections::BTreeMap;
 
