@@ -989,7 +989,6 @@ impl ProcessExecutor {
         (out, err): (BoundedOutput, BoundedOutput),
         absent_git_redirects: &[PathBuf],
         started: Instant,
-        enforced: Capabilities,
     ) -> ExecOutcome {
         // An isolated run's init reports its command's status; without
         // one (the init was killed with the run) the init's own stands.
@@ -1028,7 +1027,7 @@ impl ProcessExecutor {
                 max_rss: peak.map_or(rss, |p| p.max(rss)),
             }),
             isolation_skipped: self.layers.skipped.clone(),
-            enforced,
+            enforced: Capabilities::default(),
         }
     }
 
@@ -1261,15 +1260,17 @@ impl ProcessExecutor {
         }
         let (status, usage) =
             wait.map_err(|e| fail_from(ExecErrorKind::Io, "cannot wait for the command", e))?;
-        let outcome = self.outcome(
-            (status, usage),
-            timed_out,
-            &mut guard,
-            (out, err),
-            &absent_git_redirects,
-            started,
+        let outcome = ExecOutcome {
             enforced,
-        );
+            ..self.outcome(
+                (status, usage),
+                timed_out,
+                &mut guard,
+                (out, err),
+                &absent_git_redirects,
+                started,
+            )
+        };
         let _ = events
             .send(ExecEvent::Exited(Box::new(outcome.clone())))
             .await;
