@@ -290,11 +290,12 @@ export interface SandboxOptions {
   shell?: string
 }
 
-/** What a backend enforces (`Sandbox.capabilities()`). */
-export interface Capabilities {
-  /** `process`, `docker` or `kubernetes`. */
-  backend: string
-  /** The command cannot reach the network. */
+/**
+ * What was enforced for one run (`Result.enforced`): a boolean for each
+ * capability, never true where `Sandbox.capabilities()` has false.
+ */
+export interface Enforced {
+  /** The command cannot reach the network (an allowlist run: only through the egress proxy). */
   networkIsolation: boolean
   /** Memory is limited and exceeding it is reported. */
   memoryLimit: boolean
@@ -322,6 +323,12 @@ export interface Capabilities {
   noNewPrivs: boolean
   /** No descriptor of this process but 0-2 reaches the command. */
   closesDescriptors: boolean
+}
+
+/** What a backend enforces (`Sandbox.capabilities()`). */
+export interface Capabilities extends Enforced {
+  /** `process`, `docker` or `kubernetes`. */
+  backend: string
 }
 
 /** Per-run options. */
@@ -373,6 +380,13 @@ export interface Result {
   ok: boolean
   /** Isolation layers asked for but not applied (only under `isolation: 'best-effort'`). */
   isolationSkipped: string[]
+  /**
+   * What was really enforced for this run: `Sandbox.capabilities()` less
+   * what the run did not get (`networkIsolation` false with
+   * `network: true`, a limit the run did not set, a layer in
+   * `isolationSkipped`); all false for a command that was not found.
+   */
+  enforced: Enforced
 }
 
 /** Checks and runs commands under a policy. */

@@ -14,7 +14,7 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use sandboxcore::exec::docker::{
     owner_label, DockerConfig, DockerExecutor, WorkspaceMount, MANAGED_LABEL, OWNER_LABEL,
 };
-use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor, RunStatus};
+use sandboxcore::exec::{ExecEvent, ExecOutcome, ExecRequest, Executor, Network, RunStatus};
 use sandboxcore::policy::Plan;
 use sandboxcore::Error;
 use std::collections::HashMap;
@@ -57,10 +57,25 @@ fn shell(script: &str) -> ExecRequest {
     ExecRequest::new(Plan::Shell(script.into()))
 }
 
+/// Runs `req`; the result says what was enforced for it: everything
+/// Docker enforces but the network when the run has it and the limits it
+/// did not set.
 async fn run(exec: &DockerExecutor, req: ExecRequest) -> ExecOutcome {
-    exec.execute(req)
+    let expected = exec.capabilities().for_run(&req, &[]);
+    let allowed = req.network == Network::Allowed;
+    let (memory, processes) = (req.limits.memory.is_some(), req.limits.processes.is_some());
+    let o = exec
+        .execute(req)
         .await
-        .expect("the run itself must not fail")
+        .expect("the run itself must not fail");
+    assert_eq!(o.enforced, expected);
+    assert_eq!(o.enforced.network_isolation, !allowed);
+    assert_eq!(
+        (o.enforced.memory_limit, o.enforced.process_limit),
+        (memory, processes)
+    );
+    assert!(o.enforced.seccomp && o.enforced.pid_namespace && o.enforced.filesystem_isolation);
+    o
 }
 
 /// Containers carrying this test's label (running or not).

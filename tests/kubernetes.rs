@@ -120,6 +120,12 @@ async fn success_sends_the_exact_job_and_deletes_it() {
     assert_eq!(out.exit_code, Some(0));
     assert_eq!(out.stdout_text(), "3 passed\n");
     assert!(!out.timed_out && !out.oom_killed);
+    // What was enforced: the backend's capabilities (a memory limit was
+    // set), never network isolation (the NetworkPolicy is not checked).
+    let caps = executor(&fake).capabilities();
+    assert_eq!(out.enforced, caps);
+    assert!(out.enforced.memory_limit && out.enforced.read_only_root);
+    assert!(!out.enforced.network_isolation);
     let reqs = fake.requests();
     let create = reqs.iter().find(|r| r.method == "POST").unwrap();
     let mut sent = create.body.clone().unwrap();

@@ -335,8 +335,8 @@ impl NativeSandbox {
     pub fn capabilities(&self) -> Value {
         let mut object = serde_json::Map::new();
         object.insert("backend".into(), json!(self.backend));
-        for (name, value) in self.capabilities.fields() {
-            object.insert(camel_case(name), json!(value));
+        if let Value::Object(fields) = capability_fields(&self.capabilities) {
+            object.extend(fields);
         }
         Value::Object(object)
     }
@@ -654,6 +654,7 @@ fn outcome(o: &sandboxcore::exec::ExecOutcome) -> Value {
         "status": o.status(),
         "ok": o.status() == sandboxcore::exec::RunStatus::Ok,
         "isolationSkipped": o.isolation_skipped,
+        "enforced": capability_fields(&o.enforced),
     })
 }
 
@@ -664,6 +665,17 @@ fn core_error(e: &sandboxcore::Error) -> Value {
         "message": e.to_string(),
         "decision": e.decision().map(decision_js),
     })
+}
+
+/// A boolean for each field of `c`, in camelCase (`capabilities()` adds
+/// `backend`; a run result's `enforced` is this).
+fn capability_fields(c: &sandboxcore::exec::Capabilities) -> Value {
+    Value::Object(
+        c.fields()
+            .into_iter()
+            .map(|(name, value)| (camel_case(name), json!(value)))
+            .collect(),
+    )
 }
 
 /// `snake_case` to `camelCase` (the Node API's spelling of core's names).

@@ -207,6 +207,35 @@ test('capabilities() shows the isolation of the default (required) backend', asy
   sb.close()
 })
 
+test('a run result says what was enforced for that run, never more than capabilities()', async () => {
+  const sb = selfhosted()
+  try {
+    const { backend, ...caps } = sb.capabilities()
+    assert.equal(backend, 'process')
+    const r = await sb.run(['true'])
+    assert.deepEqual(Object.keys(r.enforced).sort(), Object.keys(caps).sort())
+    for (const [name, on] of Object.entries(r.enforced)) {
+      if (on) assert.equal(caps[name], true, `${name} enforced but not a capability`)
+    }
+    // The default run gets every layer the backend has (and its default
+    // memory and process limits).
+    for (const name of ['networkIsolation', 'readOnlyRoot', 'pidNamespace', 'seccomp', 'noNewPrivs', 'denyRead']) {
+      assert.equal(r.enforced[name], true, name)
+    }
+    assert.equal(r.enforced.memoryLimit, caps.memoryLimit)
+    assert.equal(r.enforced.processLimit, caps.processLimit)
+    // The network allowed and no process limit: neither is claimed.
+    const open = await sb.run(['true'], { network: true, processes: 0 })
+    assert.equal(open.ok, true)
+    assert.equal(open.enforced.networkIsolation, false)
+    assert.equal(open.enforced.processLimit, false)
+    assert.equal(open.enforced.seccomp, true)
+    assert.equal(open.enforced.readOnlyRoot, true)
+  } finally {
+    sb.close()
+  }
+})
+
 test('bad timeouts are errors naming the option, never a crash', async () => {
   const sb = new sc.Sandbox({ policy: sc.Policy.forMode('selfhosted') })
   for (const bad of [1e30, Number.MAX_VALUE, -1, 0, NaN, -Infinity]) {

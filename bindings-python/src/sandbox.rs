@@ -116,6 +116,15 @@ impl RunResult {
         self.inner.isolation_skipped.clone()
     }
 
+    /// What was really enforced for this run: a dict with a bool for each
+    /// key of `Sandbox.capabilities()` but `backend`, never true where
+    /// that is false (an allowed network, a limit not set, a skipped
+    /// layer: false).
+    #[getter]
+    fn enforced<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(py, &self.inner.enforced)
+    }
+
     /// "ok", "failed", "signal", "timeout" or "oom".
     #[getter]
     fn status(&self) -> &'static str {
@@ -266,10 +275,23 @@ fn capabilities_dict<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("backend", backend)?;
+    set_fields(&d, c)?;
+    Ok(d)
+}
+
+/// Every field of `c` as a dict (a run's `enforced`).
+fn fields_dict<'py>(py: Python<'py>, c: &Capabilities) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    set_fields(&d, c)?;
+    Ok(d)
+}
+
+/// Sets a bool in `d` for every field of `c`.
+fn set_fields(d: &Bound<'_, PyDict>, c: &Capabilities) -> PyResult<()> {
     for (k, v) in c.fields() {
         d.set_item(k, v)?;
     }
-    Ok(d)
+    Ok(())
 }
 
 /// The executor for a backend's configuration: the Docker daemon and the

@@ -228,6 +228,28 @@ def test_capabilities_show_the_isolation(sandbox):
     assert r.ok and r.isolation_skipped == []
 
 
+def test_a_run_result_says_what_was_enforced_for_it(sandbox):
+    caps = sandbox.capabilities()
+    r = sandbox.run(["true"])
+    assert r.ok
+    assert set(r.enforced) == CAPABILITIES - {"backend"}
+    assert all(isinstance(v, bool) for v in r.enforced.values())
+    # Never more than the backend enforces.
+    assert [k for k, v in r.enforced.items() if v and not caps[k]] == []
+    # A default run gets every layer of the default (required) isolation,
+    # and its default memory and process limits.
+    for k in ("network_isolation", "read_only_root", "pid_namespace", "seccomp", "deny_read"):
+        assert r.enforced[k] is True, k
+    assert r.enforced["memory_limit"] == caps["memory_limit"]
+    assert r.enforced["process_limit"] == caps["process_limit"]
+    # The network allowed and no process limit: neither is claimed.
+    open_run = sandbox.run(["true"], network=True, processes=0)
+    assert open_run.ok
+    assert open_run.enforced["network_isolation"] is False
+    assert open_run.enforced["process_limit"] is False
+    assert open_run.enforced["seccomp"] is True and open_run.enforced["read_only_root"] is True
+
+
 def test_process_options_are_checked_by_the_core():
     selfhosted = sc.Policy.for_mode("selfhosted")
     with pytest.raises(ValueError, match=r"unknown field `colour`, expected one of .*`isolation`"):
@@ -271,6 +293,9 @@ def test_isolation_off_is_a_plain_process():
         assert not caps["pid_namespace"] and not caps["seccomp"] and not caps["deny_read"]
         r = sb.run(["echo", "plain"])
         assert r.stdout == "plain\n" and r.isolation_skipped == []
+        # Nothing of the isolation is claimed for the run either.
+        for k in ("network_isolation", "read_only_root", "pid_namespace", "seccomp", "no_new_privs"):
+            assert r.enforced[k] is False, k
 
 
 @pytest.fixture()

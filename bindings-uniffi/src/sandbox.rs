@@ -432,6 +432,19 @@ pub struct RunResult {
     pub duration: Duration,
     /// Isolation layers asked for but not applied (best-effort only).
     pub isolation_skipped: Vec<String>,
+    /// What was really enforced for this run, by name (the names of
+    /// `Sandbox::capabilities`): never true where that is false; false for
+    /// what the run did not get (an allowed network, a limit not set, a
+    /// skipped layer).
+    pub enforced: HashMap<String, bool>,
+}
+
+/// Every field of `c` by its name.
+fn capability_map(c: &sandboxcore::exec::Capabilities) -> HashMap<String, bool> {
+    c.fields()
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect()
 }
 
 impl From<ExecOutcome> for RunResult {
@@ -458,6 +471,7 @@ impl From<ExecOutcome> for RunResult {
             stderr_truncated: o.stderr_truncated,
             duration: o.duration,
             isolation_skipped: o.isolation_skipped,
+            enforced: capability_map(&o.enforced),
             stdout_bytes: o.stdout,
             stderr_bytes: o.stderr,
         }
@@ -567,12 +581,7 @@ impl Sandbox {
     pub fn capabilities(&self) -> HashMap<String, bool> {
         self.inner
             .capabilities()
-            .map(|c| {
-                c.fields()
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), *v))
-                    .collect()
-            })
+            .map(|c| capability_map(&c))
             .unwrap_or_default()
     }
 

@@ -220,6 +220,15 @@ def test_capabilities_are_core_s_names_and_say_what_is_enforced(sandbox):
     assert caps["network_isolation"] is True
     off = sc.Sandbox(sc.SandboxConfig(backend=sc.Backend.PROCESS(sc.ProcessOptions(isolation="off"))))
     assert off.capabilities()["read_only_root"] is False
+    # A run says what was enforced for it: never more than capabilities(),
+    # and not the process limit it did not set.
+    r = sandbox.run_blocking("true", sc.RunOptions())
+    assert set(r.enforced) == set(caps)
+    assert [k for k, v in r.enforced.items() if v and not caps[k]] == []
+    assert r.enforced["network_isolation"] is True and r.enforced["seccomp"] is True
+    unlimited = sandbox.run_blocking("true", sc.RunOptions(processes=0))
+    assert unlimited.enforced["process_limit"] is False
+    assert off.run_blocking("true", sc.RunOptions()).enforced["read_only_root"] is False
 
 
 def test_network_is_off_by_default(sandbox):

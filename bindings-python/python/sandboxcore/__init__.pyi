@@ -117,10 +117,10 @@ class DecisionReasonDict(TypedDict):
     effect: Literal["deny", "ask", "warn", "note"]
     message: str
 
-class CapabilitiesDict(TypedDict):
-    """What a backend enforces (``Sandbox.capabilities()``)."""
+class EnforcedDict(TypedDict):
+    """What was enforced for one run (``RunResult.enforced``): a bool for
+    each capability, never true where ``Sandbox.capabilities()`` is false."""
 
-    backend: str
     network_isolation: bool
     memory_limit: bool
     process_limit: bool
@@ -135,6 +135,12 @@ class CapabilitiesDict(TypedDict):
     seccomp: bool
     no_new_privs: bool
     closes_descriptors: bool
+
+class CapabilitiesDict(EnforcedDict):
+    """What a backend enforces (``Sandbox.capabilities()``): ``backend``
+    and the same bools as ``EnforcedDict``."""
+
+    backend: str
 
 class SandboxError(Exception):
     """Base class of every sandboxcore error."""
@@ -310,6 +316,12 @@ class RunResult:
     @property
     def isolation_skipped(self) -> List[str]:
         """Isolation layers asked for but not applied (best-effort isolation only)."""
+    @property
+    def enforced(self) -> EnforcedDict:
+        """What was really enforced for this run: ``Sandbox.capabilities()``
+        less what the run did not get (``network_isolation`` false with
+        ``network=True``, a limit the run did not set, a layer in
+        ``isolation_skipped``); all false for a command that was not found."""
     @property
     def status(self) -> Literal["ok", "failed", "signal", "timeout", "oom"]: ...
     @property

@@ -2,7 +2,7 @@
 //! same facts as structured content.
 
 use rmcp::model::{CallToolResult, ContentBlock};
-use sandboxcore::exec::ExecOutcome;
+use sandboxcore::exec::{Capabilities, ExecOutcome};
 use sandboxcore::policy::Effect;
 use sandboxcore::{Classification, Decision, Error, Sandbox, Verdict};
 use serde_json::{json, Map, Value};
@@ -145,6 +145,7 @@ pub fn outcome(o: &ExecOutcome, decision: &Decision) -> CallToolResult {
         "stderr_truncated": o.stderr_truncated,
         "duration_ms": o.duration.as_millis() as u64,
         "isolation_skipped": o.isolation_skipped,
+        "enforced": capability_map(&o.enforced),
         "verdict": decision.verdict,
         "warnings": warnings,
     });
@@ -203,14 +204,9 @@ pub fn invalid(message: &str) -> CallToolResult {
 
 /// The status resource: the policy, the backend and what it enforces.
 pub fn status(sandbox: &Sandbox) -> Value {
-    let capabilities: Map<String, Value> = sandbox
+    let capabilities = sandbox
         .capabilities()
-        .map(|c| {
-            c.fields()
-                .into_iter()
-                .map(|(name, on)| (name.to_string(), Value::Bool(on)))
-                .collect()
-        })
+        .map(|c| capability_map(&c))
         .unwrap_or_default();
     json!({
         "backend": sandbox.backend(),
@@ -219,9 +215,40 @@ pub fn status(sandbox: &Sandbox) -> Value {
     })
 }
 
+/// A bool for each field of `c`, by its snake_case name.
+fn capability_map(c: &Capabilities) -> Map<String, Value> {
+    c.fields()
+        .into_iter()
+        .map(|(name, on)| (name.to_string(), Value::Bool(on)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_says_what_was_enforced_for_it() {
+        let policy = sandboxcore::Policy::from_yaml_str("enforcement: enforce\n").unwrap();
+        let o = ExecOutcome {
+            exit_code: Some(0),
+            enforced: Capabilities {
+                seccomp: true,
+                read_only_root: true,
+                ..Capabilities::default()
+            },
+            ..ExecOutcome::default()
+        };
+        let v = outcome(&o, &policy.check("ls")).structured_content.unwrap();
+        let enforced = v["enforced"].as_object().unwrap();
+        assert_eq!(enforced.len(), 14);
+        let on: Vec<&str> = enforced
+            .iter()
+            .filter(|(_, v)| **v == Value::Bool(true))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(on, ["read_only_root", "seccomp"]);
+    }
 
     #[test]
     fn an_error_carries_the_code_and_reasons() {

@@ -95,6 +95,7 @@ fn emit(r: &AuditRecord) {
                 duration_seconds = r.duration_seconds,
                 truncated = r.truncated,
                 isolation_skipped = ?r.isolation_skipped,
+                enforced = ?r.enforced,
                 error = r.error.as_deref(),
                 security_event = true,
                 "sandboxcore {}",

@@ -73,6 +73,11 @@ pub struct AuditRecord {
     /// Isolation layers that were not applied (best-effort isolation).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub isolation_skipped: Vec<String>,
+    /// What was enforced for the run: the names of the true fields of
+    /// [`ExecOutcome::enforced`] (`network_isolation`, `seccomp`, ...).
+    /// `None` for a decision or a run that failed in the backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforced: Option<Vec<&'static str>>,
     /// Why the executor failed, redacted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -122,6 +127,7 @@ impl AuditRecord {
             duration_seconds: None,
             truncated: None,
             isolation_skipped: Vec::new(),
+            enforced: None,
             error: None,
             labels: BTreeMap::new(),
             approval: None,
@@ -151,6 +157,7 @@ impl AuditRecord {
                 r.signal = o.signal;
                 r.truncated = Some(o.stdout_truncated || o.stderr_truncated);
                 r.isolation_skipped = o.isolation_skipped.clone();
+                r.enforced = Some(o.enforced.names());
                 if o.timed_out || o.oom_killed {
                     r.severity = Severity::Error;
                 }

@@ -234,6 +234,16 @@ pub struct ExecOutcome {
     /// best-effort isolation; a required layer that is missing fails the
     /// run instead).
     pub isolation_skipped: Vec<String>,
+    /// What was really enforced for this run: the backend's
+    /// [`Executor::capabilities`] less what this run did not get (see
+    /// [`Capabilities::for_run`]). Never true where `capabilities()` is
+    /// false. `network_isolation` is false for a run with
+    /// [`Network::Allowed`]; an allowlist run keeps it where the backend
+    /// has it (its one way out is the egress proxy, which applies the
+    /// rules). A limit the request left unset (`memory`, `processes`) is
+    /// false. A command that did not start (not found) enforced nothing:
+    /// all false.
+    pub enforced: Capabilities,
 }
 
 impl ExecOutcome {
@@ -408,6 +418,177 @@ impl Capabilities {
             ("closes_descriptors", closes_descriptors),
         ]
     }
+
+    /// Every field true (tests, and the start of an intersection).
+    pub fn all() -> Capabilities {
+        Capabilities {
+            network_isolation: true,
+            memory_limit: true,
+            process_limit: true,
+            cpu_limit: true,
+            filesystem_isolation: true,
+            kills_descendants: true,
+            user_namespace: true,
+            pid_namespace: true,
+            read_only_root: true,
+            deny_read: true,
+            landlock: true,
+            seccomp: true,
+            no_new_privs: true,
+            closes_descriptors: true,
+        }
+    }
+
+    /// What both `self` and `other` have (each field and-ed).
+    pub fn intersect(&self, other: &Capabilities) -> Capabilities {
+        let mut both = *self;
+        for (field, (_, theirs)) in both.fields_mut().into_iter().zip(other.fields()) {
+            *field &= theirs;
+        }
+        both
+    }
+
+    /// The capabilities in force for one run of `request` on a backend
+    /// that enforces `self` ([`Executor::capabilities`]), when the
+    /// backend skipped the isolation layers `skipped` (as named in
+    /// [`ExecOutcome::isolation_skipped`]). Only ever clears fields:
+    ///
+    /// - `network_isolation` when the request has [`Network::Allowed`]
+    ///   (an allowlist run keeps it: the command has no network of its own
+    ///   and its one way out is the egress proxy, which applies the rules);
+    /// - `memory_limit` and `process_limit` when the request sets no memory
+    ///   or process limit;
+    /// - the fields a skipped layer provides: `seccomp`, `landlock`, or for
+    ///   the namespaces (and what is built on them: the read-only view,
+    ///   deny-read paths, the pid and network namespaces)
+    ///   `user_namespace`, `pid_namespace`, `network_isolation`,
+    ///   `read_only_root` and `deny_read`. A layer name this does not know
+    ///   clears every isolation layer (nothing is claimed that may be
+    ///   missing).
+    ///
+    /// A backend clears what depends on its own state for the run (the
+    /// process backend: a run without its cgroup) before calling this.
+    pub fn for_run(&self, request: &ExecRequest, skipped: &[String]) -> Capabilities {
+        let mut c = *self;
+        if request.network == Network::Allowed {
+            c.network_isolation = false;
+        }
+        if request.limits.memory.is_none() {
+            c.memory_limit = false;
+        }
+        if request.limits.processes.is_none() {
+            c.process_limit = false;
+        }
+        for layer in skipped {
+            c = c.without_layer(layer);
+        }
+        c
+    }
+
+    /// These capabilities less what the skipped isolation layer `layer`
+    /// (a name from [`ExecOutcome::isolation_skipped`]) provides.
+    pub fn without_layer(mut self, layer: &str) -> Capabilities {
+        let starts = |prefix: &str| layer.starts_with(prefix);
+        let namespaces = [
+            skipped_layer::NAMESPACES,
+            skipped_layer::USER_NAMESPACES,
+            skipped_layer::VIEW,
+            skipped_layer::ISOLATED_RUN,
+        ];
+        if starts(skipped_layer::SECCOMP) {
+            self.seccomp = false;
+        } else if starts(skipped_layer::LANDLOCK) {
+            self.landlock = false;
+        } else if namespaces.into_iter().any(starts) {
+            self.clear_namespaces();
+        } else {
+            self.clear_namespaces();
+            self.filesystem_isolation = false;
+            self.landlock = false;
+            self.seccomp = false;
+            self.no_new_privs = false;
+        }
+        self
+    }
+
+    /// Clears what the run's namespaces provide.
+    fn clear_namespaces(&mut self) {
+        self.network_isolation = false;
+        self.user_namespace = false;
+        self.pid_namespace = false;
+        self.read_only_root = false;
+        self.deny_read = false;
+    }
+
+    /// Every field, mutable, in [`Capabilities::fields`]' order.
+    fn fields_mut(&mut self) -> [&mut bool; 14] {
+        let Capabilities {
+            network_isolation,
+            memory_limit,
+            process_limit,
+            cpu_limit,
+            filesystem_isolation,
+            kills_descendants,
+            user_namespace,
+            pid_namespace,
+            read_only_root,
+            deny_read,
+            landlock,
+            seccomp,
+            no_new_privs,
+            closes_descriptors,
+        } = self;
+        [
+            network_isolation,
+            memory_limit,
+            process_limit,
+            cpu_limit,
+            filesystem_isolation,
+            kills_descendants,
+            user_namespace,
+            pid_namespace,
+            read_only_root,
+            deny_read,
+            landlock,
+            seccomp,
+            no_new_privs,
+            closes_descriptors,
+        ]
+    }
+
+    /// The field named `name` (false for a name that is not a field).
+    pub fn get(&self, name: &str) -> bool {
+        self.fields()
+            .into_iter()
+            .any(|(field, value)| field == name && value)
+    }
+
+    /// The names of the fields that are true, in [`Capabilities::fields`]'
+    /// order (the audit record's `enforced`).
+    pub fn names(&self) -> Vec<&'static str> {
+        self.fields()
+            .into_iter()
+            .filter_map(|(name, value)| value.then_some(name))
+            .collect()
+    }
+}
+
+/// How the process backend names the isolation layers it skips (the start
+/// of each [`ExecOutcome::isolation_skipped`] entry, followed by why):
+/// [`Capabilities::without_layer`] reads them.
+pub(crate) mod skipped_layer {
+    /// The namespaces, as root.
+    pub const NAMESPACES: &str = "namespaces";
+    /// The user namespace (and the others in it), not root.
+    pub const USER_NAMESPACES: &str = "user namespaces";
+    /// seccomp.
+    pub const SECCOMP: &str = "seccomp";
+    /// Landlock.
+    pub const LANDLOCK: &str = "Landlock";
+    /// What is built on the namespaces.
+    pub const VIEW: &str = "the read-only view of the host";
+    /// The trial run with every layer failed.
+    pub const ISOLATED_RUN: &str = "the isolated run";
 }
 
 /// What happens during a run, in order, for streaming consumers.
@@ -529,5 +710,157 @@ mod limits_tests {
             Limits::timeout_from("timeoutMs", 250.0, "milliseconds", 1e-3).unwrap(),
             Some(Duration::from_millis(250))
         );
+    }
+}
+
+#[cfg(test)]
+mod run_capabilities_tests {
+    use super::*;
+
+    fn request() -> ExecRequest {
+        ExecRequest::new(Plan::Direct(vec!["true".into()]))
+    }
+
+    /// Some field patterns a backend may have.
+    fn backends() -> Vec<Capabilities> {
+        let mut every_other = Capabilities::default();
+        for (i, field) in every_other.fields_mut().into_iter().enumerate() {
+            *field = i % 2 == 0;
+        }
+        let mut the_rest = Capabilities::all();
+        for (field, other) in the_rest.fields_mut().into_iter().zip(every_other.fields()) {
+            *field = !other.1;
+        }
+        vec![
+            Capabilities::all(),
+            Capabilities::default(),
+            every_other,
+            the_rest,
+        ]
+    }
+
+    #[test]
+    fn a_default_request_keeps_what_the_backend_has() {
+        for caps in backends() {
+            assert_eq!(caps.for_run(&request(), &[]), caps);
+        }
+    }
+
+    #[test]
+    fn an_allowed_network_clears_network_isolation_and_an_allowlist_does_not() {
+        let mut req = request();
+        req.network = Network::Allowed;
+        let c = Capabilities::all().for_run(&req, &[]);
+        assert!(!c.network_isolation);
+        assert_eq!(
+            Capabilities {
+                network_isolation: true,
+                ..c
+            },
+            Capabilities::all(),
+            "nothing else is cleared"
+        );
+        req.network = Network::allowlist(crate::net::EgressRules::default());
+        assert!(Capabilities::all().for_run(&req, &[]).network_isolation);
+        req.network = Network::None;
+        assert!(Capabilities::all().for_run(&req, &[]).network_isolation);
+    }
+
+    #[test]
+    fn limits_the_request_leaves_unset_are_not_enforced() {
+        let mut req = request();
+        req.limits.memory = None;
+        let c = Capabilities::all().for_run(&req, &[]);
+        assert!(!c.memory_limit && c.process_limit);
+        req.limits.processes = None;
+        let c = Capabilities::all().for_run(&req, &[]);
+        assert!(!c.memory_limit && !c.process_limit && c.cpu_limit);
+    }
+
+    #[test]
+    fn each_skipped_layer_clears_its_fields() {
+        let run = |name: String| Capabilities::all().for_run(&request(), &[name]);
+        let c = run(format!("{} (no filter here)", skipped_layer::SECCOMP));
+        assert_eq!(c.names().len(), 13);
+        assert!(!c.seccomp);
+        let c = run(format!("{} (ABI 0)", skipped_layer::LANDLOCK));
+        assert_eq!(c.names().len(), 13);
+        assert!(!c.landlock);
+        let namespaced = [
+            "network_isolation",
+            "user_namespace",
+            "pid_namespace",
+            "read_only_root",
+            "deny_read",
+        ];
+        for layer in [
+            skipped_layer::NAMESPACES,
+            skipped_layer::USER_NAMESPACES,
+            skipped_layer::VIEW,
+            skipped_layer::ISOLATED_RUN,
+        ] {
+            let c = run(format!("{layer} (EPERM): how to enable it"));
+            for (name, value) in c.fields() {
+                assert_eq!(value, !namespaced.contains(&name), "{layer}: {name}");
+            }
+        }
+        // A name this version does not know takes every isolation layer
+        // away (the limits stay).
+        let c = run("something new (missing)".into());
+        assert_eq!(
+            c.names(),
+            [
+                "memory_limit",
+                "process_limit",
+                "cpu_limit",
+                "kills_descendants",
+                "closes_descriptors"
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_is_ever_more_than_the_backend_has() {
+        let mut allowed = request();
+        allowed.network = Network::Allowed;
+        let mut unlimited = request();
+        unlimited.limits.memory = None;
+        unlimited.limits.processes = None;
+        let skipped = [
+            vec![],
+            vec![format!("{} (x)", skipped_layer::SECCOMP)],
+            vec!["unknown".to_string(), "Landlock (x)".to_string()],
+        ];
+        for caps in backends() {
+            for req in [request(), allowed.clone(), unlimited.clone()] {
+                for s in &skipped {
+                    let run = caps.for_run(&req, s);
+                    for ((name, has), (_, ran)) in caps.fields().into_iter().zip(run.fields()) {
+                        assert!(
+                            has || !ran,
+                            "{name} claimed for a run but not by the backend"
+                        );
+                    }
+                    assert_eq!(run.intersect(&caps), run);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn intersect_and_names_follow_the_fields() {
+        let a = Capabilities {
+            seccomp: true,
+            landlock: true,
+            ..Capabilities::default()
+        };
+        let b = Capabilities {
+            seccomp: true,
+            memory_limit: true,
+            ..Capabilities::default()
+        };
+        assert_eq!(a.intersect(&b).names(), ["seccomp"]);
+        assert_eq!(Capabilities::all().names().len(), 14);
+        assert!(a.get("landlock") && !a.get("memory_limit") && !a.get("no_such_field"));
     }
 }

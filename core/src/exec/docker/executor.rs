@@ -165,6 +165,7 @@ impl DockerExecutor {
             ));
         }
         let started = Instant::now();
+        let enforced = self.capabilities().for_run(&req, &[]);
         let run_id = crate::exec::run_id();
         let agent = self.config.agent.is_some();
         let body = container_spec(&req, &self.config, &run_id, agent)?;
@@ -205,7 +206,7 @@ impl DockerExecutor {
             // Dropping the container removes it in the background.
             drop(ready);
             match run {
-                Ok(outcome) => return Ok(finish(outcome, &events).await),
+                Ok(outcome) => return Ok(finish(outcome, enforced, &events).await),
                 Err(e) => {
                     tracing::debug!(target: "sandboxcore::docker", error = %e, "a pool container failed; running cold")
                 }
@@ -243,7 +244,7 @@ impl DockerExecutor {
             // first): remove it now, so a short-lived caller leaves nothing.
             container.remove().await;
         }
-        Ok(finish(outcome, &events).await)
+        Ok(finish(outcome, enforced, &events).await)
     }
 }
 
@@ -263,7 +264,14 @@ fn serve_egress(
         .serve(egress)
 }
 
-async fn finish(outcome: ExecOutcome, events: &EventSender) -> ExecOutcome {
+/// The run's outcome with what was `enforced` for it, sent as the last
+/// event.
+async fn finish(
+    mut outcome: ExecOutcome,
+    enforced: Capabilities,
+    events: &EventSender,
+) -> ExecOutcome {
+    outcome.enforced = enforced;
     let _ = events
         .send(ExecEvent::Exited(Box::new(outcome.clone())))
         .await;

@@ -338,6 +338,7 @@ impl KubernetesExecutor {
         outcome.stdout = stdout;
         outcome.stdout_truncated = truncated;
         outcome.duration = started.elapsed();
+        outcome.enforced = self.capabilities().for_run(&req, &[]);
         let _ = events
             .send(ExecEvent::Exited(Box::new(outcome.clone())))
             .await;

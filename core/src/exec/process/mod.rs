@@ -32,8 +32,8 @@ use self::users::UserSource;
 pub use self::users::{FIRST_RUN_UID, RUN_UID_COUNT};
 use super::reap::{self, FirstPass};
 use super::{
-    BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent, ExecOutcome,
-    ExecRequest, Executor, LeftoverKind, Network, ReapReport, ResourceUsage,
+    skipped_layer, BoundedOutput, BoxFuture, Capabilities, EnvConfig, EventSender, ExecEvent,
+    ExecOutcome, ExecRequest, Executor, LeftoverKind, Network, ReapReport, ResourceUsage,
 };
 use crate::exec::Plan;
 use crate::{BackendKind, Error, ExecErrorKind, Result};
@@ -379,34 +379,37 @@ fn probe_layers(
             layers.namespaces = true;
             prepared = Some(ns);
         }
-        Err(e) if is_root => missing.push(format!("namespaces ({e})")),
-        Err(e) => missing.push(format!("user namespaces ({e}): {USERNS_HINT}")),
+        Err(e) if is_root => missing.push(format!("{} ({e})", skipped_layer::NAMESPACES)),
+        Err(e) => missing.push(format!(
+            "{} ({e}): {USERNS_HINT}",
+            skipped_layer::USER_NAMESPACES
+        )),
     }
     match seccomp::program() {
         Ok(p) => layers.seccomp = Some(p),
-        Err(e) => missing.push(format!("seccomp ({e})")),
+        Err(e) => missing.push(format!("{} ({e})", skipped_layer::SECCOMP)),
     }
     match landlock::abi() {
         Ok(_) => layers.landlock = true,
         // A second layer when the namespaces build the read-only view; the
         // only filesystem layer without them.
-        Err(e) if !layers.namespaces => missing.push(format!("Landlock ({e})")),
+        Err(e) if !layers.namespaces => missing.push(format!("{} ({e})", skipped_layer::LANDLOCK)),
         Err(_) => {}
     }
     let mut untouched = None;
     match prepared {
-        None => missing.push(
-            "the read-only view of the host, deny-read paths and the pid and network \
-             namespaces (they need the namespaces above)"
-                .into(),
-        ),
+        None => missing.push(format!(
+            "{}, deny-read paths and the pid and network namespaces (they need the \
+             namespaces above)",
+            skipped_layer::VIEW
+        )),
         Some(ns) => match trial_run(config, &layers, &ns) {
             Ok(()) => untouched = ns.into_untouched_network(),
             Err(e) => {
                 // Everything exists but this host refuses a step (an
                 // unusual mount, a restrictive LSM): say which.
                 layers.namespaces = false;
-                missing.push(format!("the isolated run ({e})"));
+                missing.push(format!("{} ({e})", skipped_layer::ISOLATED_RUN));
             }
         },
     }
@@ -801,6 +804,33 @@ impl ProcessExecutor {
         self.layers.namespaces && self.slots.next_warm(|k, w| view_serves(k, w, &key))
     }
 
+    /// What is enforced for a run of `req` in a slot with `cgroup` (none
+    /// when it could not be made), `isolated` (in the slot's namespaces)
+    /// and with a uid (or user namespace) of its own (`own_uid`): the
+    /// backend's capabilities less the memory limit without a memory
+    /// cgroup (an address-space rlimit limits, but nothing reports), the
+    /// process limit with neither a pids cgroup nor an own uid, the CPU
+    /// limit without a CPU time limit, killing descendants with neither a
+    /// cgroup nor a pid namespace; then [`Capabilities::for_run`].
+    fn enforced(
+        &self,
+        req: &ExecRequest,
+        cgroup: Option<&RunCgroup>,
+        isolated: bool,
+        own_uid: bool,
+    ) -> Capabilities {
+        let slot = Capabilities {
+            memory_limit: cgroup.is_some_and(RunCgroup::limits_memory),
+            process_limit: cgroup.is_some_and(RunCgroup::limits_pids) || own_uid,
+            cpu_limit: req.limits.cpu_time.is_some(),
+            kills_descendants: cgroup.is_some() || isolated,
+            ..Capabilities::all()
+        };
+        self.capabilities
+            .intersect(&slot)
+            .for_run(req, &self.layers.skipped)
+    }
+
     /// The isolation layers that were asked for but are not applied on
     /// this host (empty unless [`Isolation::BestEffort`]).
     pub fn skipped_layers(&self) -> &[String] {
@@ -997,6 +1027,7 @@ impl ProcessExecutor {
                 max_rss: peak.map_or(rss, |p| p.max(rss)),
             }),
             isolation_skipped: self.layers.skipped.clone(),
+            enforced: Capabilities::default(),
         }
     }
 
@@ -1158,6 +1189,7 @@ impl ProcessExecutor {
         // RLIMIT_NPROC counts every process of the uid: only a uid (or a
         // user namespace) of the run's own makes it a per-run limit.
         let own_uid = isolated || (self.is_root && run_as.is_some_and(|(uid, _)| uid != 0));
+        let enforced = self.enforced(&req, guard.cgroup(), isolated, own_uid);
         let setup = ChildSetup {
             cgroup_procs: guard.cgroup().map(|c| c.procs_fds()).unwrap_or_default(),
             namespaces,
@@ -1228,14 +1260,17 @@ impl ProcessExecutor {
         }
         let (status, usage) =
             wait.map_err(|e| fail_from(ExecErrorKind::Io, "cannot wait for the command", e))?;
-        let outcome = self.outcome(
-            (status, usage),
-            timed_out,
-            &mut guard,
-            (out, err),
-            &absent_git_redirects,
-            started,
-        );
+        let outcome = ExecOutcome {
+            enforced,
+            ..self.outcome(
+                (status, usage),
+                timed_out,
+                &mut guard,
+                (out, err),
+                &absent_git_redirects,
+                started,
+            )
+        };
         let _ = events
             .send(ExecEvent::Exited(Box::new(outcome.clone())))
             .await;

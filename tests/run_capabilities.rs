@@ -1,0 +1,326 @@
+//! What a run result says was enforced (`ExecOutcome::enforced`), with real
+//! runs of the process backend: a default run reports what the backend's
+//! `capabilities()` says (but for what the request did not ask for), an
+//! allowed network or an unset limit is not claimed, isolation `off`
+//! claims no layer, a best-effort run on a host without namespaces claims
+//! none of what they provide (and really runs without them), and the audit
+//! record lists the same.
+//!
+//! Nothing is skipped: the default backend is `Isolation::Required`, which
+//! fails to start where a layer is missing. The best-effort test takes the
+//! namespaces away itself: it runs this test binary again under a seccomp
+//! filter that refuses to create namespaces.
+
+mod common;
+
+use common::runtime;
+use sandboxcore::audit::AuditLog;
+use sandboxcore::exec::{
+    Capabilities, ExecOutcome, ExecRequest, Executor, Isolation, Network, ProcessConfig,
+    ProcessExecutor, DEFAULT_PATH,
+};
+use sandboxcore::policy::{DeploymentMode, Policy};
+use sandboxcore::{Plan, RunOptions, Sandbox};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The backend with every default (`Isolation::Required`).
+fn executor() -> &'static ProcessExecutor {
+    static EXEC: OnceLock<ProcessExecutor> = OnceLock::new();
+    EXEC.get_or_init(|| {
+        ProcessExecutor::new(ProcessConfig::default())
+            .unwrap_or_else(|e| panic!("the default (Required) backend cannot start here: {e}"))
+    })
+}
+
+/// `/bin/sh -c script` with a known `PATH` and a timeout.
+fn shell(script: &str) -> ExecRequest {
+    let mut req = ExecRequest::new(Plan::Shell(script.into()));
+    req.env.insert("PATH".into(), DEFAULT_PATH.into());
+    req.limits.timeout = Some(Duration::from_secs(20));
+    req
+}
+
+fn run_on(exec: &ProcessExecutor, req: ExecRequest) -> ExecOutcome {
+    let o = runtime()
+        .block_on(exec.execute(req))
+        .unwrap_or_else(|e| panic!("the run failed: {e}"));
+    assert!(o.success(), "{o:?}");
+    o
+}
+
+/// The fields `run` claims that `backend` does not.
+fn claimed_beyond(run: &Capabilities, backend: &Capabilities) -> Vec<&'static str> {
+    run.fields()
+        .into_iter()
+        .zip(backend.fields())
+        .filter(|((_, ran), (_, has))| *ran && !*has)
+        .map(|((name, _), _)| name)
+        .collect()
+}
+
+/// The network interfaces the command sees (`/proc/net/dev` is its
+/// network namespace's).
+const INTERFACES: &str = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '";
+
+fn interfaces(o: &ExecOutcome) -> Vec<String> {
+    o.stdout_text().lines().map(str::to_string).collect()
+}
+
+#[test]
+fn a_default_run_reports_what_the_backend_enforces() {
+    let caps = executor().capabilities();
+    let mut req = shell(INTERFACES);
+    // The process backend limits CPU with a CPU time limit, which the
+    // default limits leave unset.
+    req.limits.cpu_time = Some(Duration::from_secs(10));
+    let o = run_on(executor(), req);
+    assert_eq!(o.enforced, caps);
+    assert!(o.enforced.network_isolation && o.enforced.seccomp && o.enforced.pid_namespace);
+    // What it claims is so: the command has nothing but loopback.
+    assert_eq!(interfaces(&o), ["lo"]);
+
+    let o = run_on(executor(), shell("true"));
+    assert!(!o.enforced.cpu_limit, "no CPU time limit was set");
+    assert_eq!(
+        Capabilities {
+            cpu_limit: caps.cpu_limit,
+            ..o.enforced
+        },
+        caps
+    );
+}
+
+#[test]
+fn an_allowed_network_and_unset_limits_are_not_claimed() {
+    let caps = executor().capabilities();
+    let mut req = shell(INTERFACES);
+    req.network = Network::Allowed;
+    req.limits.memory = None;
+    req.limits.processes = None;
+    let o = run_on(executor(), req);
+    let e = o.enforced;
+    assert!(!e.network_isolation && !e.memory_limit && !e.process_limit);
+    assert_eq!(claimed_beyond(&e, &caps), [] as [&str; 0]);
+    // The rest of the isolation stays.
+    assert!(e.read_only_root && e.pid_namespace && e.seccomp && e.no_new_privs);
+    // The command sees the host's interfaces (where the host has more
+    // than loopback).
+    let host = std::fs::read_to_string("/proc/net/dev").unwrap();
+    if host.lines().skip(2).count() > 1 {
+        assert_ne!(interfaces(&o), ["lo"], "{host}");
+    }
+}
+
+#[test]
+fn isolation_off_claims_no_layer() {
+    let exec = ProcessExecutor::new(ProcessConfig {
+        isolation: Isolation::Off,
+        ..ProcessConfig::default()
+    })
+    .unwrap();
+    let o = run_on(&exec, shell("true"));
+    let e = o.enforced;
+    for (name, on) in [
+        ("network_isolation", e.network_isolation),
+        ("user_namespace", e.user_namespace),
+        ("pid_namespace", e.pid_namespace),
+        ("read_only_root", e.read_only_root),
+        ("deny_read", e.deny_read),
+        ("landlock", e.landlock),
+        ("seccomp", e.seccomp),
+        ("no_new_privs", e.no_new_privs),
+    ] {
+        assert!(!on, "{name} claimed with isolation off");
+    }
+    assert_eq!(claimed_beyond(&e, &exec.capabilities()), [] as [&str; 0]);
+    assert!(e.closes_descriptors);
+}
+
+#[test]
+fn a_command_that_was_not_found_enforced_nothing() {
+    let o = runtime()
+        .block_on(executor().execute(ExecRequest::new(Plan::Direct(vec![
+            "no-such-program-runcaps".into(),
+        ]))))
+        .unwrap();
+    assert_eq!(o.exit_code, Some(127));
+    assert_eq!(o.enforced, Capabilities::default());
+}
+
+#[test]
+fn the_audit_record_lists_what_was_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let exec = ProcessExecutor::new(ProcessConfig::default()).unwrap();
+    let sb = Sandbox::builder()
+        .policy(Policy::for_mode(DeploymentMode::Selfhosted))
+        .executor(exec)
+        .audit(AuditLog::with_jsonl(&path).unwrap())
+        .build()
+        .unwrap();
+    let o = runtime()
+        .block_on(sb.run("true", RunOptions::default()))
+        .unwrap();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let execution = lines
+        .iter()
+        .find(|l| l["event"] == "execution")
+        .expect("an execution record");
+    assert_eq!(execution["enforced"], serde_json::json!(o.enforced.names()));
+    assert!(o.enforced.seccomp && o.enforced.names().contains(&"seccomp"));
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["event"] == "decision")
+            .all(|l| l.get("enforced").is_none()),
+        "{lines:?}"
+    );
+}
+
+// ------------------------------------------- best effort without namespaces
+
+/// Set in the copy of this binary that runs without namespaces.
+const CHILD: &str = "SANDBOXCORE_TEST_NO_NAMESPACES";
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xc000_003e;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xc000_00b7;
+
+/// A seccomp filter refusing `unshare` and a `clone` that makes namespaces
+/// (EPERM) and `clone3`, whose flags it cannot read (ENOSYS: the C
+/// library falls back to `clone`).
+fn namespace_filter() -> Vec<libc::sock_filter> {
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const JSET_K: u16 = 0x45;
+    const RET_K: u16 = 0x06;
+    const ALLOW: u32 = 0x7fff_0000;
+    const ERRNO: u32 = 0x0005_0000;
+    let namespaces = (libc::CLONE_NEWNS
+        | libc::CLONE_NEWUSER
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWNET
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWCGROUP) as u32;
+    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    vec![
+        op(LD_W_ABS, 0, 0, 4),                        // 0: arch
+        op(JEQ_K, 0, 6, AUDIT_ARCH),                  // 1: else allow
+        op(LD_W_ABS, 0, 0, 0),                        // 2: nr
+        op(JEQ_K, 5, 0, libc::SYS_unshare as u32),    // 3: EPERM
+        op(JEQ_K, 5, 0, libc::SYS_clone3 as u32),     // 4: ENOSYS
+        op(JEQ_K, 0, 2, libc::SYS_clone as u32),      // 5: else allow
+        op(LD_W_ABS, 0, 0, 16),                       // 6: flags (low half)
+        op(JSET_K, 1, 0, namespaces),                 // 7: EPERM
+        op(RET_K, 0, 0, ALLOW),                       // 8
+        op(RET_K, 0, 0, ERRNO | libc::EPERM as u32),  // 9
+        op(RET_K, 0, 0, ERRNO | libc::ENOSYS as u32), // 10
+    ]
+}
+
+#[test]
+fn a_best_effort_run_without_namespaces_does_not_claim_them() {
+    if std::env::var_os(CHILD).is_some() {
+        return without_namespaces();
+    }
+    use std::os::unix::process::CommandExt;
+    let filter = namespace_filter();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args([
+            "--exact",
+            "a_best_effort_run_without_namespaces_does_not_claim_them",
+            "--nocapture",
+        ])
+        .env(CHILD, "1");
+    // SAFETY: between fork and exec the closure allocates nothing and
+    // makes only two system calls (prctl); the filter it points the kernel
+    // at is owned by the closure, which outlives both calls (the kernel
+    // copies the program).
+    unsafe {
+        child.pre_exec(move || {
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &program as *const libc::sock_fprog,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = child.output().unwrap();
+    assert!(
+        out.status.success(),
+        "the run without namespaces failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The copy really ran this test (not zero tests).
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// In the copy under the filter: best effort skips the namespaces, and the
+/// run says so and claims nothing they provide.
+fn without_namespaces() {
+    assert_eq!(unshare_errno(), Some(libc::EPERM), "the filter is in place");
+    let exec = ProcessExecutor::new(ProcessConfig {
+        isolation: Isolation::BestEffort,
+        ..ProcessConfig::default()
+    })
+    .unwrap_or_else(|e| panic!("best effort starts anyway: {e}"));
+    let skipped = exec.skipped_layers().to_vec();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.starts_with("namespaces") || s.starts_with("user namespaces")),
+        "{skipped:?}"
+    );
+    let caps = exec.capabilities();
+    let ours = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let o = run_on(&exec, shell("readlink /proc/self/ns/pid"));
+    assert_eq!(o.isolation_skipped, skipped);
+    let e = o.enforced;
+    for (name, on) in [
+        ("network_isolation", e.network_isolation),
+        ("user_namespace", e.user_namespace),
+        ("pid_namespace", e.pid_namespace),
+        ("read_only_root", e.read_only_root),
+        ("deny_read", e.deny_read),
+    ] {
+        assert!(!on, "{name} claimed without namespaces");
+    }
+    assert_eq!(claimed_beyond(&e, &caps), [] as [&str; 0]);
+    // The layers that do not need namespaces are still there.
+    assert!(e.seccomp && e.no_new_privs && e.closes_descriptors, "{e:?}");
+    // And the claim is true: the command is in this process's pid
+    // namespace.
+    assert_eq!(o.stdout_text().trim(), ours.to_string_lossy());
+}
+
+/// The errno of `unshare(CLONE_NEWUTS)` (None when it succeeds, which
+/// would give this process a namespace of its own: only under no filter).
+fn unshare_errno() -> Option<i32> {
+    // SAFETY: a new uts namespace for this process is harmless, and under
+    // the filter the call only fails.
+    let r = unsafe { libc::unshare(libc::CLONE_NEWUTS) };
+    (r != 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
