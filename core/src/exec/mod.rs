@@ -385,38 +385,25 @@ impl Capabilities {
     /// Every field as `(snake_case name, value)`, in declaration order: the
     /// one list the bindings build their dictionaries and objects from.
     pub fn fields(&self) -> [(&'static str, bool); 14] {
-        let Capabilities {
-            network_isolation,
-            memory_limit,
-            process_limit,
-            cpu_limit,
-            filesystem_isolation,
-            kills_descendants,
-            user_namespace,
-            pid_namespace,
-            read_only_root,
-            deny_read,
-            landlock,
-            seccomp,
-            no_new_privs,
-            closes_descriptors,
-        } = *self;
-        [
-            ("network_isolation", network_isolation),
-            ("memory_limit", memory_limit),
-            ("process_limit", process_limit),
-            ("cpu_limit", cpu_limit),
-            ("filesystem_isolation", filesystem_isolation),
-            ("kills_descendants", kills_descendants),
-            ("user_namespace", user_namespace),
-            ("pid_namespace", pid_namespace),
-            ("read_only_root", read_only_root),
-            ("deny_read", deny_read),
-            ("landlock", landlock),
-            ("seccomp", seccomp),
-            ("no_new_privs", no_new_privs),
-            ("closes_descriptors", closes_descriptors),
-        ]
+        const NAMES: [&str; 14] = [
+            "network_isolation",
+            "memory_limit",
+            "process_limit",
+            "cpu_limit",
+            "filesystem_isolation",
+            "kills_descendants",
+            "user_namespace",
+            "pid_namespace",
+            "read_only_root",
+            "deny_read",
+            "landlock",
+            "seccomp",
+            "no_new_privs",
+            "closes_descriptors",
+        ];
+        let mut copy = *self;
+        let values = copy.fields_mut();
+        std::array::from_fn(|i| (NAMES[i], *values[i]))
     }
 
     /// Every field true (tests, and the start of an intersection).
