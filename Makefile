@@ -71,6 +71,9 @@ isolation-warm:
 # build of the dependencies instead of one per front end); the benches
 # build the bindings alone in release (BINDINGS_PROFILE=release).
 BINDINGS_PROFILE ?= debug
+# Where cargo puts what it builds (CARGO_TARGET_DIR when set, as in a git
+# worktree sharing another checkout's build), as an absolute path.
+CARGO_OUT := $(abspath $(or $(CARGO_TARGET_DIR),target))
 bindings_build = $(if $(filter release,$(BINDINGS_PROFILE)),--release -p $(1),--workspace --all-targets)
 
 # The Python bindings: a venv with maturin, pytest and mypy, and the
@@ -82,7 +85,7 @@ python: deps
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=7' 'mypy>=1.8' 'hypothesis>=6' 'mcp>=2.3,<3'
 	$(CARGO) build --quiet $(call bindings_build,sandboxcore-python)
-	./scripts/install-python-dev $(VENV) target/$(BINDINGS_PROFILE)/lib_native.so
+	./scripts/install-python-dev $(VENV) $(CARGO_OUT)/$(BINDINGS_PROFILE)/lib_native.so
 
 # The stubs (__init__.pyi) are checked against the built module by
 # mypy's stubtest (stub-only aliases listed in the allowlist).
@@ -107,7 +110,7 @@ node: deps
 	  rm -f $(NAPI_TYPE_DEFS)/sandboxcore-node; touch bindings-node/src/lib.rs; \
 	fi
 	NAPI_TYPE_DEF_TMP_FOLDER=$(abspath $(NAPI_TYPE_DEFS)) $(CARGO) build --quiet $(call bindings_build,sandboxcore-node)
-	cd bindings-node && node scripts/assemble.mjs ../target/$(BINDINGS_PROFILE)/libsandboxcore_node.so ../$(NAPI_TYPE_DEFS) $(HOST_TRIPLE)
+	cd bindings-node && node scripts/assemble.mjs $(CARGO_OUT)/$(BINDINGS_PROFILE)/libsandboxcore_node.so ../$(NAPI_TYPE_DEFS) $(HOST_TRIPLE)
 
 node-test: node
 	cd bindings-node && npm test
@@ -122,12 +125,12 @@ uniffi:
 	$(CARGO) build --quiet --workspace --all-targets
 	rm -rf $(UNIFFI_OUT)
 	for lang in python kotlin swift; do \
-	  target/debug/uniffi-bindgen generate --no-format --library target/debug/libsandboxcore_uniffi.so \
+	  $(CARGO_OUT)/debug/uniffi-bindgen generate --no-format --library $(CARGO_OUT)/debug/libsandboxcore_uniffi.so \
 	    --language $$lang --out-dir $(UNIFFI_OUT)/$$lang >/dev/null || exit 1; \
 	done
 	test -s $(UNIFFI_OUT)/kotlin/dev/sandboxcore/sandboxcore_uniffi.kt
 	test -s $(UNIFFI_OUT)/swift/SandboxCore.swift
-	cp target/debug/libsandboxcore_uniffi.so $(UNIFFI_OUT)/python/
+	cp $(CARGO_OUT)/debug/libsandboxcore_uniffi.so $(UNIFFI_OUT)/python/
 
 uniffi-test: uniffi python
 	$(VENV)/bin/python -m pytest -q bindings-uniffi/tests
@@ -143,14 +146,14 @@ uniffi-kotlin: deps uniffi
 	bindings-uniffi/kotlin/node_modules/kotlin-compiler/bin/kotlinc -nowarn \
 	  $(UNIFFI_OUT)/kotlin/dev/sandboxcore/sandboxcore_uniffi.kt bindings-uniffi/kotlin/BehaviourTest.kt \
 	  -cp $(KOTLIN_CP) -d $(UNIFFI_OUT)/kotlin-test.jar
-	java -Djna.library.path=$(abspath target/debug) \
+	java -Djna.library.path=$(CARGO_OUT)/debug \
 	  -cp $(UNIFFI_OUT)/kotlin-test.jar:bindings-uniffi/kotlin/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar:$(KOTLIN_CP) \
 	  BehaviourTestKt
 	mkdir -p $(UNIFFI_OUT)/readme
 	awk '/^```kotlin/{f=1;next} /^```/{f=0} f' bindings-uniffi/README.md > $(UNIFFI_OUT)/readme/Readme.kt
 	bindings-uniffi/kotlin/node_modules/kotlin-compiler/bin/kotlinc -nowarn $(UNIFFI_OUT)/readme/Readme.kt \
 	  -cp $(KOTLIN_CP):$(UNIFFI_OUT)/kotlin-test.jar -d $(UNIFFI_OUT)/readme.jar
-	java -Djna.library.path=$(abspath target/debug) \
+	java -Djna.library.path=$(CARGO_OUT)/debug \
 	  -cp $(UNIFFI_OUT)/readme.jar:$(UNIFFI_OUT)/kotlin-test.jar:bindings-uniffi/kotlin/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar:$(KOTLIN_CP) \
 	  ReadmeKt
 
@@ -159,8 +162,8 @@ uniffi-kotlin: deps uniffi
 # The binary is built with `unit`'s features (nothing compiled again).
 mcp-test: python
 	$(CARGO) build --quiet --workspace --all-targets
-	SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) $(VENV)/bin/python -m pytest -q tests/mcp
-	cd tests/mcp/node && npm ci --no-audit --no-fund --loglevel=error && SANDBOXCORE_BIN=$(abspath target/debug/sandboxcore) npm test
+	SANDBOXCORE_BIN=$(CARGO_OUT)/debug/sandboxcore $(VENV)/bin/python -m pytest -q tests/mcp
+	cd tests/mcp/node && npm ci --no-audit --no-fund --loglevel=error && SANDBOXCORE_BIN=$(CARGO_OUT)/debug/sandboxcore npm test
 
 # Every Python and JavaScript snippet of README.md, docs/*.md and the
 # bindings' READMEs, run against the built bindings (scripts/check-snippets;

@@ -25,7 +25,7 @@ pub struct GcArgs {
     #[arg(long, value_enum, default_value = "process")]
     backend: Backend,
     /// Namespace (kubernetes; default sandboxcore).
-    #[arg(long, value_name = "NS")]
+    #[arg(long, value_name = "NS", value_parser = crate::k8s_cmd::namespace_arg)]
     namespace: Option<String>,
     /// Kubernetes and docker: remove every managed Job or container,
     /// running ones too.

@@ -34,7 +34,7 @@ enum K8sCommand {
     #[command(verbatim_doc_comment)]
     Manifests {
         /// The namespace sandbox Jobs run in.
-        #[arg(long, default_value = "sandboxcore")]
+        #[arg(long, default_value = "sandboxcore", value_parser = namespace_arg)]
         namespace: String,
         /// Add the egress proxy (needs --proxy-image).
         #[arg(long, requires = "proxy_image")]
@@ -47,6 +47,13 @@ enum K8sCommand {
         #[arg(long, value_name = "FILE", requires = "egress_proxy")]
         proxy_policy: Option<PathBuf>,
     },
+}
+
+/// A namespace name as core checks it (an RFC 1123 label).
+pub(crate) fn namespace_arg(ns: &str) -> std::result::Result<String, String> {
+    kubernetes::check_namespace(ns)
+        .map(|()| ns.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Runs the subcommand.

@@ -426,6 +426,27 @@ fn kubernetes_options_are_checked_by_core_before_a_cluster_is_reached() {
 }
 
 #[test]
+fn namespaces_given_alone_are_checked_like_the_backend_option() {
+    // `k8s manifests` would write manifests for a namespace no cluster
+    // accepts, and `gc` would look for Jobs in it: both refuse it first.
+    for args in [
+        &["k8s", "manifests", "--namespace", "Agents"][..],
+        &["gc", "--backend", "kubernetes", "--namespace", "bad_name"][..],
+    ] {
+        let out = bin()
+            .args(args)
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("must be an RFC 1123 label"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
 fn k8s_manifests_are_yaml_documents() {
     let out = bin()
         .args(["k8s", "manifests", "--namespace", "agents"])

@@ -19,7 +19,7 @@ pub use egress_proxy::{
 pub use executor::KubernetesExecutor;
 pub use job::{job, job_name};
 pub use manifests::manifests;
-pub use options::{KubernetesOptions, QuantityValue};
+pub use options::{check_namespace, KubernetesOptions, QuantityValue};
 
 use std::collections::BTreeMap;
 

@@ -105,6 +105,31 @@ pub(crate) fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// What is wrong with `ns` as a namespace name, if anything.
+fn namespace_problem(ns: &str) -> Option<String> {
+    (!is_dns_label(ns)).then(|| {
+        format!(
+            "must be an RFC 1123 label (1 to 63 of a-z, 0-9 and '-', \
+             a letter or digit at both ends), not {ns:?}"
+        )
+    })
+}
+
+/// Checks a namespace name given on its own (`sandboxcore k8s manifests
+/// --namespace`, `gc --namespace`), with the message the options give.
+///
+/// ```
+/// use sandboxcore::exec::kubernetes::check_namespace;
+/// assert!(check_namespace("sandboxcore").is_ok());
+/// assert!(check_namespace("Bad_Name").is_err());
+/// ```
+pub fn check_namespace(ns: &str) -> Result<()> {
+    match namespace_problem(ns) {
+        None => Ok(()),
+        Some(m) => Err(Error::InvalidInput(format!("namespace: {m}"))),
+    }
+}
+
 /// Whether `s` is an RFC 1123 subdomain: at most 253 characters, labels
 /// joined by dots (RuntimeClass and service account names).
 fn is_dns_subdomain(s: &str) -> bool {
@@ -217,15 +242,7 @@ impl KubernetesOptions {
             }
         }
         if let Some(ns) = &self.namespace {
-            if !is_dns_label(ns) {
-                return Err(bad(
-                    "namespace",
-                    format!(
-                        "must be an RFC 1123 label (1 to 63 of a-z, 0-9 and '-', \
-                         a letter or digit at both ends), not {ns:?}"
-                    ),
-                ));
-            }
+            namespace_problem(ns).map_or(Ok(()), |m| Err(bad("namespace", m)))?;
         }
         for (option, value) in [
             ("runtime_class", &self.runtime_class),
