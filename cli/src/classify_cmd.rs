@@ -1,11 +1,13 @@
 //! `sandboxcore classify`.
 
 use crate::print_json_flush;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::thread;
 
 /// Arguments of `sandboxcore classify`.
@@ -66,61 +68,135 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lines read before they are classified together: large enough that
-/// starting the workers is nothing next to the work, small enough that
-/// output follows input closely.
-const BATCH_LINES: usize = 4096;
+/// Bytes read before they are classified together: large enough that
+/// starting the workers is nothing next to the work (a few thousand lines),
+/// small enough that output follows input closely.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Bytes of input a worker takes at a time (then the next free piece):
+/// small enough that the workers end a batch together.
+const PIECE_BYTES: usize = 16 << 10;
 
 /// `--jsonl`: reads JSON lines from `input` and writes one result line per
-/// non-blank input line, in input order. Each batch of lines is split
-/// among the machine's cores (scoped threads), each part classified and
-/// serialised into a buffer of its own, and the buffers written in order.
-fn classify_jsonl(mut input: impl BufRead, out: &mut impl Write) -> Result<()> {
+/// non-blank input line, in input order. Input is read in batches of whole
+/// lines; each batch is cut at line ends into pieces that the calling
+/// thread and one scoped thread per other core take in turn, each piece
+/// classified and serialised into a buffer of its own, and the buffers
+/// written in order. Splitting lines, checking their UTF-8 and parsing
+/// their JSON happen on the workers: only reading and writing are serial.
+fn classify_jsonl(input: impl Read, out: &mut impl Write) -> Result<()> {
+    classify_jsonl_in(input, out, BATCH_BYTES, PIECE_BYTES)
+}
+
+/// [`classify_jsonl`] with batches of `batch_bytes` and pieces of
+/// `piece_bytes` (small ones in tests).
+fn classify_jsonl_in(
+    mut input: impl Read,
+    out: &mut impl Write,
+    batch_bytes: usize,
+    piece_bytes: usize,
+) -> Result<()> {
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let mut batch: Vec<String> = Vec::with_capacity(BATCH_LINES);
-    let mut raw = Vec::new();
-    loop {
+    let mut batch: Vec<u8> = Vec::with_capacity(batch_bytes + piece_bytes);
+    // The start of a line whose end is not read yet, carried to the next batch.
+    let mut carried: Vec<u8> = Vec::new();
+    let mut at_end = false;
+    while !at_end {
         batch.clear();
-        while batch.len() < BATCH_LINES {
-            raw.clear();
-            if input.read_until(b'\n', &mut raw)? == 0 {
+        batch.append(&mut carried);
+        // At least a piece more than what was carried.
+        let wanted = batch_bytes.max(batch.len() + piece_bytes);
+        while batch.len() < wanted {
+            let len = batch.len();
+            batch.resize(wanted, 0);
+            let read = loop {
+                match input.read(&mut batch[len..]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let n = *read.as_ref().unwrap_or(&0);
+            batch.truncate(len + n);
+            read?;
+            if n == 0 {
+                at_end = true;
                 break;
             }
-            let line = String::from_utf8_lossy(&raw);
-            if !line.trim().is_empty() {
-                batch.push(line.into_owned());
+        }
+        if !at_end {
+            // Whole lines only; the rest starts the next batch.
+            match batch.iter().rposition(|&b| b == b'\n') {
+                Some(i) => carried.extend_from_slice(&batch[i + 1..]),
+                // A line longer than the batch: read on until it ends.
+                None => {
+                    carried.append(&mut batch);
+                    continue;
+                }
             }
+            batch.truncate(batch.len() - carried.len());
         }
-        if batch.is_empty() {
-            return Ok(());
+        let pieces = pieces(&batch, piece_bytes);
+        let next = AtomicUsize::new(0);
+        let rendered: Vec<Mutex<Vec<u8>>> = pieces.iter().map(|_| Mutex::default()).collect();
+        let failed = AtomicBool::new(false);
+        let work = || {
+            let taken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(piece) = pieces.get(i) else { return };
+                let buffer = render_lines(piece);
+                *rendered[i].lock().unwrap_or_else(|p| p.into_inner()) = buffer;
+            }));
+            if taken.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+        };
+        thread::scope(|scope| {
+            for _ in 1..workers.min(pieces.len()) {
+                scope.spawn(work);
+            }
+            work();
+        });
+        if failed.into_inner() {
+            bail!("classifying a batch of lines panicked");
         }
-        let part = batch.len().div_ceil(workers);
-        let rendered: Vec<Vec<u8>> = thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(part)
-                .map(|lines| scope.spawn(move || render_lines(lines)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| anyhow!("classifying a batch of lines panicked"))
-                })
-                .collect::<Result<_>>()
-        })?;
-        for buffer in &rendered {
-            out.write_all(buffer)?;
+        for buffer in rendered {
+            out.write_all(&buffer.into_inner().unwrap_or_else(|p| p.into_inner()))?;
         }
     }
+    Ok(())
 }
 
-/// One result line per input line, into one buffer.
-fn render_lines(lines: &[String]) -> Vec<u8> {
-    let mut buffer = Vec::with_capacity(lines.len() * 512);
-    for line in lines {
-        render_line(line, &mut buffer);
+/// `text` cut into pieces of about `size` bytes, each ending at a line end
+/// (or at the end of `text`).
+fn pieces(text: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(text.len() / size + 1);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = match rest.get(size..) {
+            None => rest.len(),
+            Some(after) => after
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |i| size + i + 1),
+        };
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+/// One result line per non-blank line of `text`, into one buffer (a line
+/// that is not UTF-8 is read with U+FFFD for its bad bytes).
+fn render_lines(text: &[u8]) -> Vec<u8> {
+    let mut buffer = Vec::with_capacity(text.len() * 8);
+    for raw in text.split(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(raw);
+        if !line.trim().is_empty() {
+            render_line(&line, &mut buffer);
+        }
     }
     buffer
 }
@@ -178,7 +254,7 @@ mod tests {
 
     #[test]
     fn jsonl_output_is_the_flattened_response_in_input_order() {
-        let commands: Vec<String> = (0..BATCH_LINES * 2 + 17)
+        let commands: Vec<String> = (0..3_017)
             .map(|i| match i % 4 {
                 0 => format!("ls -la dir{i}"),
                 1 => format!("echo {i} | wc -c"),
@@ -197,6 +273,13 @@ mod tests {
         input.push_str("not json\n");
         let mut out = Vec::new();
         classify_jsonl(input.as_bytes(), &mut out).unwrap();
+        // Batches and pieces far smaller than the input, and than some
+        // lines, give the same output.
+        for (batch, piece) in [(4096, 512), (100, 7), (1, 1)] {
+            let mut small = Vec::new();
+            classify_jsonl_in(input.as_bytes(), &mut small, batch, piece).unwrap();
+            assert!(small == out, "batches of {batch} bytes, pieces of {piece}");
+        }
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), commands.len() + 1);

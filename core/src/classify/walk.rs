@@ -44,11 +44,14 @@ impl Args {
     /// The words' shapes, moved out when no other `Args` shares them.
     pub fn into_shapes(self) -> Vec<String> {
         let (start, end) = (self.start, self.end);
+        // Into a new vector (not collected in place, which would shrink
+        // the words' buffer with `realloc`: see `classify::conclude`).
+        let mut shapes = Vec::with_capacity(end - start);
         match Rc::try_unwrap(self.all) {
-            Ok(all) if start == 0 && end == all.len() => all.into_iter().map(|w| w.shape).collect(),
-            Ok(mut all) => all.drain(start..end).map(|w| w.shape).collect(),
-            Err(shared) => shared[start..end].iter().map(|w| w.shape.clone()).collect(),
+            Ok(mut all) => shapes.extend(all.drain(start..end).map(|w| w.shape)),
+            Err(shared) => shapes.extend(shared[start..end].iter().map(|w| w.shape.clone())),
         }
+        shapes
     }
 
     /// The words `range` of these (relative to the first).
