@@ -211,20 +211,12 @@ fn render_line(line: &str, buffer: &mut Vec<u8>) {
         Ok(req) => {
             let classification = sandboxcore::classify(&req.command);
             buffer.extend_from_slice(b"{\"command\":");
-            // Serialising a string or a Classification into a Vec cannot
-            // fail (no I/O; every key is a string).
+            // Serialising a string into a Vec cannot fail (no I/O).
             serde_json::to_writer(&mut *buffer, &req.command).expect("a string serialises");
+            // The classification's object, its `{` made a `,`.
             let start = buffer.len();
-            serde_json::to_writer(&mut *buffer, &classification)
-                .expect("a classification serialises");
-            if buffer.len() - start > 2 {
-                // `{...}` → `,...}`
-                buffer[start] = b',';
-            } else {
-                // `{}`: nothing to add after the command.
-                buffer.truncate(start);
-                buffer.push(b'}');
-            }
+            classification.write_json(buffer);
+            buffer[start] = b',';
         }
         Err(e) => {
             serde_json::to_writer(

@@ -3,6 +3,7 @@
 //! whether it is read-only and how risky it is.
 
 mod effects;
+mod json;
 mod launchers;
 mod plain;
 mod read_only;

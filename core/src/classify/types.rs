@@ -427,14 +427,21 @@ pub enum Risk {
     Critical,
 }
 
-impl fmt::Display for Risk {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Risk {
+    /// The snake_case name used in JSON and policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Risk::Low => "low",
             Risk::Medium => "medium",
             Risk::High => "high",
             Risk::Critical => "critical",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Risk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
