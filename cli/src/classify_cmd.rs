@@ -4,6 +4,7 @@ use crate::print_json_flush;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -26,8 +27,10 @@ pub struct ClassifyArgs {
 }
 
 #[derive(Deserialize)]
-struct Request {
-    command: String,
+struct Request<'a> {
+    /// Borrowed from the line unless it holds escapes.
+    #[serde(borrow)]
+    command: Cow<'a, str>,
 }
 
 #[derive(Serialize)]

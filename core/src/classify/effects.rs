@@ -7,7 +7,7 @@
 //! `docs/classifier.md`.
 
 use super::types::{PathEffect, PathEffectKind};
-use super::walk::{Facts, Invocation, RedirectTarget, ScriptSource};
+use super::walk::{Facts, Invocation, RedirectTarget, ScriptSource, SCAN_UP_TO};
 use super::words::WordInfo;
 use crate::shell::ast::RedirectOp;
 use std::collections::HashMap;
@@ -132,6 +132,28 @@ impl Out {
     fn add(&mut self, path: String, effect: PathEffectKind, certain: bool) {
         if path.is_empty() || harmless(&path) {
             return;
+        }
+        // A scan of the few a line usually has; a hash index once there are
+        // many (a long line stays linear).
+        if self.effects.len() < SCAN_UP_TO {
+            match self
+                .effects
+                .iter_mut()
+                .find(|e| e.effect == effect && e.path == path)
+            {
+                Some(e) => e.certain |= certain,
+                None => self.effects.push(PathEffect {
+                    path,
+                    effect,
+                    certain,
+                }),
+            }
+            return;
+        }
+        if self.index.is_empty() {
+            for (i, e) in self.effects.iter().enumerate() {
+                self.index.insert((e.path.clone(), e.effect), i);
+            }
         }
         let key = (path, effect);
         if let Some(&i) = self.index.get(&key) {

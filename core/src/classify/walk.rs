@@ -173,9 +173,24 @@ pub struct Facts {
     subscripts: Vec<String>,
 }
 
+/// How many distinct items (constructs, effects) are found by scanning
+/// before a hash index is built.
+pub(crate) const SCAN_UP_TO: usize = 16;
+
 impl Facts {
     fn construct(&mut self, kind: ConstructKind, detail: Option<String>) {
         let c = Construct { kind, detail };
+        // A scan of the few a line usually has; a hash set once there are
+        // many (a long line stays linear).
+        if self.constructs.len() < SCAN_UP_TO {
+            if !self.constructs.contains(&c) {
+                self.constructs.push(c);
+            }
+            return;
+        }
+        if self.seen.is_empty() {
+            self.seen.extend(self.constructs.iter().cloned());
+        }
         if !self.seen.contains(&c) {
             self.seen.insert(c.clone());
             self.constructs.push(c);
@@ -1074,4 +1089,35 @@ pub fn is_shell(name: Option<&str>) -> bool {
         name,
         Some("sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "yash" | "posh")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::classify::{classify, ConstructKind};
+
+    #[test]
+    fn many_constructs_are_each_listed_once_in_order_past_the_scanned_few() {
+        // Past 16 distinct constructs they are found through a hash set:
+        // the same answer as the scan gives.
+        let names: Vec<String> = (0..40).map(|i| format!("V{i}")).collect();
+        let assignments: Vec<String> = names.iter().map(|n| format!("{n}=1")).collect();
+        let line = format!("{} V3=2 V39=2 make | wc", assignments.join(" "));
+        let found: Vec<(ConstructKind, Option<String>)> = classify(&line)
+            .constructs
+            .into_iter()
+            .map(|c| (c.kind, c.detail))
+            .collect();
+        let mut expected: Vec<(ConstructKind, Option<String>)> = vec![];
+        for n in &names {
+            expected.push((ConstructKind::Assignment, Some(n.clone())));
+        }
+        expected.push((ConstructKind::Pipe, None));
+        let mut sorted = found.clone();
+        sorted.dedup();
+        assert_eq!(sorted.len(), found.len(), "no construct twice: {found:?}");
+        for c in &expected {
+            assert!(found.contains(c), "{c:?} missing from {found:?}");
+        }
+        assert_eq!(found.len(), expected.len(), "{found:?}");
+    }
 }

@@ -449,3 +449,19 @@ fn effects_are_serialised_snake_case_and_read_back() {
     let j = serde_json::to_value(classify("ls")).unwrap();
     assert_eq!(j["effects"], serde_json::json!([]));
 }
+
+#[test]
+fn many_effects_are_each_listed_once_in_order_past_the_scanned_few() {
+    // Past 16 distinct effects they are found through a hash index: the
+    // same answer as the scan gives.
+    let names: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+    let line = format!(
+        "rm {} f3 f30; rm -f f0 f39; echo x > f5 || touch f7",
+        names.join(" ")
+    );
+    let mut expected: Vec<_> = names.iter().map(|n| e(n, "delete", true)).collect();
+    // `> f5` writes a file also deleted; `|| touch` may not run.
+    expected.push(e("f5", "write", true));
+    expected.push(e("f7", "create", false));
+    assert_eq!(fx(&line), expected);
+}
