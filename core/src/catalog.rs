@@ -272,7 +272,9 @@ impl Catalog {
 /// Strips a version or variant suffix: `python3.13` → `python3`,
 /// `mkfs.ext4` → `mkfs`, `pip3.11` → `pip3`.
 pub fn base_name(name: &str) -> &str {
-    match name.find('.') {
+    // A byte loop: names are short, and `str::find`'s searcher costs more
+    // than the scan (it runs on every catalog miss).
+    match name.bytes().position(|b| b == b'.') {
         Some(i) if i > 0 => &name[..i],
         _ => name,
     }

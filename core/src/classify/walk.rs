@@ -796,7 +796,7 @@ impl Walker {
                 self.facts.too_deep = true;
                 break;
             }
-            let name = args[0].value().map(|v| match v.rfind('/') {
+            let name = args[0].value().map(|v| match v.bytes().rposition(|b| b == b'/') {
                 Some(i) => v[i + 1..].to_string(),
                 None => v.to_string(),
             });

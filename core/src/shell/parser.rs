@@ -58,7 +58,9 @@ pub fn parse(src: &str) -> Result<Script, ParseError> {
 /// Parses a script found inside another one (for `bash -c '...'`), counting
 /// `depth` levels of nesting already used.
 pub fn parse_nested(src: &str, depth: usize) -> Result<Script, ParseError> {
-    if let Some(i) = src.find('\0') {
+    // A byte loop: cheaper than `str::find`'s searcher on the short lines
+    // that are the rule.
+    if let Some(i) = src.bytes().position(|b| b == 0) {
         return Err(ParseError {
             message: "the command contains a NUL byte, which no shell can receive".into(),
             offset: i,
