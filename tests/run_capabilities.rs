@@ -407,6 +407,21 @@ fn a_one_run_backend_claims_what_new_claims_and_its_run_verifies_the_layers() {
     );
     assert!(o.enforced.pid_namespace && o.enforced.read_only_root && o.enforced.seccomp);
     assert_eq!(fresh.capabilities(), executor().capabilities());
+    // The first run had the namespaces the backend made at start, a
+    // second run namespaces of its own: both isolated alike.
+    let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let host_ipc = std::fs::read_link("/proc/self/ns/ipc").unwrap();
+    let one = ProcessExecutor::for_one_run(ProcessConfig::default()).unwrap();
+    let script = "hostname; readlink /proc/self/ns/net /proc/self/ns/ipc";
+    for _ in 0..2 {
+        let o = run_on(&one, shell(script));
+        let lines: Vec<String> = o.stdout_text().lines().map(String::from).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0], "sandbox");
+        assert_ne!(lines[1], host_net.to_string_lossy(), "the host's network");
+        assert_ne!(lines[2], host_ipc.to_string_lossy(), "the host's ipc");
+        assert!(o.enforced.network_isolation, "{:?}", o.enforced);
+    }
     // A command that fails on its own is its result, not the host's.
     let fresh = ProcessExecutor::for_one_run(ProcessConfig::default()).unwrap();
     let o = runtime()

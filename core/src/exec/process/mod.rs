@@ -367,16 +367,17 @@ const DRAIN: Duration = Duration::from_secs(2);
 /// The network namespace the trial used is handed on to the first run
 /// when the trial left no trace in it. Without `trial` (see
 /// [`ProcessExecutor::for_one_run`]) the trial is left to the caller: the
-/// namespaces made to check they can be made serve the first run.
+/// namespaces made to check they can be made, unused, serve the first run
+/// whole.
 fn probe_layers(
     config: &ProcessConfig,
     is_root: bool,
     trial: bool,
-) -> (Layers, Vec<String>, Option<namespaces::UntouchedNetwork>) {
+) -> (Layers, Vec<String>, slot::Seeds) {
     let mut layers = Layers::default();
     let mut missing = Vec::new();
     if config.isolation == Isolation::Off {
-        return (layers, missing, None);
+        return (layers, missing, slot::Seeds::default());
     }
     layers.no_new_privs = true;
     let mut prepared = None;
@@ -398,16 +399,16 @@ fn probe_layers(
         Err(e) if !layers.namespaces => missing.push(format!("{} ({e})", skipped_layer::LANDLOCK)),
         Err(_) => {}
     }
-    let mut untouched = None;
+    let mut seeds = slot::Seeds::default();
     match prepared {
         None => missing.push(format!(
             "{}, deny-read paths and the pid and network namespaces (they need the \
              namespaces above)",
             skipped_layer::VIEW
         )),
-        Some(ns) if !trial => untouched = ns.into_untouched_network(),
+        Some(ns) if !trial => seeds.namespaces = Some(ns),
         Some(ns) => match trial_run(config, &layers, &ns) {
-            Ok(()) => untouched = ns.into_untouched_network(),
+            Ok(()) => seeds.network = ns.into_untouched_network(),
             Err(e) => {
                 // Everything exists but this host refuses a step (an
                 // unusual mount, a restrictive LSM): say which.
@@ -416,7 +417,7 @@ fn probe_layers(
             }
         },
     }
-    (layers, missing, untouched)
+    (layers, missing, seeds)
 }
 
 /// What a host that cannot make the run's namespaces lacks (and, not
@@ -702,7 +703,7 @@ impl ProcessExecutor {
         // SAFETY: geteuid has no preconditions.
         let is_root = unsafe { libc::geteuid() } == 0;
         let defer = one_run && config.isolation == Isolation::Required;
-        let (mut layers, missing, untouched) = probe_layers(&config, is_root, !defer);
+        let (mut layers, missing, seeds) = probe_layers(&config, is_root, !defer);
         if !missing.is_empty() {
             if config.isolation == Isolation::Required {
                 return Err(isolation_unavailable(&missing.join("; ")));
@@ -789,8 +790,8 @@ impl ProcessExecutor {
             use_cgroups,
             slot::Seeds {
                 cgroup: probe,
-                network: untouched,
                 first: Some(Box::new(first_sweep)),
+                ..seeds
             },
         );
         Ok(ProcessExecutor {

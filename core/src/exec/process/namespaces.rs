@@ -109,6 +109,16 @@ impl NetworkTrace {
 }
 
 impl PreparedNamespaces {
+    /// These namespaces, unused so far, for a run as `idmap` (see
+    /// [`prepare`]): what `prepare(_, idmap, None)` would have made.
+    pub fn for_user(mut self, idmap: Option<(u32, u32)>) -> io::Result<PreparedNamespaces> {
+        self.idmap = match idmap {
+            Some((uid, gid)) if uid != 0 => Some(above_stdio(idmap_namespace(uid, gid)?)?),
+            _ => None,
+        };
+        Ok(self)
+    }
+
     /// The network namespace (and its user namespace), when the run that
     /// had it left no trace in it. Call only once every process of that
     /// run is gone.
