@@ -381,7 +381,9 @@ fn probe_layers(
     }
     layers.no_new_privs = true;
     let mut prepared = None;
-    match namespaces::prepare(!is_root, None, None) {
+    // Without the trial, the namespaces serve the first run, and nothing
+    // is handed on after it.
+    match namespaces::prepare(!is_root, None, None, trial) {
         Ok(ns) => {
             layers.namespaces = true;
             prepared = Some(ns);
@@ -439,8 +441,8 @@ fn deferred_trial(
     layers: &Layers,
     is_root: bool,
 ) -> std::result::Result<(), String> {
-    let ns =
-        namespaces::prepare(!is_root, None, None).map_err(|e| namespaces_missing(&e, is_root))?;
+    let ns = namespaces::prepare(!is_root, None, None, false)
+        .map_err(|e| namespaces_missing(&e, is_root))?;
     trial_run(config, layers, &ns).map_err(|e| format!("{} ({e})", skipped_layer::ISOLATED_RUN))
 }
 
@@ -786,6 +788,7 @@ impl ProcessExecutor {
                 warm: (ns && !one_run)
                     .then(|| warm_maker(config.clone(), layers.clone(), expected_view.clone())),
                 ready: if one_run { 0 } else { slot::READY },
+                hand_on_networks: !one_run,
             },
             use_cgroups,
             slot::Seeds {
@@ -836,6 +839,7 @@ impl ProcessExecutor {
                 namespaces: None,
                 warm: None,
                 ready: 0,
+                hand_on_networks: false,
             },
             false,
             slot::Seeds::default(),

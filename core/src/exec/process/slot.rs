@@ -106,6 +106,9 @@ pub struct SlotSpec {
     pub warm: Option<WarmMaker>,
     /// How many slots are kept ready (0: each run makes its own).
     pub ready: usize,
+    /// Network namespaces runs left no trace in serve later slots (their
+    /// counters are read when they are made, and after each run).
+    pub hand_on_networks: bool,
 }
 
 impl std::fmt::Debug for SlotSpec {
@@ -256,7 +259,12 @@ impl SlotPool {
                 };
                 let ns = match unused {
                     Some(ns) => ns.for_user(idmap)?,
-                    None => namespaces::prepare(user_namespace, idmap, reuse)?,
+                    None => namespaces::prepare(
+                        user_namespace,
+                        idmap,
+                        reuse,
+                        self.spec.hand_on_networks,
+                    )?,
                 };
                 (None, Some(ns))
             }
