@@ -324,3 +324,168 @@ fn unshare_errno() -> Option<i32> {
     let r = unsafe { libc::unshare(libc::CLONE_NEWUTS) };
     (r != 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
+
+// ------------------------------- one run: the trial left to the first run
+
+/// Set in the copy of this binary that runs where `mount` is refused.
+const NO_MOUNT_CHILD: &str = "SANDBOXCORE_TEST_NO_MOUNT";
+
+/// A seccomp filter refusing `mount` (EPERM): namespaces can be made, but
+/// no isolated view can be built in them (a host whose LSM refuses a step
+/// of the isolated run).
+fn mount_filter() -> Vec<libc::sock_filter> {
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    const ALLOW: u32 = 0x7fff_0000;
+    const ERRNO: u32 = 0x0005_0000;
+    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    vec![
+        op(LD_W_ABS, 0, 0, 4),                       // 0: arch
+        op(JEQ_K, 0, 2, AUDIT_ARCH),                 // 1: else allow
+        op(LD_W_ABS, 0, 0, 0),                       // 2: nr
+        op(JEQ_K, 1, 0, libc::SYS_mount as u32),     // 3: EPERM
+        op(RET_K, 0, 0, ALLOW),                      // 4
+        op(RET_K, 0, 0, ERRNO | libc::EPERM as u32), // 5
+    ]
+}
+
+/// Runs the test `name` of this binary again under `filter`, with `env`
+/// set; fails unless it passed.
+fn rerun_filtered(name: &str, env: &str, filter: Vec<libc::sock_filter>) {
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child.args(["--exact", name, "--nocapture"]).env(env, "1");
+    // SAFETY: as in a_best_effort_run_without_namespaces_does_not_claim_them.
+    unsafe {
+        child.pre_exec(move || {
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &program as *const libc::sock_fprog,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = child.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{name} under the filter failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[test]
+fn a_one_run_backend_claims_what_new_claims_and_its_run_verifies_the_layers() {
+    let one = ProcessExecutor::for_one_run(ProcessConfig::default())
+        .unwrap_or_else(|e| panic!("the one-run backend cannot start here: {e}"));
+    // Asked before any run: the trial runs then, and finds what new's did.
+    assert_eq!(one.capabilities(), executor().capabilities());
+    let fresh = ProcessExecutor::for_one_run(ProcessConfig::default()).unwrap();
+    let ours = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let o = run_on(
+        &fresh,
+        shell("readlink /proc/self/ns/pid; touch /usr/x 2>&1 || echo ro"),
+    );
+    let out = o.stdout_text();
+    assert!(!out.starts_with(&*ours.to_string_lossy()), "{out}");
+    assert!(out.trim_end().ends_with("ro"), "{out}");
+    assert_eq!(
+        claimed_beyond(&o.enforced, &executor().capabilities()),
+        [] as [&str; 0]
+    );
+    assert!(o.enforced.pid_namespace && o.enforced.read_only_root && o.enforced.seccomp);
+    assert_eq!(fresh.capabilities(), executor().capabilities());
+    // The first run had the namespaces the backend made at start, a
+    // second run namespaces of its own: both isolated alike.
+    let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let host_ipc = std::fs::read_link("/proc/self/ns/ipc").unwrap();
+    let one = ProcessExecutor::for_one_run(ProcessConfig::default()).unwrap();
+    let script = "hostname; readlink /proc/self/ns/net /proc/self/ns/ipc";
+    for _ in 0..2 {
+        let o = run_on(&one, shell(script));
+        let lines: Vec<String> = o.stdout_text().lines().map(String::from).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0], "sandbox");
+        assert_ne!(lines[1], host_net.to_string_lossy(), "the host's network");
+        assert_ne!(lines[2], host_ipc.to_string_lossy(), "the host's ipc");
+        assert!(o.enforced.network_isolation, "{:?}", o.enforced);
+    }
+    // A command that fails on its own is its result, not the host's.
+    let fresh = ProcessExecutor::for_one_run(ProcessConfig::default()).unwrap();
+    let o = runtime()
+        .block_on(fresh.execute(shell("kill -9 $$")))
+        .unwrap_or_else(|e| panic!("a killed command is a result: {e}"));
+    assert_eq!(o.signal, Some(9));
+    let o = runtime()
+        .block_on(fresh.execute(shell("exit 127")))
+        .unwrap();
+    assert_eq!(o.exit_code, Some(127));
+}
+
+#[test]
+fn a_one_run_backend_refuses_a_host_that_cannot_build_the_view_as_new_does() {
+    if std::env::var_os(NO_MOUNT_CHILD).is_some() {
+        return without_mount();
+    }
+    rerun_filtered(
+        "a_one_run_backend_refuses_a_host_that_cannot_build_the_view_as_new_does",
+        NO_MOUNT_CHILD,
+        mount_filter(),
+    );
+}
+
+/// In the copy under the mount filter.
+fn without_mount() {
+    let e = ProcessExecutor::new(ProcessConfig::default())
+        .map(|_| ())
+        .expect_err("new's trial finds the view cannot be built");
+    let probe = e.to_string();
+    assert!(
+        probe.contains("isolation is required but this host cannot provide: the isolated run"),
+        "{probe}"
+    );
+    assert_eq!(e.code(), sandboxcore::ErrorCode::BackendUnavailable);
+    // The one-run backend starts (nothing run yet), and its first run is
+    // refused with the probe's error: the command never ran.
+    let one = ProcessExecutor::for_one_run(ProcessConfig::default())
+        .unwrap_or_else(|e| panic!("nothing is run before the first run: {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let mut req = shell(&format!("touch {}", marker.display()));
+    req.cwd = Some(dir.path().to_path_buf());
+    let e = runtime()
+        .block_on(one.execute(req.clone()))
+        .expect_err("the run cannot be isolated");
+    assert_eq!(e.to_string(), probe);
+    assert_eq!(e.code(), sandboxcore::ErrorCode::BackendUnavailable);
+    assert!(!marker.exists(), "the command ran");
+    // Later runs are refused alike, and nothing the view provides is claimed.
+    let again = runtime().block_on(one.execute(req)).unwrap_err();
+    assert_eq!(again.to_string(), probe);
+    assert!(!marker.exists(), "the command ran");
+    let caps = one.capabilities();
+    assert!(
+        !caps.pid_namespace && !caps.read_only_root && !caps.deny_read,
+        "{caps:?}"
+    );
+    assert!(!caps.network_isolation && !caps.user_namespace, "{caps:?}");
+    // Asked before any run, capabilities() runs the trial first.
+    let fresh = ProcessExecutor::for_one_run(ProcessConfig::default()).unwrap();
+    assert_eq!(fresh.capabilities(), caps);
+    let e = runtime()
+        .block_on(fresh.execute(shell("true")))
+        .unwrap_err();
+    assert_eq!(e.to_string(), probe);
+}

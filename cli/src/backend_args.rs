@@ -159,6 +159,21 @@ impl LimitArgs {
     }
 }
 
+/// The runtime of `sandboxcore run` on `backend`. The process backend's
+/// one run needs no worker thread: the run and the printer are polled by
+/// `block_on` on the calling thread, which also drives the I/O and timers
+/// (what blocks goes to tokio's blocking pool). The container backends
+/// keep [`runtime`]: what they clean up when a run's future is dropped is
+/// spawned as tasks, which only workers run once `block_on` has returned.
+pub fn run_runtime(backend: Backend) -> Result<tokio::runtime::Runtime> {
+    match backend {
+        Backend::Process => Ok(tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?),
+        Backend::Docker | Backend::Kubernetes => runtime(),
+    }
+}
+
 /// The runtime the CLI's backends and runs use.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -170,15 +185,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 /// A sandbox builder with the policy from `source`, the executor these
 /// backend options describe (the policy files kept read-only for the
 /// command) and, when given, a JSON-lines audit file: what `run` and `mcp`
-/// share.
+/// share. `one_run`: the sandbox makes a single run (see
+/// [`BackendArgs::executor`]).
 pub fn sandbox_builder(
     source: &PolicySource,
     backend: &BackendArgs,
     audit_log: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
+    one_run: bool,
 ) -> Result<SandboxBuilder> {
     let policy = source.load()?;
-    let executor = backend.executor(runtime, &source.paths()?)?;
+    let executor = backend.executor(runtime, &source.paths()?, one_run)?;
     let mut builder = Sandbox::builder().policy(policy).shared_executor(executor);
     if let Some(path) = audit_log {
         builder = builder.audit(open_audit_log(path)?);
@@ -284,11 +301,16 @@ impl BackendArgs {
     }
 
     /// Builds the executor these options describe. The policy files (every
-    /// layer's) stay read-only for the command (process backend).
+    /// layer's) stay read-only for the command (process backend). With
+    /// `one_run` (`sandboxcore run`) the process backend is made for a
+    /// single run ([`ProcessExecutor::for_one_run`]: its first run is the
+    /// trial of the isolation layers, and nothing is prepared for a next
+    /// run).
     pub fn executor(
         &self,
         runtime: &tokio::runtime::Runtime,
         policy_files: &[PathBuf],
+        one_run: bool,
     ) -> Result<Arc<dyn Executor>> {
         self.validate()?;
         Ok(match self.backend {
@@ -303,7 +325,11 @@ impl BackendArgs {
                         config.filesystem.protected.push(path);
                     }
                 }
-                let executor = ProcessExecutor::new(config)?;
+                let executor = if one_run {
+                    ProcessExecutor::for_one_run(config)?
+                } else {
+                    ProcessExecutor::new(config)?
+                };
                 if !executor.skipped_layers().is_empty() {
                     eprintln!(
                         "sandboxcore: isolation best-effort: not applied: {}",

@@ -59,12 +59,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         bail!("give a command to run, e.g. sandboxcore run -- 'pytest -q'");
     }
     let command = args.command.join(" ");
-    let runtime = backend_args::runtime()?;
+    let runtime = backend_args::run_runtime(args.backend.backend)?;
     let mut builder = backend_args::sandbox_builder(
         &args.source,
         &args.backend,
         args.audit_log.as_deref(),
         &runtime,
+        true,
     )?
     .approver(crate::prompt::TerminalApprover::new(args.yes));
     // `persist` answers are written into the policy file in use.

@@ -67,6 +67,7 @@ pub fn run(args: McpArgs) -> Result<ExitCode> {
         &args.backend,
         args.audit_log.as_deref(),
         &runtime,
+        false,
     )?;
     let cwd = args.backend.cwd_or_default(args.cwd.as_ref())?;
     let confine_cwd = match (&cwd, args.backend.backend) {

@@ -225,21 +225,34 @@ impl RunCgroup {
         self.pids.iter().chain(&self.memory).chain(&self.unified)
     }
 
+    /// The files a child writes `0` into to join: `tasks` in the v1
+    /// hierarchies, `cgroup.procs` in the unified one. The child that
+    /// joins has a single thread (its own thread group), so moving that
+    /// thread moves the whole process, as `cgroup.procs` would; but the
+    /// kernel moves the writer's own thread without the global
+    /// `cgroup_threadgroup_rwsem`, whose write side waits for an RCU grace
+    /// period (5-15 ms on a busy 2-core VM; `cgroup.procs` always takes
+    /// it). Joining a v2 cgroup through `cgroup.threads` is only for
+    /// threaded subtrees, so the unified hierarchy keeps `cgroup.procs`.
     fn open_procs_files(&self) -> io::Result<Vec<OwnedFd>> {
-        self.dirs()
-            .map(|d| {
-                let file = fs::OpenOptions::new()
-                    .write(true)
-                    .open(d.join("cgroup.procs"))?;
+        let v1 = self
+            .pids
+            .iter()
+            .chain(&self.memory)
+            .map(|d| d.join("tasks"));
+        let unified = self.unified.iter().map(|d| d.join("cgroup.procs"));
+        v1.chain(unified)
+            .map(|path| {
+                let file = fs::OpenOptions::new().write(true).open(path)?;
                 super::child::above_stdio(OwnedFd::from(file))
             })
             .collect()
     }
 
-    /// The `cgroup.procs` files (open, close-on-exec) the child writes
-    /// itself into before exec, in [`RunCgroup::dirs`] order. They are
-    /// opened once with the cgroup, not by every child; the kernel checks
-    /// a write against the opener's credentials.
+    /// The files (open, close-on-exec) the child writes itself into before
+    /// exec, in [`RunCgroup::dirs`] order (see `open_procs_files`). They
+    /// are opened once with the cgroup, not by every child; the kernel
+    /// checks a write against the opener's credentials.
     pub fn procs_fds(&self) -> Vec<RawFd> {
         self.procs.iter().map(AsRawFd::as_raw_fd).collect()
     }

@@ -281,6 +281,9 @@ pub struct ProcessExecutor {
     leftovers: Arc<Leftovers>,
     /// Made by [`ProcessExecutor::for_gc`]: runs nothing.
     gc_only: bool,
+    /// Made by [`ProcessExecutor::for_one_run`] under
+    /// [`Isolation::Required`]: the probe's trial run is deferred.
+    deferred: Option<Arc<DeferredTrial>>,
 }
 
 /// Where the process backend looks for what crashed processes left, and
@@ -362,28 +365,30 @@ const DRAIN: Duration = Duration::from_secs(2);
 /// real (a namespace set is made, the seccomp filter compiled, Landlock's
 /// ABI read), then a trial command runs with all of them.
 /// The network namespace the trial used is handed on to the first run
-/// when the trial left no trace in it.
+/// when the trial left no trace in it. Without `trial` (see
+/// [`ProcessExecutor::for_one_run`]) the trial is left to the caller: the
+/// namespaces made to check they can be made, unused, serve the first run
+/// whole.
 fn probe_layers(
     config: &ProcessConfig,
     is_root: bool,
-) -> (Layers, Vec<String>, Option<namespaces::UntouchedNetwork>) {
+    trial: bool,
+) -> (Layers, Vec<String>, slot::Seeds) {
     let mut layers = Layers::default();
     let mut missing = Vec::new();
     if config.isolation == Isolation::Off {
-        return (layers, missing, None);
+        return (layers, missing, slot::Seeds::default());
     }
     layers.no_new_privs = true;
     let mut prepared = None;
-    match namespaces::prepare(!is_root, None, None) {
+    // Without the trial, the namespaces serve the first run, and nothing
+    // is handed on after it.
+    match namespaces::prepare(!is_root, None, None, trial) {
         Ok(ns) => {
             layers.namespaces = true;
             prepared = Some(ns);
         }
-        Err(e) if is_root => missing.push(format!("{} ({e})", skipped_layer::NAMESPACES)),
-        Err(e) => missing.push(format!(
-            "{} ({e}): {USERNS_HINT}",
-            skipped_layer::USER_NAMESPACES
-        )),
+        Err(e) => missing.push(namespaces_missing(&e, is_root)),
     }
     match seccomp::program() {
         Ok(p) => layers.seccomp = Some(p),
@@ -396,15 +401,16 @@ fn probe_layers(
         Err(e) if !layers.namespaces => missing.push(format!("{} ({e})", skipped_layer::LANDLOCK)),
         Err(_) => {}
     }
-    let mut untouched = None;
+    let mut seeds = slot::Seeds::default();
     match prepared {
         None => missing.push(format!(
             "{}, deny-read paths and the pid and network namespaces (they need the \
              namespaces above)",
             skipped_layer::VIEW
         )),
+        Some(ns) if !trial => seeds.namespaces = Some(ns),
         Some(ns) => match trial_run(config, &layers, &ns) {
-            Ok(()) => untouched = ns.into_untouched_network(),
+            Ok(()) => seeds.network = ns.into_untouched_network(),
             Err(e) => {
                 // Everything exists but this host refuses a step (an
                 // unusual mount, a restrictive LSM): say which.
@@ -413,7 +419,51 @@ fn probe_layers(
             }
         },
     }
-    (layers, missing, untouched)
+    (layers, missing, seeds)
+}
+
+/// What a host that cannot make the run's namespaces lacks (and, not
+/// root, how to enable user namespaces).
+fn namespaces_missing(e: &io::Error, is_root: bool) -> String {
+    if is_root {
+        format!("{} ({e})", skipped_layer::NAMESPACES)
+    } else {
+        format!("{} ({e}): {USERNS_HINT}", skipped_layer::USER_NAMESPACES)
+    }
+}
+
+/// The trial [`probe_layers`] leaves out for [`ProcessExecutor::for_one_run`],
+/// run when a run cannot vouch for the layers: in namespaces of its own,
+/// with `layers`. `Err` names what this host cannot provide, as the probe
+/// would have.
+fn deferred_trial(
+    config: &ProcessConfig,
+    layers: &Layers,
+    is_root: bool,
+) -> std::result::Result<(), String> {
+    let ns = namespaces::prepare(!is_root, None, None, false)
+        .map_err(|e| namespaces_missing(&e, is_root))?;
+    trial_run(config, layers, &ns).map_err(|e| format!("{} ({e})", skipped_layer::ISOLATED_RUN))
+}
+
+/// The error of a backend under [`Isolation::Required`] on a host that
+/// cannot provide the layers `missing` names.
+fn isolation_unavailable(missing: &str) -> Error {
+    Error::unavailable(
+        BackendKind::Process,
+        format!("isolation is required but this host cannot provide: {missing}"),
+    )
+}
+
+/// The trial run of a backend made by [`ProcessExecutor::for_one_run`]:
+/// left to its first run, which starts with every layer.
+#[derive(Debug, Default)]
+struct DeferredTrial {
+    /// `Ok` once every layer is verified (a run started with all of them
+    /// and its command ended normally, or the trial passed); `Err` with
+    /// what this host cannot provide once the trial failed. Unset until
+    /// then.
+    verdict: std::sync::OnceLock<std::result::Result<(), String>>,
 }
 
 /// Runs `true` with every layer, without a workspace; `Ok` when there is
@@ -628,18 +678,37 @@ impl ProcessExecutor {
     /// background, the cgroups and home directories that crashed processes
     /// left ([`Executor::reap`] waits for that).
     pub fn new(config: ProcessConfig) -> Result<ProcessExecutor> {
+        ProcessExecutor::make(config, false)
+    }
+
+    /// A backend for a process that makes one run (the CLI's `run`): as
+    /// [`ProcessExecutor::new`], but no slot is made ahead (no view is
+    /// built in the background for a next run), and under
+    /// [`Isolation::Required`] the probe's trial run (a full isolated run
+    /// of `true`) is left to the first run, which starts with every layer
+    /// anyway. What the probe checks without running anything (the
+    /// namespaces can be made, the seccomp filter compiles, Landlock's
+    /// ABI) is still checked here. A layer the host refuses during that
+    /// run is the same [`Error::BackendUnavailable`] the probe gives:
+    /// when the run's command cannot start, or ends by a signal or with
+    /// status 126 or 127, the trial runs then and decides between the
+    /// host and the command. [`Executor::capabilities`] claims no layer
+    /// that is not verified: asked before a run has verified them, it runs
+    /// the trial first. Under best-effort isolation the trial runs here,
+    /// as in `new` (the layers a run gets must be known before it
+    /// starts).
+    pub fn for_one_run(config: ProcessConfig) -> Result<ProcessExecutor> {
+        ProcessExecutor::make(config, true)
+    }
+
+    fn make(config: ProcessConfig, one_run: bool) -> Result<ProcessExecutor> {
         // SAFETY: geteuid has no preconditions.
         let is_root = unsafe { libc::geteuid() } == 0;
-        let (mut layers, missing, untouched) = probe_layers(&config, is_root);
+        let defer = one_run && config.isolation == Isolation::Required;
+        let (mut layers, missing, seeds) = probe_layers(&config, is_root, !defer);
         if !missing.is_empty() {
             if config.isolation == Isolation::Required {
-                return Err(Error::unavailable(
-                    BackendKind::Process,
-                    format!(
-                        "isolation is required but this host cannot provide: {}",
-                        missing.join("; ")
-                    ),
-                ));
+                return Err(isolation_unavailable(&missing.join("; ")));
             }
             layers.skipped = missing;
         }
@@ -715,14 +784,17 @@ impl ProcessExecutor {
                 home_parent,
                 users: Arc::new(user_source(config.run_as, is_root)),
                 namespaces: ns.then_some(!is_root),
-                warm: ns.then(|| warm_maker(config.clone(), layers.clone(), expected_view.clone())),
-                ready: slot::READY,
+                // One run: its slot is made when it starts.
+                warm: (ns && !one_run)
+                    .then(|| warm_maker(config.clone(), layers.clone(), expected_view.clone())),
+                ready: if one_run { 0 } else { slot::READY },
+                hand_on_networks: !one_run,
             },
             use_cgroups,
             slot::Seeds {
                 cgroup: probe,
-                network: untouched,
                 first: Some(Box::new(first_sweep)),
+                ..seeds
             },
         );
         Ok(ProcessExecutor {
@@ -735,6 +807,7 @@ impl ProcessExecutor {
             layers,
             leftovers,
             gc_only: false,
+            deferred: (defer && ns).then(Arc::default),
         })
     }
 
@@ -766,6 +839,7 @@ impl ProcessExecutor {
                 namespaces: None,
                 warm: None,
                 ready: 0,
+                hand_on_networks: false,
             },
             false,
             slot::Seeds::default(),
@@ -781,6 +855,7 @@ impl ProcessExecutor {
             layers: Layers::default(),
             leftovers,
             gc_only: true,
+            deferred: None,
         }
     }
 
@@ -1111,7 +1186,62 @@ impl ProcessExecutor {
             .map_err(|e| fail_from(ExecErrorKind::Egress, "cannot start the egress proxy", e))
     }
 
+    /// The deferred trial's verdict (`Ok` for a backend without one): runs
+    /// the trial now when nothing has verified the layers yet.
+    fn verified(&self) -> std::result::Result<(), &str> {
+        let Some(deferred) = &self.deferred else {
+            return Ok(());
+        };
+        deferred
+            .verdict
+            .get_or_init(|| deferred_trial(&self.config, &self.layers, self.is_root))
+            .as_ref()
+            .map(|_| ())
+            .map_err(String::as_str)
+    }
+
+    /// Whether the layers still wait for a run or the trial to verify them.
+    fn unverified(&self) -> bool {
+        self.deferred
+            .as_ref()
+            .is_some_and(|d| d.verdict.get().is_none())
+    }
+
+    /// Runs the request. A backend whose trial was deferred refuses every
+    /// run once the trial failed; until a run has verified the layers,
+    /// each run is the trial: a failure to start it, or a command that
+    /// ended as a layer the host refuses would end it (a signal, status
+    /// 126 or 127), has the trial run to tell the host's failure (the
+    /// probe's error) from the command's (its own result).
     async fn run(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
+        if let Some(Err(missing)) = self.deferred.as_ref().and_then(|d| d.verdict.get()) {
+            return Err(isolation_unavailable(missing));
+        }
+        if !self.unverified() {
+            return self.run_once(req, events).await;
+        }
+        let outcome = match self.run_once(req, events).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                return Err(match self.verified() {
+                    Ok(()) => e,
+                    Err(missing) => isolation_unavailable(missing),
+                })
+            }
+        };
+        let normal = outcome.signal.is_none() && !matches!(outcome.exit_code, Some(126 | 127));
+        if normal {
+            if let Some(d) = &self.deferred {
+                let _ = d.verdict.set(Ok(()));
+            }
+        }
+        match self.verified() {
+            Ok(()) => Ok(outcome),
+            Err(missing) => Err(isolation_unavailable(missing)),
+        }
+    }
+
+    async fn run_once(&self, req: ExecRequest, events: EventSender) -> Result<ExecOutcome> {
         let started = Instant::now();
         let (mut guard, run_as) = self.take_slot()?;
         let isolated = self.layers.namespaces;
@@ -1283,8 +1413,15 @@ impl Executor for ProcessExecutor {
         BackendKind::Process
     }
 
+    /// What this backend enforces. A backend whose trial was deferred
+    /// ([`ProcessExecutor::for_one_run`]) runs it first when no run has
+    /// verified the layers yet; when it failed, the namespaces and what is
+    /// built on them are not claimed (and every run is refused).
     fn capabilities(&self) -> Capabilities {
-        self.capabilities
+        match self.verified() {
+            Ok(()) => self.capabilities,
+            Err(_) => self.capabilities.without_layer(skipped_layer::ISOLATED_RUN),
+        }
     }
 
     fn execute_streaming(

@@ -73,7 +73,8 @@ const TRACE_FILES: [&std::ffi::CStr; 5] = [
 struct NetworkTrace {
     files: Vec<std::fs::File>,
     sockstat: std::fs::File,
-    baseline: Vec<String>,
+    /// `None`: not read (the namespace is never handed on).
+    baseline: Option<Vec<String>>,
 }
 
 impl NetworkTrace {
@@ -102,13 +103,26 @@ impl NetworkTrace {
     /// Nothing in the counters moved since the namespace was made, no flow
     /// label is left and no socket is open in it.
     fn untouched(&self) -> bool {
+        let Some(baseline) = &self.baseline else {
+            return false;
+        };
         let no_sockets =
             Self::read(&self.sockstat).is_some_and(|s| s.lines().next() == Some("sockets: used 0"));
-        no_sockets && self.contents().as_ref() == Some(&self.baseline)
+        no_sockets && self.contents().as_ref() == Some(baseline)
     }
 }
 
 impl PreparedNamespaces {
+    /// These namespaces, unused so far, for a run as `idmap` (see
+    /// [`prepare`]): what `prepare(_, idmap, None)` would have made.
+    pub fn for_user(mut self, idmap: Option<(u32, u32)>) -> io::Result<PreparedNamespaces> {
+        self.idmap = match idmap {
+            Some((uid, gid)) if uid != 0 => Some(above_stdio(idmap_namespace(uid, gid)?)?),
+            _ => None,
+        };
+        Ok(self)
+    }
+
     /// The network namespace (and its user namespace), when the run that
     /// had it left no trace in it. Call only once every process of that
     /// run is gone.
@@ -290,11 +304,15 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
 /// Makes a network namespace with `lo` up, inside a new user namespace
 /// when `user_namespace` (the caller's uid and gid mapped to themselves),
 /// or takes `reuse`; new ipc and uts namespaces; and (as root) the idmap
-/// namespace for the run's `(uid, gid)`.
+/// namespace for the run's `(uid, gid)`. With `traced`, what a new network
+/// namespace's counters say is read, so that it can be handed on to
+/// another run if the run leaves no trace in it
+/// ([`PreparedNamespaces::into_untouched_network`]); without, it never is.
 pub fn prepare(
     user_namespace: bool,
     idmap: Option<(u32, u32)>,
     reuse: Option<UntouchedNetwork>,
+    traced: bool,
 ) -> io::Result<PreparedNamespaces> {
     // SAFETY: getuid/getgid have no preconditions.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -378,11 +396,13 @@ pub fn prepare(
             let mut trace = NetworkTrace {
                 files: trace_files,
                 sockstat: sockstat.into(),
-                baseline: Vec::new(),
+                baseline: None,
             };
-            trace.baseline = trace.contents().ok_or_else(|| {
-                io::Error::other("cannot read the new network namespace's counters")
-            })?;
+            if traced {
+                trace.baseline = Some(trace.contents().ok_or_else(|| {
+                    io::Error::other("cannot read the new network namespace's counters")
+                })?);
+            }
             (user.map(above_stdio).transpose()?, above_stdio(net)?, trace)
         }
         _ => return Err(io::Error::other("the namespace helper ended early")),
@@ -583,7 +603,7 @@ mod tests {
     fn a_prepared_network_namespace_differs_from_ours() {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let ns = match prepare(!root, None, None) {
+        let ns = match prepare(!root, None, None, true) {
             Ok(ns) => ns,
             // A host without user namespaces: nothing to check here (the
             // executor reports it; the isolation tests fail in CI).
@@ -598,10 +618,27 @@ mod tests {
     }
 
     #[test]
+    fn only_a_traced_network_namespace_is_handed_on() {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let prepared = |traced| prepare(!root, None, None, traced);
+        let (traced, untraced) = match (prepared(true), prepared(false)) {
+            (Ok(t), Ok(u)) => (t, u),
+            (Err(e), _) | (_, Err(e)) => {
+                return crate::test_skip::skip(&format!("needs namespaces: {e}"))
+            }
+        };
+        // Both unused: only the one whose counters were read when it was
+        // new can tell it is untouched.
+        assert!(traced.into_untouched_network().is_some());
+        assert!(untraced.into_untouched_network().is_none());
+    }
+
+    #[test]
     fn a_loopback_listener_lives_in_the_runs_network_namespace() {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        let ns = match prepare(!root, None, None) {
+        let ns = match prepare(!root, None, None, true) {
             Ok(ns) => ns,
             Err(e) => return crate::test_skip::skip(&format!("needs namespaces: {e}")),
         };
@@ -641,7 +678,7 @@ mod tests {
         if unsafe { libc::geteuid() } != 0 {
             return;
         }
-        let ns = prepare(false, Some((1_600_000_123, 1_600_000_123)), None).unwrap();
+        let ns = prepare(false, Some((1_600_000_123, 1_600_000_123)), None, true).unwrap();
         assert!(ns.idmap.is_some());
     }
 }

@@ -106,6 +106,9 @@ pub struct SlotSpec {
     pub warm: Option<WarmMaker>,
     /// How many slots are kept ready (0: each run makes its own).
     pub ready: usize,
+    /// Network namespaces runs left no trace in serve later slots (their
+    /// counters are read when they are made, and after each run).
+    pub hand_on_networks: bool,
 }
 
 impl std::fmt::Debug for SlotSpec {
@@ -129,6 +132,8 @@ struct State {
     recycled: Vec<RunCgroup>,
     /// Network namespaces in which no run left a trace, for the next slots.
     untouched_networks: Vec<UntouchedNetwork>,
+    /// A whole set of namespaces no process has used, for the next slot.
+    unused_namespaces: Option<PreparedNamespaces>,
     /// Inits started for a view their run did not ask for, with their
     /// mount namespaces: stopped and torn down on the background thread.
     discarded: Vec<(WarmInit, Option<std::fs::File>)>,
@@ -160,6 +165,9 @@ pub struct Seeds {
     pub cgroup: Option<RunCgroup>,
     /// A network namespace for the first slot.
     pub network: Option<UntouchedNetwork>,
+    /// Namespaces no process has used yet (made by a probe that ran no
+    /// trial), for the first slot: they spare it making its own.
+    pub namespaces: Option<PreparedNamespaces>,
     /// Run on the background thread before anything else.
     pub first: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -193,6 +201,7 @@ impl SlotPool {
         state.owner = std::process::id();
         state.recycled.extend(seeds.cgroup);
         state.untouched_networks.extend(seeds.network);
+        state.unused_namespaces = seeds.namespaces;
         let pool = Arc::new(SlotPool {
             owner: std::process::id(),
             spec,
@@ -238,19 +247,26 @@ impl SlotPool {
         let user = self.spec.users.acquire()?;
         let (home, namespaces) = match self.spec.namespaces {
             Some(user_namespace) => {
-                let reuse = if self.is_owner() {
-                    self.lock().untouched_networks.pop()
+                let idmap = user.as_ref().map(|u| (u.uid, u.gid));
+                let (unused, reuse) = if self.is_owner() {
+                    let mut state = self.lock();
+                    match state.unused_namespaces.take() {
+                        Some(ns) => (Some(ns), None),
+                        None => (None, state.untouched_networks.pop()),
+                    }
                 } else {
-                    None
+                    (None, None)
                 };
-                (
-                    None,
-                    Some(namespaces::prepare(
+                let ns = match unused {
+                    Some(ns) => ns.for_user(idmap)?,
+                    None => namespaces::prepare(
                         user_namespace,
-                        user.as_ref().map(|u| (u.uid, u.gid)),
+                        idmap,
                         reuse,
-                    )?),
-                )
+                        self.spec.hand_on_networks,
+                    )?,
+                };
+                (None, Some(ns))
             }
             None => (
                 Some(Home::create(
