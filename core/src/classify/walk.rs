@@ -796,10 +796,12 @@ impl Walker {
                 self.facts.too_deep = true;
                 break;
             }
-            let name = args[0].value().map(|v| match v.bytes().rposition(|b| b == b'/') {
-                Some(i) => v[i + 1..].to_string(),
-                None => v.to_string(),
-            });
+            let name = args[0]
+                .value()
+                .map(|v| match v.bytes().rposition(|b| b == b'/') {
+                    Some(i) => v[i + 1..].to_string(),
+                    None => v.to_string(),
+                });
             let layer = unwrap::layer(name.as_deref(), &args);
             let index = self.facts.invocations.len();
             self.facts.invocations.push(Invocation {
