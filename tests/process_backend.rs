@@ -225,11 +225,15 @@ fn fork_bomb_is_contained_by_the_process_limit() {
     if !require("a pids cgroup", |c| c.process_limit) {
         return;
     }
-    // After starting the bomb the script forks nothing (the loop, `[` and
-    // `echo` are dash builtins): at the limit, a fork of its own would fail
-    // as the bomb's do, and the script would end without saying `done`.
+    // The script forks once, for the subshell that starts the bomb, while
+    // the cgroup is nearly empty (started directly, dash would fork each
+    // side of the bomb's pipeline itself, and the first side's children
+    // can reach the limit before the second fork: a failed fork ends dash).
+    // After that it forks nothing (the loop, `[` and `echo` are builtins):
+    // at the limit, a fork of its own would fail as the bomb's do, and the
+    // script would end without saying `done`.
     let mut req = shell(
-        "bomb_5e1f() { bomb_5e1f | bomb_5e1f & }; bomb_5e1f; \
+        "bomb_5e1f() { bomb_5e1f | bomb_5e1f & }; (bomb_5e1f) & \
          i=0; while [ $i -lt 20000 ]; do i=$((i + 1)); done; echo done",
     );
     req.limits.processes = Some(64);
