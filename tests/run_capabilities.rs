@@ -12,6 +12,8 @@
 //! filter that refuses to create namespaces.
 
 mod common;
+#[path = "common/seccomp.rs"]
+mod seccomp;
 
 use common::runtime;
 use sandboxcore::audit::AuditLog;
@@ -187,51 +189,12 @@ fn the_audit_record_lists_what_was_enforced() {
 /// Set in the copy of this binary that runs without namespaces.
 const CHILD: &str = "SANDBOXCORE_TEST_NO_NAMESPACES";
 
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xc000_003e;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xc000_00b7;
-
-/// A seccomp filter refusing `unshare` and a `clone` that makes namespaces
-/// (EPERM) and `clone3`, whose flags it cannot read (ENOSYS: the C
-/// library falls back to `clone`).
-fn namespace_filter() -> Vec<libc::sock_filter> {
-    const LD_W_ABS: u16 = 0x20;
-    const JEQ_K: u16 = 0x15;
-    const JSET_K: u16 = 0x45;
-    const RET_K: u16 = 0x06;
-    const ALLOW: u32 = 0x7fff_0000;
-    const ERRNO: u32 = 0x0005_0000;
-    let namespaces = (libc::CLONE_NEWNS
-        | libc::CLONE_NEWUSER
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWNET
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP) as u32;
-    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
-    vec![
-        op(LD_W_ABS, 0, 0, 4),                        // 0: arch
-        op(JEQ_K, 0, 6, AUDIT_ARCH),                  // 1: else allow
-        op(LD_W_ABS, 0, 0, 0),                        // 2: nr
-        op(JEQ_K, 5, 0, libc::SYS_unshare as u32),    // 3: EPERM
-        op(JEQ_K, 5, 0, libc::SYS_clone3 as u32),     // 4: ENOSYS
-        op(JEQ_K, 0, 2, libc::SYS_clone as u32),      // 5: else allow
-        op(LD_W_ABS, 0, 0, 16),                       // 6: flags (low half)
-        op(JSET_K, 1, 0, namespaces),                 // 7: EPERM
-        op(RET_K, 0, 0, ALLOW),                       // 8
-        op(RET_K, 0, 0, ERRNO | libc::EPERM as u32),  // 9
-        op(RET_K, 0, 0, ERRNO | libc::ENOSYS as u32), // 10
-    ]
-}
-
 #[test]
 fn a_best_effort_run_without_namespaces_does_not_claim_them() {
     if std::env::var_os(CHILD).is_some() {
         return without_namespaces();
     }
-    use std::os::unix::process::CommandExt;
-    let filter = namespace_filter();
+    let filter = seccomp::namespace_filter();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap());
     child
         .args([
@@ -240,28 +203,7 @@ fn a_best_effort_run_without_namespaces_does_not_claim_them() {
             "--nocapture",
         ])
         .env(CHILD, "1");
-    // SAFETY: between fork and exec the closure allocates nothing and
-    // makes only two system calls (prctl); the filter it points the kernel
-    // at is owned by the closure, which outlives both calls (the kernel
-    // copies the program).
-    unsafe {
-        child.pre_exec(move || {
-            let program = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut libc::sock_filter,
-            };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::SECCOMP_MODE_FILTER,
-                    &program as *const libc::sock_fprog,
-                ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    seccomp::under_filter(&mut child, filter);
     let out = child.output().unwrap();
     assert!(
         out.status.success(),
@@ -330,51 +272,12 @@ fn unshare_errno() -> Option<i32> {
 /// Set in the copy of this binary that runs where `mount` is refused.
 const NO_MOUNT_CHILD: &str = "SANDBOXCORE_TEST_NO_MOUNT";
 
-/// A seccomp filter refusing `mount` (EPERM): namespaces can be made, but
-/// no isolated view can be built in them (a host whose LSM refuses a step
-/// of the isolated run).
-fn mount_filter() -> Vec<libc::sock_filter> {
-    const LD_W_ABS: u16 = 0x20;
-    const JEQ_K: u16 = 0x15;
-    const RET_K: u16 = 0x06;
-    const ALLOW: u32 = 0x7fff_0000;
-    const ERRNO: u32 = 0x0005_0000;
-    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
-    vec![
-        op(LD_W_ABS, 0, 0, 4),                       // 0: arch
-        op(JEQ_K, 0, 2, AUDIT_ARCH),                 // 1: else allow
-        op(LD_W_ABS, 0, 0, 0),                       // 2: nr
-        op(JEQ_K, 1, 0, libc::SYS_mount as u32),     // 3: EPERM
-        op(RET_K, 0, 0, ALLOW),                      // 4
-        op(RET_K, 0, 0, ERRNO | libc::EPERM as u32), // 5
-    ]
-}
-
 /// Runs the test `name` of this binary again under `filter`, with `env`
 /// set; fails unless it passed.
 fn rerun_filtered(name: &str, env: &str, filter: Vec<libc::sock_filter>) {
-    use std::os::unix::process::CommandExt;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap());
     child.args(["--exact", name, "--nocapture"]).env(env, "1");
-    // SAFETY: as in a_best_effort_run_without_namespaces_does_not_claim_them.
-    unsafe {
-        child.pre_exec(move || {
-            let program = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut libc::sock_filter,
-            };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::SECCOMP_MODE_FILTER,
-                    &program as *const libc::sock_fprog,
-                ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    seccomp::under_filter(&mut child, filter);
     let out = child.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -442,7 +345,7 @@ fn a_one_run_backend_refuses_a_host_that_cannot_build_the_view_as_new_does() {
     rerun_filtered(
         "a_one_run_backend_refuses_a_host_that_cannot_build_the_view_as_new_does",
         NO_MOUNT_CHILD,
-        mount_filter(),
+        seccomp::mount_filter(),
     );
 }
 

@@ -3,6 +3,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[path = "../../tests/common/seccomp.rs"]
+mod seccomp;
 #[path = "../../tests/common/skip.rs"]
 mod skip;
 
@@ -538,58 +541,19 @@ fn unknown_options_are_usage_errors_not_commands() {
     }
 }
 
-/// A seccomp filter refusing `mount` (EPERM): the run's namespaces can be
-/// made, but no isolated view can be built in them.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn mount_filter() -> Vec<libc::sock_filter> {
-    #[cfg(target_arch = "x86_64")]
-    const AUDIT_ARCH: u32 = 0xc000_003e;
-    #[cfg(target_arch = "aarch64")]
-    const AUDIT_ARCH: u32 = 0xc000_00b7;
-    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
-    vec![
-        op(0x20, 0, 0, 4),                                // arch
-        op(0x15, 0, 2, AUDIT_ARCH),                       // else allow
-        op(0x20, 0, 0, 0),                                // nr
-        op(0x15, 1, 0, libc::SYS_mount as u32),           // EPERM
-        op(0x06, 0, 0, 0x7fff_0000),                      // allow
-        op(0x06, 0, 0, 0x0005_0000 | libc::EPERM as u32), // EPERM
-    ]
-}
-
 #[test]
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn a_run_on_a_host_that_cannot_isolate_is_refused_before_the_command_runs() {
-    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
-    let filter = mount_filter();
+    let filter = seccomp::mount_filter();
     let mut cmd = bin();
     cmd.args(["run", "--cwd"])
         .arg(dir.path())
         .arg("--")
         .arg(format!("touch {}", marker.display()))
         .env_remove("SANDBOXCORE_POLICY");
-    // SAFETY: between fork and exec the closure allocates nothing and makes
-    // two prctl calls; the kernel copies the filter it points at.
-    unsafe {
-        cmd.pre_exec(move || {
-            let program = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut libc::sock_filter,
-            };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::SECCOMP_MODE_FILTER,
-                    &program as *const libc::sock_fprog,
-                ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    seccomp::under_filter(&mut cmd, filter);
     let out = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
