@@ -116,10 +116,7 @@ impl PreparedNamespaces {
     /// These namespaces, unused so far, for a run as `idmap` (see
     /// [`prepare`]): what `prepare(_, idmap, None)` would have made.
     pub fn for_user(mut self, idmap: Option<(u32, u32)>) -> io::Result<PreparedNamespaces> {
-        self.idmap = match idmap {
-            Some((uid, gid)) if uid != 0 => Some(above_stdio(idmap_namespace(uid, gid)?)?),
-            _ => None,
-        };
+        self.idmap = idmap_for(idmap)?;
         Ok(self)
     }
 
@@ -410,10 +407,7 @@ pub fn prepare(
     let (Some(ipc), Some(uts)) = (ipc, uts) else {
         return Err(io::Error::other("the namespace helper ended early"));
     };
-    let idmap = match idmap {
-        Some((uid, gid)) if uid != 0 => Some(above_stdio(idmap_namespace(uid, gid)?)?),
-        _ => None,
-    };
+    let idmap = idmap_for(idmap)?;
     Ok(PreparedNamespaces {
         user,
         net,
@@ -544,6 +538,15 @@ extern "C" fn hold_main(arg: *mut c_void) -> c_int {
         };
         let _ = libc::poll(&mut pfd, 1, 10_000);
         libc::_exit(0)
+    }
+}
+
+/// The idmap namespace of a run as `(uid, gid)`, above the standard
+/// descriptors (none for uid 0, or a run without a uid of its own).
+fn idmap_for(idmap: Option<(u32, u32)>) -> io::Result<Option<OwnedFd>> {
+    match idmap {
+        Some((uid, gid)) if uid != 0 => Ok(Some(above_stdio(idmap_namespace(uid, gid)?)?)),
+        _ => Ok(None),
     }
 }
 
