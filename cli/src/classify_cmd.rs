@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::thread;
 
 /// Arguments of `sandboxcore classify`.
@@ -109,25 +109,12 @@ fn classify_jsonl_in(
     while !at_end {
         batch.clear();
         batch.append(&mut carried);
-        // At least a piece more than what was carried.
+        // At least a piece more than what was carried; fewer bytes than
+        // asked for means the input has ended.
         let wanted = batch_bytes.max(batch.len() + piece_bytes);
-        while batch.len() < wanted {
-            let len = batch.len();
-            batch.resize(wanted, 0);
-            let read = loop {
-                match input.read(&mut batch[len..]) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            let n = *read.as_ref().unwrap_or(&0);
-            batch.truncate(len + n);
-            read?;
-            if n == 0 {
-                at_end = true;
-                break;
-            }
-        }
+        let room = (wanted - batch.len()) as u64;
+        (&mut input).take(room).read_to_end(&mut batch)?;
+        at_end = batch.len() < wanted;
         if !at_end {
             // Whole lines only; the rest starts the next batch.
             match batch.iter().rposition(|&b| b == b'\n') {
@@ -142,14 +129,13 @@ fn classify_jsonl_in(
         }
         let pieces = pieces(&batch, piece_bytes);
         let next = AtomicUsize::new(0);
-        let rendered: Vec<Mutex<Vec<u8>>> = pieces.iter().map(|_| Mutex::default()).collect();
+        let rendered: Vec<OnceLock<Vec<u8>>> = pieces.iter().map(|_| OnceLock::new()).collect();
         let failed = AtomicBool::new(false);
         let work = || {
             let taken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(piece) = pieces.get(i) else { return };
-                let buffer = render_lines(piece);
-                *rendered[i].lock().unwrap_or_else(|p| p.into_inner()) = buffer;
+                let _ = rendered[i].set(render_lines(piece));
             }));
             if taken.is_err() {
                 failed.store(true, Ordering::Relaxed);
@@ -164,8 +150,9 @@ fn classify_jsonl_in(
         if failed.into_inner() {
             bail!("classifying a batch of lines panicked");
         }
-        for buffer in rendered {
-            out.write_all(&buffer.into_inner().unwrap_or_else(|p| p.into_inner()))?;
+        // Every piece was rendered (no worker panicked).
+        for buffer in rendered.into_iter().flat_map(OnceLock::into_inner) {
+            out.write_all(&buffer)?;
         }
     }
     Ok(())
