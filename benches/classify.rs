@@ -14,6 +14,9 @@
 //!   same 200 000-line mix of the corpora, wall clock of the whole process,
 //!   median of 5 interleaved runs each; appended to the same file.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use criterion::{black_box, criterion_group, Criterion};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,25 +29,7 @@ fn root() -> PathBuf {
 }
 
 fn corpus(mixed: bool) -> Vec<String> {
-    let text = std::fs::read_to_string(root().join("tests/data/plain_commands.txt")).unwrap();
-    let mut cmds: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    if mixed {
-        for file in [
-            "tests/data/shell_commands.jsonl",
-            "tests/data/risk_extra.jsonl",
-        ] {
-            let text = std::fs::read_to_string(root().join(file)).unwrap();
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                cmds.push(v["command"].as_str().unwrap().to_string());
-            }
-        }
-    }
-    cmds
+    corpus::commands(&root(), mixed)
 }
 
 fn benches(c: &mut Criterion) {

@@ -2,6 +2,9 @@
 //! dearest first (for finding what to speed up):
 //! `cargo run --release --example corpus_costs [N [ROUNDS]]` (N: lines
 //! shown; ROUNDS: timed calls per line, 2000 by default).
+#[path = "../benches/common/corpus.rs"]
+mod corpus;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -10,23 +13,7 @@ fn main() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(30);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut cmds: Vec<String> = std::fs::read_to_string(root.join("tests/data/plain_commands.txt"))
-        .expect("tests/data/plain_commands.txt")
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    for file in [
-        "tests/data/shell_commands.jsonl",
-        "tests/data/risk_extra.jsonl",
-    ] {
-        let text = std::fs::read_to_string(root.join(file)).expect("corpus file");
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-            cmds.push(v["command"].as_str().expect("a command").to_string());
-        }
-    }
+    let cmds = corpus::commands(Path::new(env!("CARGO_MANIFEST_DIR")), true);
     let rounds: u32 = std::env::args()
         .nth(2)
         .and_then(|n| n.parse().ok())
