@@ -326,7 +326,11 @@ impl BackendArgs {
                     }
                 }
                 let executor = if one_run {
-                    ProcessExecutor::for_one_run(config)?
+                    let executor = ProcessExecutor::for_one_run(config)?;
+                    // The CLI ends after its run: whoever waits for it
+                    // need not wait for the kernel's teardown of the run.
+                    executor.teardown_after_exit();
+                    executor
                 } else {
                     ProcessExecutor::new(config)?
                 };

@@ -563,3 +563,91 @@ fn a_run_on_a_host_that_cannot_isolate_is_refused_before_the_command_runs() {
     );
     assert!(!marker.exists(), "the command ran: {err}");
 }
+
+/// `sandboxcore run` leaves the kernel's teardown of its run to a helper
+/// that outlives it (`ProcessExecutor::teardown_after_exit`). Whoever
+/// reads its output, or holds a pipe it inherited, still sees the end when
+/// the CLI exits, and the helper does not linger.
+#[test]
+fn run_ends_its_streams_and_inherited_pipes_and_its_helper_goes() {
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+
+    let mut fds = [0; 2];
+    // SAFETY: a two-int array; both ends close-on-exec (the child gets a
+    // copy of the write end without it, below).
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: pipe2 gave us these descriptors.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let marker = format!("helper-marker-{}", std::process::id());
+    let inherited = write_end.as_raw_fd();
+    let mut cmd = bin();
+    cmd.args(["run", "--", &format!("echo {marker}")])
+        .env_remove("SANDBOXCORE_POLICY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: dup2 is async-signal-safe; fd 3 without close-on-exec is
+    // what a caller's extra pipe (a jobserver, a status pipe) looks like.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(inherited, 3) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(write_end);
+    let mut out = String::new();
+    // Ends when every copy of the CLI's stdout is closed.
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, format!("{marker}\n"));
+    assert!(child.wait().unwrap().success());
+
+    // The inherited pipe: at its end once the CLI has exited.
+    let mut poll = libc::pollfd {
+        fd: read_end.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let ready = unsafe { libc::poll(&mut poll, 1, 5000) };
+    assert_eq!(
+        ready, 1,
+        "the inherited pipe is still held 5 s after the CLI exited"
+    );
+    let mut byte = [0u8; 1];
+    // SAFETY: reading into a one-byte buffer.
+    let n = unsafe { libc::read(read_end.as_raw_fd(), byte.as_mut_ptr().cast(), 1) };
+    assert_eq!(n, 0, "the pipe is at its end");
+
+    // The helper shares the CLI's memory, so its command line is the
+    // CLI's: no process with the marker is left for long.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok().map(|c| (e, c)))
+            .filter(|(_, c)| String::from_utf8_lossy(c).contains(&marker))
+            .map(|(e, _)| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "processes left 5 s after the CLI exited: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -14,6 +14,7 @@
 
 mod cgroup;
 mod child;
+mod exit_helper;
 mod landlock;
 mod mounts;
 mod namespaces;
@@ -699,6 +700,21 @@ impl ProcessExecutor {
     /// starts).
     pub fn for_one_run(config: ProcessConfig) -> Result<ProcessExecutor> {
         ProcessExecutor::make(config, true)
+    }
+
+    /// For a process that ends after its runs (`sandboxcore run`): when a
+    /// run ends, the kernel's teardown of its namespaces and mount view
+    /// (RCU grace periods, about a millisecond) is left to a helper
+    /// process that shares this process's memory and holds copies of its
+    /// descriptors until this process has exited, so that whoever waits
+    /// for this process does not wait for it. The helper closes its copies
+    /// of the standard streams and of inherited descriptors at once. Every
+    /// process of the run is gone before the helper starts, and the run's
+    /// cgroups and home are removed by this process as before. Each run
+    /// starts a helper that lives as long as this process: not for a
+    /// process that goes on.
+    pub fn teardown_after_exit(&self) {
+        self.slots.teardown_after_exit();
     }
 
     fn make(config: ProcessConfig, one_run: bool) -> Result<ProcessExecutor> {

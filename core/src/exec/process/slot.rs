@@ -7,6 +7,7 @@
 
 use super::cgroup::{CgroupRoots, RunCgroup};
 use super::child::WarmInit;
+use super::exit_helper;
 use super::namespaces::{self, PreparedNamespaces, UntouchedNetwork};
 use super::users::{kill_all_of, RunUser, UserSource};
 use super::ViewKey;
@@ -184,6 +185,8 @@ pub struct SlotPool {
     use_cgroups: bool,
     state: Mutex<State>,
     wake: Condvar,
+    /// Set by [`SlotPool::teardown_after_exit`].
+    teardown_after_exit: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for SlotPool {
@@ -208,6 +211,7 @@ impl SlotPool {
             use_cgroups,
             state: Mutex::new(state),
             wake: Condvar::new(),
+            teardown_after_exit: std::sync::atomic::AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&pool);
         let first = seeds.first;
@@ -345,8 +349,28 @@ impl SlotPool {
         self.wake.notify_one();
     }
 
+    /// From now on, each slot handed back has the kernel's teardown of its
+    /// namespaces and view left to a helper that outlives this process
+    /// ([`exit_helper::hold_until_exit`]): for a process that ends after
+    /// its run. Its cgroups and home are still removed here.
+    pub fn teardown_after_exit(&self) {
+        self.teardown_after_exit
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Hands a used slot back for removal in the background.
     pub fn give_back(&self, slot: Slot) {
+        if self
+            .teardown_after_exit
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            // The slot's descriptors are open: the helper's copies keep
+            // what they hold until this process has exited. Without a
+            // helper, the teardown is this process's, as before.
+            if let Err(e) = exit_helper::hold_until_exit() {
+                tracing::debug!(error = %e, "no helper for the run's teardown");
+            }
+        }
         if !self.is_owner() {
             // No background thread here: removed now.
             drop(slot);
