@@ -69,10 +69,11 @@ const TRACE_FILES: [&std::ffi::CStr; 5] = [
 /// [`TRACE_FILES`] and `/proc/net/sockstat` of a network namespace, opened
 /// from inside it (the open files keep showing that namespace; a file this
 /// kernel does not have is left out), and what they said when it was new.
+/// An untraced namespace (never handed on) has none of them.
 #[derive(Debug)]
 struct NetworkTrace {
     files: Vec<std::fs::File>,
-    sockstat: std::fs::File,
+    sockstat: Option<std::fs::File>,
     /// `None`: not read (the namespace is never handed on).
     baseline: Option<Vec<String>>,
 }
@@ -106,8 +107,11 @@ impl NetworkTrace {
         let Some(baseline) = &self.baseline else {
             return false;
         };
-        let no_sockets =
-            Self::read(&self.sockstat).is_some_and(|s| s.lines().next() == Some("sockets: used 0"));
+        let no_sockets = self
+            .sockstat
+            .as_ref()
+            .and_then(Self::read)
+            .is_some_and(|s| s.lines().next() == Some("sockets: used 0"));
         no_sockets && self.contents().as_ref() == Some(baseline)
     }
 }
@@ -134,6 +138,8 @@ impl PreparedNamespaces {
 
 struct PrepareContext {
     user: bool,
+    /// Open the trace files (the namespace may be handed on).
+    traced: bool,
     /// Reusing a network namespace: its user namespace (or -1) and itself.
     join_user: c_int,
     join_net: c_int,
@@ -243,19 +249,25 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
             if let Err(e) = loopback_up() {
                 return fail(4, e);
             }
-            for (path, slot) in TRACE_FILES.iter().zip(&ctx.trace_fds) {
+            for (path, slot) in TRACE_FILES
+                .iter()
+                .zip(&ctx.trace_fds)
+                .filter(|_| ctx.traced)
+            {
                 // Missing (IPv6 disabled, say): nothing to compare.
                 let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
                 slot.store(fd, Ordering::SeqCst);
             }
-            let fd = libc::open(
-                c"/proc/self/net/sockstat".as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            );
-            if fd < 0 {
-                return fail(5, *libc::__errno_location());
+            if ctx.traced {
+                let fd = libc::open(
+                    c"/proc/self/net/sockstat".as_ptr(),
+                    libc::O_RDONLY | libc::O_CLOEXEC,
+                );
+                if fd < 0 {
+                    return fail(5, *libc::__errno_location());
+                }
+                ctx.sockstat_fd.store(fd, Ordering::SeqCst);
             }
-            ctx.sockstat_fd.store(fd, Ordering::SeqCst);
         }
         let name = b"sandbox";
         if libc::sethostname(name.as_ptr().cast(), name.len()) != 0 {
@@ -315,6 +327,7 @@ pub fn prepare(
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     let ctx = PrepareContext {
         user: user_namespace,
+        traced,
         join_user: reuse
             .as_ref()
             .and_then(|r| r.user.as_ref())
@@ -389,10 +402,10 @@ pub fn prepare(
     }
     let (user, net, trace) = match (reuse, net, sockstat) {
         (Some(r), _, _) => (r.user, r.net, r.trace),
-        (None, Some(net), Some(sockstat)) => {
+        (None, Some(net), sockstat) if sockstat.is_some() || !traced => {
             let mut trace = NetworkTrace {
                 files: trace_files,
-                sockstat: sockstat.into(),
+                sockstat: sockstat.map(std::fs::File::from),
                 baseline: None,
             };
             if traced {
