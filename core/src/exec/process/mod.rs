@@ -721,28 +721,52 @@ impl ProcessExecutor {
         // SAFETY: geteuid has no preconditions.
         let is_root = unsafe { libc::geteuid() } == 0;
         let defer = one_run && config.isolation == Isolation::Required;
-        let (mut layers, missing, seeds) = probe_layers(&config, is_root, !defer);
+        // One probe tells which limits the cgroups can enforce here (the
+        // cgroup then serves the first run). It is made beside the
+        // isolation probe, which waits on the kernel for most of its time
+        // (a network namespace): a one-shot CLI starts sooner.
+        let cgroup_probe = || {
+            let (roots, home_parent) = config.host_places();
+            let probe = RunCgroup::create(&roots).ok().filter(|p| {
+                p.clone()
+                    .set_limits(Some(u64::MAX >> 2), Some(1 << 20))
+                    .is_ok()
+            });
+            (roots, home_parent, probe)
+        };
+        let ((mut layers, missing, seeds), (roots, home_parent, probe)) = std::thread::scope(|s| {
+            let beside = std::thread::Builder::new()
+                .name("sandboxcore-probe".into())
+                .spawn_scoped(s, cgroup_probe);
+            let layers = probe_layers(&config, is_root, !defer);
+            let cgroups = match beside {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread to be had: one after the other.
+                Err(_) => cgroup_probe(),
+            };
+            (layers, cgroups)
+        });
+        let refuse = |e: Error| {
+            if let Some(p) = &probe {
+                p.remove();
+            }
+            Err(e)
+        };
         if !missing.is_empty() {
             if config.isolation == Isolation::Required {
-                return Err(isolation_unavailable(&missing.join("; ")));
+                return refuse(isolation_unavailable(&missing.join("; ")));
             }
             layers.skipped = missing;
         }
         if config.network == NetworkIsolation::Required && !layers.namespaces {
-            return Err(Error::unavailable(
+            return refuse(Error::unavailable(
                 BackendKind::Process,
                 "network isolation is required but needs the run's namespaces \
                  (isolation required or best-effort, with user namespaces or root)",
             ));
         }
-        let (roots, home_parent) = config.host_places();
-        // One probe tells which limits the cgroups can enforce here (the
-        // cgroup then serves the first run).
-        let probe = RunCgroup::create(&roots).ok().filter(|p| {
-            p.clone()
-                .set_limits(Some(u64::MAX >> 2), Some(1 << 20))
-                .is_ok()
-        });
         if config.cgroups == CgroupMode::Required && probe.is_none() {
             return Err(fail(
                 ExecErrorKind::Limits,
