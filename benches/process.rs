@@ -92,6 +92,24 @@ fn cli() -> Option<Command> {
     })
 }
 
+/// Whole commands no one-shot isolated run can be faster than: `true`
+/// alone, the CLI's start alone (`sandboxcore --version`), and util-linux
+/// `unshare` making the user, mount, network, pid, ipc and uts namespaces
+/// and a `/proc` (when installed).
+fn cli_floors() -> Vec<(&'static str, Command)> {
+    let mut floors = vec![("/bin/true", Command::new("/bin/true"))];
+    let path = root().join("target/release/sandboxcore");
+    let mut version = Command::new(path);
+    version.arg("--version").stdout(std::process::Stdio::null());
+    floors.push(("`sandboxcore --version`", version));
+    if std::path::Path::new("/usr/bin/unshare").exists() {
+        let mut unshare = Command::new("/usr/bin/unshare");
+        unshare.args(["-Urmnpiu", "--fork", "--mount-proc", "true"]);
+        floors.push(("`unshare -Urmnpiu --fork --mount-proc true`", unshare));
+    }
+    floors
+}
+
 /// Medians (microseconds) of `rounds` timings of each function, the
 /// functions taking turns so that the machine's drift touches all alike.
 fn interleaved_medians(rounds: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
@@ -244,7 +262,23 @@ fn summary() {
                     let mut run_cli = || {
                         assert!(cli.status().unwrap().success());
                     };
-                    let m = interleaved_medians(101, &mut [&mut run_cli, &mut run_bwrap]);
+                    // What no one-shot isolated run can go below, in the
+                    // same rounds: `true` itself, the CLI's own start, and
+                    // the kernel's namespaces alone (util-linux `unshare`,
+                    // a small C program: no read-only view, /tmp, /dev,
+                    // cgroups, Landlock or seccomp).
+                    let mut floors = cli_floors();
+                    let names: Vec<&str> = floors.iter().map(|(n, _)| *n).collect();
+                    let mut run_floors: Vec<Box<dyn FnMut()>> = floors
+                        .iter_mut()
+                        .map(|(_, c)| {
+                            Box::new(move || assert!(c.status().unwrap().success()))
+                                as Box<dyn FnMut()>
+                        })
+                        .collect();
+                    let mut all: Vec<&mut dyn FnMut()> = vec![&mut run_cli, &mut run_bwrap];
+                    all.extend(run_floors.iter_mut().map(|f| &mut **f as &mut dyn FnMut()));
+                    let m = interleaved_medians(101, &mut all);
                     report.push_str(&format!(
                         "CLI `sandboxcore run -- /bin/true` {:.0} us vs bwrap --unshare-all {:.0} us \
                          (median of 101, interleaved): {:.2}x bwrap\n",
@@ -252,6 +286,14 @@ fn summary() {
                         m[1],
                         m[0] / m[1]
                     ));
+                    drop(all);
+                    drop(run_floors);
+                    for (name, us) in names.iter().zip(&m[2..]) {
+                        report.push_str(&format!(
+                            "  in the same rounds: {name} {us:.0} us, {:.2}x bwrap\n",
+                            us / m[1]
+                        ));
+                    }
                 }
                 None => report.push_str(
                     "CLI: target/release/sandboxcore not built (cargo build --release -p sandboxcore-cli)\n",
