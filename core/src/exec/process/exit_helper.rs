@@ -10,15 +10,16 @@
 //!
 //! [`hold_until_exit`] starts a helper that shares this process's memory
 //! (`CLONE_VM`) and has a copy of its descriptor table. The helper closes
-//! its copies of the standard streams and of every descriptor this process
-//! inherited (those without close-on-exec) at once, so that whoever reads
-//! this process's output or waits on a pipe it inherited sees the end when
-//! this process exits. It then holds the rest until this process has
-//! exited (a pidfd becomes readable), and exits: the last close of the
-//! run's namespaces, and the unmapping of the memory, are its own. The
-//! run's processes are all gone before the helper starts (its pid
-//! namespace's init has been reaped); only kernel objects outlive this
-//! process, for about a millisecond.
+//! every copy but the descriptors it is given to keep (the run's
+//! namespaces and mount view) at once: whoever reads this process's output
+//! or waits on a pipe it inherited sees the end when this process exits,
+//! and a run started meanwhile on another thread keeps its own pipes to
+//! itself. It then holds the rest until this process has exited (a pidfd
+//! becomes readable), and exits: the last close of the run's namespaces,
+//! and the unmapping of the memory, are its own. It is started only for a
+//! run that ended with every process of it gone (its pid namespace's init
+//! reaped); only kernel objects outlive this process, for about a
+//! millisecond.
 
 use super::raw;
 use std::ffi::{c_int, c_void};
@@ -29,42 +30,77 @@ use std::io;
 struct HelperArgs {
     /// A pidfd of this process.
     pidfd: c_int,
-    /// The helper's copies to close at once.
+    /// The descriptors to keep (sorted), the pidfd among them.
+    keep: Box<[c_int]>,
+    /// Every descriptor this process had when the helper was made, but
+    /// those kept: closed one by one where `close_range` is missing.
     close: Box<[c_int]>,
 }
 
 /// The helper's stack size (it calls nothing but system calls).
 const STACK: usize = 16 * 1024;
 
-/// The descriptors the helper closes at once: the standard streams and
-/// every descriptor without close-on-exec (inherited from whoever started
-/// this process; this library opens its own with close-on-exec).
-fn inherited_descriptors() -> io::Result<Vec<c_int>> {
-    let mut close = vec![0, 1, 2];
+/// The descriptors open in this process now, but those in `keep`.
+fn open_descriptors_but(keep: &[c_int]) -> io::Result<Vec<c_int>> {
+    let mut close = Vec::new();
+    // The directory's own descriptor is listed too; closing its (by then
+    // stale) number in the helper is harmless.
     for entry in std::fs::read_dir("/proc/self/fd")? {
-        let Ok(fd) = entry?.file_name().to_string_lossy().parse::<c_int>() else {
-            continue;
-        };
-        if fd <= 2 {
-            continue;
-        }
-        // SAFETY: F_GETFD on any number is harmless (EBADF for the
-        // directory's own descriptor once it is closed).
-        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
-            close.push(fd);
+        if let Ok(fd) = entry?.file_name().to_string_lossy().parse::<c_int>() {
+            if !keep.contains(&fd) {
+                close.push(fd);
+            }
         }
     }
     Ok(close)
 }
 
-/// Starts the helper (see the module's documentation). Call it when the
-/// descriptors whose teardown should wait are open, and only in a process
-/// that is about to end: each helper holds its copies until then. An
-/// error means no helper runs, and this process's exit tears down as
-/// before.
-pub fn hold_until_exit() -> io::Result<()> {
-    let close = inherited_descriptors()?;
+/// Blocks every signal of this thread with the raw system call (glibc's
+/// `pthread_sigmask` leaves two of its own unblocked, whose handlers must
+/// not run in the helper), returning the mask to restore.
+fn block_all_signals() -> u64 {
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    // SAFETY: 8-byte kernel signal sets, valid for the call.
+    let _ = unsafe {
+        raw::syscall(
+            libc::SYS_rt_sigprocmask,
+            [
+                libc::SIG_SETMASK as usize,
+                &all as *const u64 as usize,
+                &mut old as *mut u64 as usize,
+                8,
+                0,
+                0,
+            ],
+        )
+    };
+    old
+}
+
+fn restore_signals(old: u64) {
+    // SAFETY: as in block_all_signals.
+    let _ = unsafe {
+        raw::syscall(
+            libc::SYS_rt_sigprocmask,
+            [
+                libc::SIG_SETMASK as usize,
+                &old as *const u64 as usize,
+                0,
+                8,
+                0,
+                0,
+            ],
+        )
+    };
+}
+
+/// Starts the helper (see the module's documentation), keeping `keep`
+/// open until this process has exited. Call it when every process of the
+/// run is gone, and only in a process that is about to end: each helper
+/// holds its descriptors until then. An error means no helper runs, and
+/// this process's exit tears down as before.
+pub fn hold_until_exit(keep: &[c_int]) -> io::Result<()> {
     // SAFETY: pidfd_open has no memory-safety preconditions; the pidfd is
     // close-on-exec.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
@@ -72,54 +108,77 @@ pub fn hold_until_exit() -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     let pidfd = pidfd as c_int;
-    let args: &'static HelperArgs = Box::leak(Box::new(HelperArgs {
+    let mut kept: Vec<c_int> = keep.iter().copied().chain([pidfd]).collect();
+    kept.sort_unstable();
+    kept.dedup();
+    let close = match open_descriptors_but(&kept) {
+        Ok(close) => close,
+        Err(e) => {
+            // SAFETY: our pidfd.
+            unsafe { libc::close(pidfd) };
+            return Err(e);
+        }
+    };
+    let args = Box::into_raw(Box::new(HelperArgs {
         pidfd,
+        keep: kept.into_boxed_slice(),
         close: close.into_boxed_slice(),
     }));
-    let stack: &'static mut [u8] = Box::leak(vec![0u8; STACK].into_boxed_slice());
+    let stack = Box::into_raw(vec![0u8; STACK].into_boxed_slice());
     // The top of the stack, 16-byte aligned as the ABI wants.
-    let top = (stack.as_mut_ptr() as usize + STACK) & !15;
+    let top = (stack as *mut u8 as usize + STACK) & !15;
     // The helper starts with every signal blocked (it inherits the mask):
     // a signal meant for this process's group (Ctrl-C) must not run this
     // process's handlers in it. It stays killable.
-    // SAFETY: sigset_t is plain data, filled by sigfillset; the masks are
-    // this thread's and restored below.
-    let pid = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        // No exit signal: nobody here waits for the helper; once this
-        // process is gone it is reparented (and then reaped) like any
-        // orphan. SAFETY: the stack and `args` are leaked, so valid for
-        // the helper's whole life; `helper_main` makes only raw system
-        // calls (it shares this thread's thread-local storage).
-        let pid = libc::clone(
-            helper_main,
-            top as *mut c_void,
-            libc::CLONE_VM,
-            args as *const HelperArgs as *mut c_void,
-        );
-        let error = io::Error::last_os_error();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        if pid == -1 {
+    let old = block_all_signals();
+    // No exit signal: nobody here waits for the helper; once this process
+    // is gone it is reparented (and then reaped) like any orphan.
+    // SAFETY: the stack and `args` are leaked while the helper may run
+    // (taken back below only if it never started); `helper_main` makes
+    // only raw system calls (it shares this thread's thread-local
+    // storage).
+    let pid = unsafe { libc::clone(helper_main, top as *mut c_void, libc::CLONE_VM, args.cast()) };
+    let error = io::Error::last_os_error();
+    restore_signals(old);
+    if pid == -1 {
+        // SAFETY: no helper started: both are ours again, and so is the
+        // pidfd.
+        unsafe {
+            drop(Box::from_raw(args));
+            drop(Box::from_raw(stack));
             libc::close(pidfd);
-            return Err(error);
         }
-        pid
-    };
+        return Err(error);
+    }
     tracing::trace!(helper = pid, "the run's teardown is left to a helper");
     Ok(())
 }
 
-/// The helper: closes the streams and inherited descriptors, waits for
-/// this process to end, exits (and so closes the rest).
+/// The helper: closes every descriptor but those it keeps, waits for this
+/// process to end, exits (and so closes the rest).
 extern "C" fn helper_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the leaked HelperArgs.
     let args = unsafe { &*(arg as *const HelperArgs) };
-    for &fd in args.close.iter() {
-        // SAFETY: closing our copy of a descriptor.
-        let _ = unsafe { raw::syscall(libc::SYS_close, [fd as usize, 0, 0, 0, 0, 0]) };
+    // The gaps between kept descriptors, with close_range (Linux 5.9);
+    // without it, the descriptors listed when the helper was made.
+    let mut from: usize = 0;
+    let mut ranged = true;
+    for to in args.keep.iter().map(|&k| Some(k as usize)).chain([None]) {
+        let last = to.map_or(u32::MAX as usize, |k| k.wrapping_sub(1));
+        if to != Some(from) && ranged {
+            // SAFETY: closing our copies of descriptors.
+            ranged =
+                unsafe { raw::syscall(libc::SYS_close_range, [from, last, 0, 0, 0, 0]) }.is_ok();
+        }
+        if let Some(k) = to {
+            from = k + 1;
+        }
+    }
+    if !ranged {
+        for &fd in args.close.iter() {
+            // SAFETY: closing our copy of a descriptor.
+            let _ = unsafe { raw::syscall(libc::SYS_close, [fd as usize, 0, 0, 0, 0, 0]) };
+        }
     }
     let mut poll = libc::pollfd {
         fd: args.pidfd,

@@ -702,16 +702,16 @@ impl ProcessExecutor {
         ProcessExecutor::make(config, true)
     }
 
-    /// For a process that ends after its runs (`sandboxcore run`): when a
-    /// run ends, the kernel's teardown of its namespaces and mount view
-    /// (RCU grace periods, about a millisecond) is left to a helper
-    /// process that shares this process's memory and holds copies of its
-    /// descriptors until this process has exited, so that whoever waits
-    /// for this process does not wait for it. The helper closes its copies
-    /// of the standard streams and of inherited descriptors at once. Every
-    /// process of the run is gone before the helper starts, and the run's
-    /// cgroups and home are removed by this process as before. Each run
-    /// starts a helper that lives as long as this process: not for a
+    /// For a process that ends after its runs (`sandboxcore run`): when an
+    /// isolated run ends with every process of it gone, the kernel's
+    /// teardown of its namespaces and mount view (RCU grace periods, about
+    /// a millisecond) is left to a helper process that shares this
+    /// process's memory and holds copies of those descriptors until this
+    /// process has exited, so that whoever waits for this process does not
+    /// wait for it. The helper closes its copies of every other descriptor
+    /// at once (standard streams, pipes, other runs' descriptors). The
+    /// run's cgroups and home are removed by this process as before. Each
+    /// run starts a helper that lives as long as this process: not for a
     /// process that goes on.
     pub fn teardown_after_exit(&self) {
         self.slots.teardown_after_exit();
@@ -728,9 +728,14 @@ impl ProcessExecutor {
         let cgroup_probe = || {
             let (roots, home_parent) = config.host_places();
             let probe = RunCgroup::create(&roots).ok().filter(|p| {
-                p.clone()
+                let usable = p
+                    .clone()
                     .set_limits(Some(u64::MAX >> 2), Some(1 << 20))
-                    .is_ok()
+                    .is_ok();
+                if !usable {
+                    p.remove();
+                }
+                usable
             });
             (roots, home_parent, probe)
         };
@@ -738,7 +743,9 @@ impl ProcessExecutor {
             let beside = std::thread::Builder::new()
                 .name("sandboxcore-probe".into())
                 .spawn_scoped(s, cgroup_probe);
-            let layers = probe_layers(&config, is_root, !defer);
+            let layers = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                probe_layers(&config, is_root, !defer)
+            }));
             let cgroups = match beside {
                 Ok(handle) => handle
                     .join()
@@ -746,7 +753,16 @@ impl ProcessExecutor {
                 // No thread to be had: one after the other.
                 Err(_) => cgroup_probe(),
             };
-            (layers, cgroups)
+            match layers {
+                Ok(layers) => (layers, cgroups),
+                Err(panic) => {
+                    // Not left behind by a panic of the other probe.
+                    if let Some(p) = &cgroups.2 {
+                        p.remove();
+                    }
+                    std::panic::resume_unwind(panic)
+                }
+            }
         });
         let refuse = |e: Error| {
             if let Some(p) = &probe {

@@ -117,6 +117,19 @@ impl NetworkTrace {
 }
 
 impl PreparedNamespaces {
+    /// Every descriptor these namespaces hold (the namespaces themselves
+    /// and their trace files).
+    pub fn raw_fds(&self) -> Vec<std::os::fd::RawFd> {
+        [Some(&self.net), Some(&self.ipc), Some(&self.uts)]
+            .into_iter()
+            .chain([self.user.as_ref(), self.idmap.as_ref()])
+            .flatten()
+            .map(AsRawFd::as_raw_fd)
+            .chain(self.trace.files.iter().map(AsRawFd::as_raw_fd))
+            .chain(self.trace.sockstat.iter().map(AsRawFd::as_raw_fd))
+            .collect()
+    }
+
     /// These namespaces, unused so far, for a run as `idmap` (see
     /// [`prepare`]): what `prepare(_, idmap, None)` would have made.
     pub fn for_user(mut self, idmap: Option<(u32, u32)>) -> io::Result<PreparedNamespaces> {

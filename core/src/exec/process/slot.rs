@@ -12,6 +12,7 @@ use super::namespaces::{self, PreparedNamespaces, UntouchedNetwork};
 use super::users::{kill_all_of, RunUser, UserSource};
 use super::ViewKey;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -355,10 +356,11 @@ impl SlotPool {
         self.wake.notify_one();
     }
 
-    /// From now on, each slot handed back has the kernel's teardown of its
-    /// namespaces and view left to a helper that outlives this process
-    /// ([`exit_helper::hold_until_exit`]): for a process that ends after
-    /// its run. Its cgroups and home are still removed here.
+    /// From now on, each slot handed back with every process of its run
+    /// gone has the kernel's teardown of its namespaces and view left to a
+    /// helper that outlives this process ([`exit_helper::hold_until_exit`]):
+    /// for a process that ends after its run. Its cgroups and home are
+    /// still removed here.
     pub fn teardown_after_exit(&self) {
         self.teardown_after_exit
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -369,12 +371,21 @@ impl SlotPool {
         if self
             .teardown_after_exit
             .load(std::sync::atomic::Ordering::Relaxed)
+            && slot.processes_gone
         {
-            // The slot's descriptors are open: the helper's copies keep
-            // what they hold until this process has exited. Without a
-            // helper, the teardown is this process's, as before.
-            if let Err(e) = exit_helper::hold_until_exit() {
-                tracing::debug!(error = %e, "no helper for the run's teardown");
+            // The slot's namespaces and view: the helper's copies keep
+            // them until this process has exited. Without a helper (or
+            // nothing to keep), the teardown is this process's, as before.
+            let keep: Vec<_> = slot
+                .namespaces
+                .iter()
+                .flat_map(|ns| ns.raw_fds())
+                .chain(slot.mount_namespace.as_ref().map(AsRawFd::as_raw_fd))
+                .collect();
+            if !keep.is_empty() {
+                if let Err(e) = exit_helper::hold_until_exit(&keep) {
+                    tracing::debug!(error = %e, "no helper for the run's teardown");
+                }
             }
         }
         if !self.is_owner() {
