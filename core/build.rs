@@ -4,8 +4,8 @@
 //! names, each with its entry as JSON, and the `builtins` table as JSON.
 //! The library parses an entry the first time it is looked up, so a
 //! process that classifies one command parses a few entries, not the
-//! whole catalog (parsing all of it took ~0.7 ms, a sixth of a one-shot
-//! CLI run). A unit test (`catalog::tests`) checks that every entry parses
+//! whole catalog (parsing all of it was a sixth of a one-shot CLI run's
+//! CPU). A unit test (`catalog::tests`) checks that every entry parses
 //! and says what the TOML says.
 
 use std::fmt::Write;

@@ -187,7 +187,7 @@ pub struct Builtins {
 /// One table of the catalog: its entries' names, sorted, and each
 /// entry's JSON, compiled in by `build.rs` and parsed the first time the
 /// entry is looked up. (Parsing the whole catalog at start-up took about
-/// 0.7 ms, most of a one-shot CLI's own start.)
+/// a sixth of a one-shot CLI's CPU.)
 pub struct Table<T> {
     entries: &'static [(&'static str, &'static str)],
     parsed: Box<[OnceLock<T>]>,
