@@ -1187,7 +1187,7 @@ docker_test!(
 
 docker_test!(a_dropped_allowlist_run_leaves_nothing, exec, {
     let test = "a_dropped_allowlist_run_leaves_nothing";
-    let run = exec.execute(allowlisted("sleep 60"));
+    let mut run = Box::pin(exec.execute(allowlisted("sleep 60")));
     let wait = async {
         loop {
             if let Some(id) = containers(&exec, test).await.first() {
@@ -1201,16 +1201,22 @@ docker_test!(a_dropped_allowlist_run_leaves_nothing, exec, {
         }
     };
     let dir = tokio::select! {
-        _ = run => panic!("the run should still be going"),
+        _ = &mut run => panic!("the run should still be going"),
         dir = wait => dir,
     };
     // The proxy is served once the container has started, before the
-    // command is sent.
+    // command is sent. The run goes on until its socket is there (the
+    // daemon can report the container running before the run has served
+    // it), and is dropped then.
     let end = Instant::now() + Duration::from_secs(10);
     while !dir.join("proxy.sock").exists() {
         assert!(Instant::now() < end, "no socket in {}", dir.display());
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::select! {
+            _ = &mut run => panic!("the run should still be going"),
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
     }
+    drop(run);
     assert_none_left(&exec, test).await;
     assert_removed(&dir).await;
 });
