@@ -32,34 +32,15 @@ struct HelperArgs {
     pidfd: c_int,
     /// The descriptors to keep (sorted), the pidfd among them.
     keep: Box<[c_int]>,
-    /// Every descriptor this process had when the helper was made, but
-    /// those kept: closed one by one where `close_range` is missing.
-    close: Box<[c_int]>,
 }
 
 /// The helper's stack size (it calls nothing but system calls).
 const STACK: usize = 16 * 1024;
 
-/// The descriptors open in this process now, but those in `keep`.
-fn open_descriptors_but(keep: &[c_int]) -> io::Result<Vec<c_int>> {
-    let mut close = Vec::new();
-    // The directory's own descriptor is listed too; closing its (by then
-    // stale) number in the helper is harmless.
-    for entry in std::fs::read_dir("/proc/self/fd")? {
-        if let Ok(fd) = entry?.file_name().to_string_lossy().parse::<c_int>() {
-            if !keep.contains(&fd) {
-                close.push(fd);
-            }
-        }
-    }
-    Ok(close)
-}
-
-/// Blocks every signal of this thread with the raw system call (glibc's
-/// `pthread_sigmask` leaves two of its own unblocked, whose handlers must
-/// not run in the helper), returning the mask to restore.
-fn block_all_signals() -> u64 {
-    let all: u64 = !0;
+/// Sets this thread's signal mask with the raw system call (glibc's
+/// `pthread_sigmask` leaves two of its own signals unblocked, whose
+/// handlers must not run in the helper), returning the mask it replaced.
+fn set_signal_mask(mask: u64) -> u64 {
     let mut old: u64 = 0;
     // SAFETY: 8-byte kernel signal sets, valid for the call.
     let _ = unsafe {
@@ -67,7 +48,7 @@ fn block_all_signals() -> u64 {
             libc::SYS_rt_sigprocmask,
             [
                 libc::SIG_SETMASK as usize,
-                &all as *const u64 as usize,
+                &mask as *const u64 as usize,
                 &mut old as *mut u64 as usize,
                 8,
                 0,
@@ -76,23 +57,6 @@ fn block_all_signals() -> u64 {
         )
     };
     old
-}
-
-fn restore_signals(old: u64) {
-    // SAFETY: as in block_all_signals.
-    let _ = unsafe {
-        raw::syscall(
-            libc::SYS_rt_sigprocmask,
-            [
-                libc::SIG_SETMASK as usize,
-                &old as *const u64 as usize,
-                0,
-                8,
-                0,
-                0,
-            ],
-        )
-    };
 }
 
 /// Starts the helper (see the module's documentation), keeping `keep`
@@ -111,18 +75,9 @@ pub fn hold_until_exit(keep: &[c_int]) -> io::Result<()> {
     let mut kept: Vec<c_int> = keep.iter().copied().chain([pidfd]).collect();
     kept.sort_unstable();
     kept.dedup();
-    let close = match open_descriptors_but(&kept) {
-        Ok(close) => close,
-        Err(e) => {
-            // SAFETY: our pidfd.
-            unsafe { libc::close(pidfd) };
-            return Err(e);
-        }
-    };
     let args = Box::into_raw(Box::new(HelperArgs {
         pidfd,
         keep: kept.into_boxed_slice(),
-        close: close.into_boxed_slice(),
     }));
     let stack = Box::into_raw(vec![0u8; STACK].into_boxed_slice());
     // The top of the stack, 16-byte aligned as the ABI wants.
@@ -130,7 +85,7 @@ pub fn hold_until_exit(keep: &[c_int]) -> io::Result<()> {
     // The helper starts with every signal blocked (it inherits the mask):
     // a signal meant for this process's group (Ctrl-C) must not run this
     // process's handlers in it. It stays killable.
-    let old = block_all_signals();
+    let old = set_signal_mask(!0);
     // No exit signal: nobody here waits for the helper; once this process
     // is gone it is reparented (and then reaped) like any orphan.
     // SAFETY: the stack and `args` are leaked while the helper may run
@@ -139,7 +94,7 @@ pub fn hold_until_exit(keep: &[c_int]) -> io::Result<()> {
     // storage).
     let pid = unsafe { libc::clone(helper_main, top as *mut c_void, libc::CLONE_VM, args.cast()) };
     let error = io::Error::last_os_error();
-    restore_signals(old);
+    set_signal_mask(old);
     if pid == -1 {
         // SAFETY: no helper started: both are ours again, and so is the
         // pidfd.
@@ -159,25 +114,21 @@ pub fn hold_until_exit(keep: &[c_int]) -> io::Result<()> {
 extern "C" fn helper_main(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the leaked HelperArgs.
     let args = unsafe { &*(arg as *const HelperArgs) };
-    // The gaps between kept descriptors, with close_range (Linux 5.9);
-    // without it, the descriptors listed when the helper was made.
+    // The gaps between kept descriptors (close_range, Linux 5.9). Where it
+    // is missing the helper ends at once: its copies go, and this process's
+    // exit tears down as it would without a helper.
     let mut from: usize = 0;
-    let mut ranged = true;
     for to in args.keep.iter().map(|&k| Some(k as usize)).chain([None]) {
         let last = to.map_or(u32::MAX as usize, |k| k.wrapping_sub(1));
-        if to != Some(from) && ranged {
+        let closed = to == Some(from)
             // SAFETY: closing our copies of descriptors.
-            ranged =
-                unsafe { raw::syscall(libc::SYS_close_range, [from, last, 0, 0, 0, 0]) }.is_ok();
+            || unsafe { raw::syscall(libc::SYS_close_range, [from, last, 0, 0, 0, 0]) }.is_ok();
+        if !closed {
+            // SAFETY: ends the helper (its own thread group) only.
+            let _ = unsafe { raw::syscall(libc::SYS_exit_group, [0; 6]) };
         }
         if let Some(k) = to {
             from = k + 1;
-        }
-    }
-    if !ranged {
-        for &fd in args.close.iter() {
-            // SAFETY: closing our copy of a descriptor.
-            let _ = unsafe { raw::syscall(libc::SYS_close, [fd as usize, 0, 0, 0, 0, 0]) };
         }
     }
     let mut poll = libc::pollfd {
