@@ -262,16 +262,12 @@ extern "C" fn prepare_main(arg: *mut c_void) -> c_int {
             if let Err(e) = loopback_up() {
                 return fail(4, e);
             }
-            for (path, slot) in TRACE_FILES
-                .iter()
-                .zip(&ctx.trace_fds)
-                .filter(|_| ctx.traced)
-            {
-                // Missing (IPv6 disabled, say): nothing to compare.
-                let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
-                slot.store(fd, Ordering::SeqCst);
-            }
             if ctx.traced {
+                for (path, slot) in TRACE_FILES.iter().zip(&ctx.trace_fds) {
+                    // Missing (IPv6 disabled, say): nothing to compare.
+                    let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                    slot.store(fd, Ordering::SeqCst);
+                }
                 let fd = libc::open(
                     c"/proc/self/net/sockstat".as_ptr(),
                     libc::O_RDONLY | libc::O_CLOEXEC,
