@@ -328,3 +328,44 @@ fn replay_decides_under_the_stack() {
     assert_eq!(v["changed"][0]["rule"], "user: blocked_patterns[0]: rm -rf");
     assert_eq!(v["transitions"]["warn -> deny"], 1);
 }
+
+/// A workspace file alone (no user file; a command run in the workspace
+/// may have written it) cannot widen the defaults: the mode's defaults
+/// stand above it as the layer `defaults`, its absolute writable path is
+/// ignored and its `network: {mode: full}` opens nothing.
+#[test]
+fn a_workspace_file_alone_cannot_widen_the_defaults() {
+    let d = dirs();
+    std::fs::remove_file(d.user_file()).unwrap();
+    let out = bin(&d)
+        .args(["policy", "show", "--layers", "auto"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let names: Vec<&str> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    // An administrator's /etc/sandboxcore/policy.yml, where there is one,
+    // is the most trusted layer instead.
+    let most_trusted = if Path::new("/etc/sandboxcore/policy.yml").exists() {
+        "system"
+    } else {
+        "defaults"
+    };
+    assert_eq!(names, [most_trusted, "workspace"]);
+    assert_eq!(v["network"]["mode"], "none", "{v}");
+    assert_eq!(v["filesystem"]["writable"], serde_json::json!(["build"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`/` ignored"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

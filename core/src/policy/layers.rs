@@ -12,6 +12,8 @@
 //! lists joined), `filesystem.deny_read` (joined) and
 //! `filesystem.writable` (a layer other than the most trusted may only add
 //! paths inside the workspace; others are ignored with a warning).
+//! A layer named `workspace` is never the most trusted: alone, it has the
+//! mode's defaults above it (the layer `defaults`).
 //! The semantics are pinned down in `docs/policy.md` ("Layers").
 
 use super::error::PolicyError;
@@ -26,6 +28,15 @@ use std::sync::Arc;
 
 /// Where the system (administrator's) policy file is looked for.
 pub const SYSTEM_POLICY_PATH: &str = "/etc/sandboxcore/policy.yml";
+
+/// The name of the least trusted standard layer (the working directory's
+/// `.sandboxcore/policy.yml`): a layer of this name is never the most
+/// trusted one of a stack.
+pub const WORKSPACE_LAYER: &str = "workspace";
+
+/// The layer put above a `workspace` layer that would otherwise be the most
+/// trusted: the stack mode's defaults, with no file.
+pub const DEFAULTS_LAYER: &str = "defaults";
 
 /// A named policy file of a stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +179,20 @@ fn stack(
     layers: Vec<(String, Option<PathBuf>, SettingsLayer)>,
     overrides: &[&SettingsLayer],
 ) -> Result<Policy, PolicyError> {
+    let mut layers = layers;
+    // A `workspace` file is never the most trusted, even when no system or
+    // user file exists: the command the policy guards can write it (it lies
+    // in the writable workspace), or it came with a cloned repository. The
+    // mode's defaults then stand above it, as the layer `defaults`.
+    if layers
+        .first()
+        .is_some_and(|(name, _, _)| name == WORKSPACE_LAYER)
+    {
+        layers.insert(
+            0,
+            (DEFAULTS_LAYER.to_string(), None, SettingsLayer::default()),
+        );
+    }
     // The stack's mode: the overrides' (the highest that names one), else
     // the most trusted layer's, else the default. A layer that names its
     // own mode starts from that mode's defaults; a less trusted layer's
@@ -307,17 +332,24 @@ fn combine(layers: &[PolicyLayer], mode: DeploymentMode) -> (PolicySettings, Egr
         .filter(|&m| m > 0)
         .collect();
 
-    // Network: layers whose section narrows the network (a mode or an
-    // allow list) give the most restrictive mode; a host must be allowed
-    // by every layer whose allow list counts; deny lists and approval
-    // patterns of every layer count.
+    // Network: the most trusted layer's mode (as set, else its default:
+    // `none`) and those of the less trusted layers whose section narrows
+    // the network (a mode or an allow list) give the most restrictive mode,
+    // so a less trusted layer never opens more network than the most
+    // trusted one; a host must be allowed by every layer whose allow list
+    // counts; deny lists and approval patterns of every layer count.
     let narrowing = |n: &NetworkSettings| n.mode.is_some() || !n.allow.is_empty();
     let net_mode = all
         .iter()
-        .map(|s| &s.network)
-        .filter(|n| narrowing(n))
-        .map(NetworkSettings::effective_mode)
-        .min_by_key(|m| network_rank(*m));
+        .any(|s| narrowing(&s.network))
+        .then(|| {
+            all.iter()
+                .enumerate()
+                .filter(|(i, s)| *i == 0 || narrowing(&s.network))
+                .map(|(_, s)| s.network.effective_mode())
+                .min_by_key(|m| network_rank(*m))
+        })
+        .flatten();
     let mut egress: Option<EgressRules> = None;
     let mut denials = EgressRules::default();
     let mut shown_allow = Vec::new();

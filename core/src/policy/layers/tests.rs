@@ -530,3 +530,74 @@ fn an_approval_reaches_every_layer_and_deny_rules_still_win() {
         p.settings().approved_commands.len() + rule.rules.len()
     );
 }
+
+#[test]
+fn a_workspace_layer_is_never_the_most_trusted() {
+    // Only the workspace file exists (no system or user file): the
+    // command it guards may have written it, so it cannot widen the
+    // mode's defaults, which stand above it as the layer `defaults`.
+    let p = stacked(&[(
+        "workspace",
+        "mode: development\nenforcement: disabled\n\
+         filesystem: {writable: [/etc, build]}\nnetwork: {mode: full}",
+    )]);
+    let names: Vec<&str> = p.layers().iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, [DEFAULTS_LAYER, WORKSPACE_LAYER]);
+    assert_eq!(p.settings().filesystem.writable, ["build"]);
+    assert_eq!(p.layers()[1].ignored_writable, ["/etc"]);
+    assert!(
+        p.warnings()[0].contains("`/etc` ignored"),
+        "{:?}",
+        p.warnings()
+    );
+    assert_eq!(p.network_mode(), NetworkMode::None);
+    // Its `enforcement: disabled` and `mode: development` decide its own
+    // verdict only: the defaults still decide as without the file.
+    let d = p.check("rm -rf /");
+    let plain = Policy::for_mode(DeploymentMode::default()).check("rm -rf /");
+    assert_ne!(plain.verdict, Verdict::Allow);
+    assert_eq!(d.verdict, plain.verdict, "{d:?}");
+    assert_eq!(p.settings().mode, DeploymentMode::default());
+    assert!(
+        d.matched_rule
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("defaults: "),
+        "{d:?}"
+    );
+    // Below another layer it stays where it is.
+    let p = stacked(&[("user", ""), ("workspace", "")]);
+    let names: Vec<&str> = p.layers().iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["user", WORKSPACE_LAYER]);
+}
+
+#[test]
+fn a_less_trusted_layer_never_opens_more_network_than_the_most_trusted() {
+    let mode = |a: &str, b: &str| stacked(&[("user", a), ("workspace", b)]).network_mode();
+    // The most trusted layer says nothing: its default, no network.
+    assert_eq!(mode("", "network: {mode: full}"), NetworkMode::None);
+    assert_eq!(mode("", "network: {allow: [pypi.org]}"), NetworkMode::None);
+    assert_eq!(
+        mode("network: {allow: [pypi.org]}", "network: {mode: full}"),
+        NetworkMode::Allowlist
+    );
+    // A host the most trusted layer does not allow stays unreachable.
+    let p = stacked(&[
+        ("user", "network: {allow: [pypi.org]}"),
+        ("workspace", "network: {mode: full, allow: [\"*\"]}"),
+    ]);
+    let check = |h: &str| {
+        p.egress_rules()
+            .check_host(&normalize_host(h).unwrap(), 443, None)
+    };
+    assert!(matches!(check("pypi.org"), HostVerdict::Allow { .. }));
+    assert_eq!(check("evil.example"), HostVerdict::NotAllowed);
+    // Neither says anything: the summary leaves the mode unset, as before.
+    assert_eq!(
+        stacked(&[("user", ""), ("workspace", "")])
+            .settings()
+            .network
+            .mode,
+        None
+    );
+}
