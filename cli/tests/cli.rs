@@ -651,3 +651,33 @@ fn run_ends_its_streams_and_inherited_pipes_and_its_helper_goes() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The home of this test's account in the user database.
+fn account_home() -> std::path::PathBuf {
+    // SAFETY: getpwuid's result is read at once, on this thread.
+    unsafe {
+        let entry = libc::getpwuid(libc::getuid());
+        assert!(!entry.is_null(), "no user database entry for this uid");
+        let dir = std::ffi::CStr::from_ptr((*entry).pw_dir);
+        std::path::PathBuf::from(dir.to_str().unwrap())
+    }
+}
+
+/// Without `HOME` (a harness that scrubs the environment), the account's
+/// home is still the caller's: a run may not make it writable.
+#[test]
+fn run_refuses_the_account_home_as_workspace_without_home_set() {
+    let home = account_home();
+    if home == std::path::Path::new("/") || !home.is_dir() {
+        panic!("this test needs an account with a home directory, not {home:?}");
+    }
+    let out = bin()
+        .env_remove("HOME")
+        .current_dir(&home)
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("contains your home directory"), "{stderr}");
+}

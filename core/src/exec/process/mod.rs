@@ -12,6 +12,7 @@
 //! cgroups the process group is killed, which misses descendants that
 //! start their own session; [`Capabilities::kills_descendants`] says which.
 
+mod caller_home;
 mod cgroup;
 mod child;
 mod exit_helper;
@@ -193,12 +194,12 @@ pub struct FilesystemConfig {
 
 impl Default for FilesystemConfig {
     /// The working directory writable; the caller's credentials (see
-    /// [`DEFAULT_DENY_READ_IN_HOME`], under `$HOME`) and daemon sockets
+    /// [`DEFAULT_DENY_READ_IN_HOME`], under `$HOME` and under the home of
+    /// the caller's account in the user database) and daemon sockets
     /// hidden; [`DEFAULT_PROTECTED`]; 256 MiB of `/tmp`.
     fn default() -> Self {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
         let mut deny_read: Vec<PathBuf> = DEFAULT_DENY_READ.iter().map(PathBuf::from).collect();
-        if let Some(home) = home.filter(|h| h.is_absolute() && h != Path::new("/")) {
+        for home in caller_home::caller_homes() {
             deny_read.extend(DEFAULT_DENY_READ_IN_HOME.iter().map(|p| home.join(p)));
         }
         FilesystemConfig {
@@ -489,7 +490,7 @@ fn trial_run(
         home: Path::new(ISOLATED_HOME),
         home_owner: None,
         idmap: None,
-        caller_home: None,
+        caller_home: &[],
     })?;
     let landlock = if layers.landlock {
         landlock::RunRuleset::new(&[], &[]).map_err(io::Error::other)?
@@ -544,7 +545,7 @@ pub(crate) struct ViewKey {
     deny_read: Vec<PathBuf>,
     no_network: bool,
     /// The caller's `HOME` (a writable root may not contain it).
-    caller_home: Option<PathBuf>,
+    caller_home: Vec<PathBuf>,
 }
 
 impl ViewKey {
@@ -575,7 +576,7 @@ impl ViewKey {
             // An allowlist run joins the empty namespace too: the proxy
             // listens there.
             no_network: *network != Network::Allowed && config.network != NetworkIsolation::Off,
-            caller_home: std::env::var_os("HOME").map(PathBuf::from),
+            caller_home: caller_home::caller_homes(),
         }
     }
 }
@@ -597,7 +598,7 @@ fn plan_view(
         home: Path::new(ISOLATED_HOME),
         home_owner: run_as,
         idmap,
-        caller_home: key.caller_home.as_deref(),
+        caller_home: &key.caller_home,
     })
 }
 

@@ -121,10 +121,11 @@ pub struct MountRequest<'a> {
     /// A user namespace whose mapping the writable roots get (idmapped
     /// mounts), when the run has a uid of its own (as root).
     pub idmap: Option<c_int>,
-    /// The caller's home: a writable root may not contain it (start-up
-    /// files, `~/.ssh/authorized_keys` and the like that do not exist yet
-    /// could be planted and run later outside the sandbox).
-    pub caller_home: Option<&'a Path>,
+    /// The caller's homes (`$HOME` and the account's): a writable root may
+    /// not contain one (start-up files, `~/.ssh/authorized_keys` and the
+    /// like that do not exist yet could be planted and run later outside
+    /// the sandbox).
+    pub caller_home: &'a [PathBuf],
 }
 
 fn c_path(p: &Path) -> io::Result<CString> {
@@ -169,9 +170,10 @@ impl MountPlan {
             if real == Path::new("/tmp") {
                 continue;
             }
-            if let Some(home) = req
+            for home in req
                 .caller_home
-                .and_then(|h| std::fs::canonicalize(h).ok())
+                .iter()
+                .filter_map(|h| std::fs::canonicalize(h).ok())
                 .filter(|h| h != Path::new("/"))
             {
                 if home.starts_with(&real) {
@@ -751,7 +753,7 @@ mod tests {
                 home: Path::new("/tmp/home"),
                 home_owner: None,
                 idmap: None,
-                caller_home: None,
+                caller_home: &[],
             })
             .unwrap()
         };
@@ -791,7 +793,7 @@ mod tests {
             home: Path::new("/tmp/home"),
             home_owner: None,
             idmap: None,
-            caller_home: None,
+            caller_home: &[],
         })
         .unwrap();
         let real = std::fs::canonicalize(ws.path()).unwrap();
@@ -827,7 +829,7 @@ mod tests {
             home: Path::new("/tmp/home"),
             home_owner: None,
             idmap: None,
-            caller_home: None,
+            caller_home: &[],
         })
         .unwrap_err();
         assert!(err.to_string().contains("/no/such/dir"), "{err}");
