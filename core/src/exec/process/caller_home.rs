@@ -37,6 +37,8 @@ fn homes_of(env_home: Option<PathBuf>, account: Option<PathBuf>) -> Vec<PathBuf>
 pub fn account_home(uid: libc::uid_t) -> Option<PathBuf> {
     let mut buf = vec![0u8; 1024];
     loop {
+        // SAFETY: `passwd` is plain data (integers and pointers): all
+        // zeroes is a valid value, filled in by the call below.
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: every pointer is valid for the call, `buf` is writable
