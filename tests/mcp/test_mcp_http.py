@@ -82,6 +82,11 @@ async def test_bearer_token_is_required(tmp_path: Path) -> None:
                                 {"Authorization": token}, {"Authorization": f"Bearer {token}x"}):
                     r = await client.post(url, json=init, headers={**accept, **headers})
                     assert r.status_code == 401, (headers, r.status_code, r.text)
+                    assert r.headers["www-authenticate"] == "Bearer", r.headers
+                    # The body was not read: the connection is closed, and
+                    # the client is told so (it must not send the next
+                    # request on it).
+                    assert r.headers["connection"] == "close", r.headers
             assert await run_echo(url, {"Authorization": f"Bearer {token}"}) == "over http\n"
 
 

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -70,16 +70,31 @@ async fn require_bearer(
     State(token): State<Arc<String>>,
     request: Request,
     next: Next,
-) -> Result<Response, StatusCode> {
+) -> Response {
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
-        Some(given) if same(given.as_bytes(), token.as_bytes()) => Ok(next.run(request).await),
-        _ => Err(StatusCode::UNAUTHORIZED),
+        Some(given) if same(given.as_bytes(), token.as_bytes()) => next.run(request).await,
+        _ => unauthorized(),
     }
+}
+
+/// 401 with the scheme to use (RFC 6750), closing the connection: the
+/// request's body is left unread, so the server does not keep the
+/// connection, and a client that reused it for its next request would see
+/// it closed under that request instead of an answer.
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (header::WWW_AUTHENTICATE, "Bearer"),
+            (header::CONNECTION, "close"),
+        ],
+    )
+        .into_response()
 }
 
 /// Compares in time that does not depend on where the inputs differ.
