@@ -1826,3 +1826,21 @@ fn git_redirects_made_by_the_command_are_removed() {
     // What the command may make stays.
     assert!(ws.path().join("evil/config").exists());
 }
+
+/// A symlink one run plants in its workspace does not make its target
+/// writable for a later run that names the link as a writable path (the
+/// CLI's `--write out`, a policy's relative `writable: [out]`).
+#[test]
+fn a_planted_symlink_does_not_make_its_target_writable_later() {
+    let ws = workspace();
+    let target = outside();
+    let o = run_in(ws.path(), &format!("ln -s {} out", target.path().display()));
+    assert_eq!(o.exit_code, Some(0), "{}", show(&o));
+    let mut req = request(ws.path(), "echo planted > out/file");
+    req.filesystem.writable.push(ws.path().join("out"));
+    let e = runtime()
+        .block_on(executor().execute(req))
+        .expect_err("a writable path leading out of the workspace must be refused");
+    assert!(e.to_string().contains("through a symlink"), "{e}");
+    assert!(!target.path().join("file").exists());
+}

@@ -17,7 +17,7 @@
 use std::ffi::{c_int, CStr, CString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The device nodes bound into the run's `/dev` from the host's.
 pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
@@ -137,6 +137,64 @@ fn c_path(p: &Path) -> io::Result<CString> {
     })
 }
 
+/// `path` made absolute (against the working directory) and normalised
+/// without looking at the filesystem: `.` dropped, `..` taken lexically.
+fn lexical(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let mut out = PathBuf::from("/");
+    for c in absolute.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+/// Refuses a writable path that lies, as written, inside another writable
+/// root or the working directory (`roots`, `read_only`) but resolves
+/// outside it. Only a symlink can do that, and a command that could write
+/// there (this run's or an earlier one's) could have planted it: `--write
+/// out` after a run made `out -> /etc` would make `/etc` writable.
+fn refuse_symlinks_out_of_workspaces(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<()> {
+    let containers: Vec<(PathBuf, PathBuf)> = roots
+        .iter()
+        .chain(read_only)
+        .filter_map(|c| Some((lexical(c), std::fs::canonicalize(c).ok()?)))
+        .collect();
+    for w in roots {
+        let (as_written, Ok(real)) = (lexical(w), std::fs::canonicalize(w)) else {
+            continue; // MountPlan::new reports a missing root
+        };
+        for (container, container_real) in &containers {
+            if as_written != *container
+                && as_written.starts_with(container)
+                && !real.starts_with(container_real)
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "writable path {} lies in {} but leads to {} through a symlink (a command run there could have planted it); give the directory itself",
+                        w.display(),
+                        container.display(),
+                        real.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `path` with symlinks resolved, when it exists.
 fn existing(path: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(path).ok()
@@ -154,6 +212,7 @@ impl MountPlan {
             .chain(req.read_only.iter().map(|r| Observed::look(r, true)))
             .chain(req.deny_read.iter().map(|d| Observed::look(d, true)))
             .collect();
+        refuse_symlinks_out_of_workspaces(req.writable, req.read_only)?;
         let mut writable = Vec::new();
         for w in req.writable {
             let real = std::fs::canonicalize(w).map_err(|e| {
@@ -414,14 +473,14 @@ impl MountPlan {
             // taken before the tree becomes read-only.
             let mut trees = [-1 as c_int; MAX_TREES];
             for (i, w) in self.writable.iter().enumerate() {
-                trees[i] = open_tree(w, libc::AT_RECURSIVE as u32)?;
+                trees[i] = open_tree_no_symlinks(w)?;
                 if let Some(userns) = self.idmap {
                     idmap_tree(trees[i], userns)?;
                 }
             }
             let read_only_at = self.writable.len();
             for (i, r) in self.read_only.iter().enumerate() {
-                trees[read_only_at + i] = open_tree(r, libc::AT_RECURSIVE as u32)?;
+                trees[read_only_at + i] = open_tree_no_symlinks(r)?;
             }
             let devices_at = read_only_at + self.read_only.len();
             for (i, (host, _)) in self.devices.iter().enumerate() {
@@ -659,6 +718,57 @@ unsafe fn open_tree(path: &CStr, flags: u32) -> Result<c_int, (c_int, &'static s
     Ok(fd as c_int)
 }
 
+/// A detached recursive copy of the mount tree at the directory `path`, a
+/// path planned as canonical, found again without following any symlink
+/// (`openat2` with `RESOLVE_NO_SYMLINKS`): if a component was swapped for
+/// a symlink since the plan was made (a command racing the view's
+/// construction, `renameat2(RENAME_EXCHANGE)` of a directory and a link),
+/// the run fails instead of making the link's target writable.
+unsafe fn open_tree_no_symlinks(path: &CStr) -> Result<c_int, (c_int, &'static str)> {
+    // SAFETY: `open_how` is plain integers: all zeroes is valid (and what
+    // the kernel expects of fields not set).
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    // SAFETY: a NUL-terminated path and a valid `open_how` of the size
+    // given; the result is a new descriptor.
+    let dir = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if dir < 0 {
+        return Err((
+            errno(),
+            "opening a writable path without following symlinks (openat2; ELOOP: it became a symlink)",
+        ));
+    }
+    let dir = dir as c_int;
+    // SAFETY: `dir` is the descriptor just opened and an empty path.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            dir,
+            c"".as_ptr(),
+            libc::OPEN_TREE_CLONE
+                | libc::OPEN_TREE_CLOEXEC
+                | libc::AT_EMPTY_PATH as u32
+                | libc::AT_RECURSIVE as u32,
+        )
+    };
+    let error = errno();
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(dir) };
+    if fd < 0 {
+        return Err((error, "copying a writable path (open_tree)"));
+    }
+    Ok(fd as c_int)
+}
+
 /// Attaches the detached tree `fd` at `target` and closes `fd`.
 unsafe fn move_mount(fd: c_int, target: &CStr) -> Result<(), (c_int, &'static str)> {
     // SAFETY: a descriptor from open_tree and a NUL-terminated path.
@@ -738,6 +848,44 @@ unsafe fn mount_setattr(path: &CStr, flags: u32, attr: &libc::mount_attr) -> c_i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_writable_path_may_not_leave_its_workspace_through_a_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("ws");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(ws.join("inner")).unwrap();
+        std::fs::create_dir(ws.join("x")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, ws.join("out")).unwrap();
+        std::os::unix::fs::symlink("inner", ws.join("in")).unwrap();
+        let refuse = |roots: &[PathBuf], read_only: &[PathBuf]| {
+            refuse_symlinks_out_of_workspaces(roots, read_only)
+        };
+        // `--write out` in a writable workspace where a run planted
+        // `out -> ../outside`.
+        let e = refuse(&[ws.join("out"), ws.clone()], &[]).unwrap_err();
+        assert!(e.to_string().contains("through a symlink"), "{e}");
+        assert!(e.to_string().contains("outside"), "{e}");
+        // The same below a working directory that is not writable.
+        assert!(refuse(&[ws.join("out")], std::slice::from_ref(&ws)).is_err());
+        // Written with `..` that lands back in the workspace: still inside.
+        assert!(refuse(&[ws.join("x/../out"), ws.clone()], &[]).is_err());
+        // A link that stays inside, a plain directory, or a link given
+        // outside any workspace (the caller's own choice) are fine.
+        assert!(refuse(&[ws.join("in"), ws.clone()], &[]).is_ok());
+        assert!(refuse(&[ws.join("inner"), ws.clone()], &[]).is_ok());
+        assert!(refuse(&[ws.join("out")], &[]).is_ok());
+        assert!(refuse(&[outside.clone(), ws.clone()], &[]).is_ok());
+    }
+
+    #[test]
+    fn lexical_paths_take_dots_without_the_filesystem() {
+        assert_eq!(lexical(Path::new("/a/./b/../c")), Path::new("/a/c"));
+        assert_eq!(lexical(Path::new("/../..")), Path::new("/"));
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(lexical(Path::new("x")), cwd.join("x"));
+    }
 
     #[test]
     fn a_plan_is_stale_once_a_path_it_depends_on_changes() {
