@@ -1844,3 +1844,70 @@ fn a_planted_symlink_does_not_make_its_target_writable_later() {
     assert!(e.to_string().contains("through a symlink"), "{e}");
     assert!(!target.path().join("file").exists());
 }
+
+/// Git's other ways to run code or read configuration are read-only too:
+/// a repository just below the workspace (a workspace of several
+/// projects), a `.git` file (a worktree's `gitdir:` pointer), the main
+/// repository's `.git/worktrees`, a submodule's hooks and config in
+/// `.git/modules`, and the target of a `.git/hooks` symlink.
+#[test]
+fn nested_repositories_worktrees_submodules_and_linked_hooks_are_read_only() {
+    let ws = workspace();
+    let root = ws.path();
+    // ws/proj: a repository below the workspace.
+    let proj = root.join("proj/.git");
+    std::fs::create_dir_all(proj.join("hooks")).unwrap();
+    put(&proj.join("config"), "[core]\n", 0o666);
+    // ws/wt: a worktree, whose .git is a file.
+    put(&root.join("wt/.git"), "gitdir: /elsewhere\n", 0o666);
+    // ws/.git: worktrees, a submodule, and hooks that are a symlink to a
+    // directory of the workspace.
+    let git = root.join(".git");
+    put(&git.join("worktrees/w1/commondir"), "../..\n", 0o666);
+    put(&git.join("modules/sub/config"), "[core]\n", 0o666);
+    std::fs::create_dir_all(git.join("modules/sub/hooks")).unwrap();
+    std::fs::create_dir_all(root.join("tools/hooks")).unwrap();
+    std::os::unix::fs::symlink("../tools/hooks", git.join("hooks")).unwrap();
+    for d in [
+        &proj,
+        &proj.join("hooks"),
+        &git,
+        &root.join("wt"),
+        &root.join("tools/hooks"),
+    ] {
+        chmod(d, 0o777);
+    }
+    let o = run_in(
+        root,
+        "echo evil > proj/.git/hooks/pre-commit; echo nested_hook=$?
+         echo evil >> proj/.git/config; echo nested_config=$?
+         echo 'gitdir: evil' > wt/.git; echo worktree_file=$?
+         echo evil > .git/worktrees/w1/commondir; echo commondir=$?
+         echo evil >> .git/modules/sub/config; echo module_config=$?
+         echo evil > .git/modules/sub/hooks/pre-commit; echo module_hook=$?
+         echo evil > .git/hooks/pre-commit; echo linked_hook=$?
+         echo ok > proj/README; echo nested_work=$?",
+    );
+    assert_refused(
+        &o,
+        &[
+            "nested_hook",
+            "nested_config",
+            "worktree_file",
+            "commondir",
+            "module_config",
+            "module_hook",
+            "linked_hook",
+        ],
+    );
+    assert!(!proj.join("hooks/pre-commit").exists(), "{}", show(&o));
+    assert_eq!(read(&root.join("wt/.git")), "gitdir: /elsewhere\n");
+    assert_eq!(read(&git.join("worktrees/w1/commondir")), "../..\n");
+    assert!(
+        !root.join("tools/hooks/pre-commit").exists(),
+        "{}",
+        show(&o)
+    );
+    // The projects themselves stay writable.
+    assert_eq!(step(&o, "nested_work"), 0, "{}", show(&o));
+}

@@ -1722,10 +1722,10 @@ const GIT_REDIRECTS: [&str; 4] = [
 ];
 
 /// The [`GIT_REDIRECTS`] that do not exist in the repositories at the
-/// writable roots.
+/// writable roots and just below them.
 fn absent_git_redirects(roots: &[PathBuf]) -> Vec<PathBuf> {
-    roots
-        .iter()
+    mounts::repository_roots(roots)
+        .into_iter()
         .filter(|w| w.join(".git").is_dir())
         .flat_map(|w| GIT_REDIRECTS.iter().map(move |r| w.join(r)))
         .filter(|p| std::fs::symlink_metadata(p).is_err())

@@ -195,6 +195,63 @@ fn refuse_symlinks_out_of_workspaces(roots: &[PathBuf], read_only: &[PathBuf]) -
     Ok(())
 }
 
+/// How many directory entries are looked at per directory scanned for
+/// repositories and submodules.
+const MAX_SCANNED: usize = 4096;
+
+/// The directories whose repositories the protected paths cover: each
+/// writable root, and each directory just below one that has a `.git` (a
+/// workspace of several projects). Deeper repositories are not looked for.
+pub fn repository_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for root in roots {
+        if !out.contains(root) {
+            out.push(root.clone());
+        }
+        let Ok(entries) = std::fs::read_dir(root) else {
+            continue;
+        };
+        for entry in entries.flatten().take(MAX_SCANNED) {
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if !is_dir || entry.file_name() == ".git" {
+                continue;
+            }
+            let dir = entry.path();
+            if std::fs::symlink_metadata(dir.join(".git")).is_ok() && !out.contains(&dir) {
+                out.push(dir);
+            }
+        }
+    }
+    out
+}
+
+/// What in the repository at `repo` would point git at other
+/// configuration or code to run, besides the configured protected paths
+/// (`.git/hooks`, `.git/config`): `.git` itself when it is a file (a
+/// worktree's or submodule's `gitdir:` pointer), `.git/worktrees` (each
+/// worktree's `commondir`, `gitdir` and config), and the `hooks` and
+/// `config` of each submodule's git directory in `.git/modules`.
+fn git_pointers(repo: &Path) -> Vec<PathBuf> {
+    let git = repo.join(".git");
+    let Ok(meta) = std::fs::symlink_metadata(&git) else {
+        return Vec::new();
+    };
+    if meta.is_file() {
+        return vec![git];
+    }
+    if !meta.is_dir() {
+        return Vec::new();
+    }
+    let mut out = vec![git.join("worktrees")];
+    if let Ok(modules) = std::fs::read_dir(git.join("modules")) {
+        for module in modules.flatten().take(MAX_SCANNED) {
+            out.push(module.path().join("hooks"));
+            out.push(module.path().join("config"));
+        }
+    }
+    out
+}
+
 /// `path` with symlinks resolved, when it exists.
 fn existing(path: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(path).ok()
@@ -367,27 +424,44 @@ impl MountPlan {
             })
             .collect::<io::Result<Vec<_>>>()?;
         let mut protected = Vec::new();
+        // Relative protected paths are looked up in each writable root and
+        // in each repository just below one; each repository adds its git
+        // pointers.
+        let repos = repository_roots(&writable);
+        let mut candidates: Vec<PathBuf> = Vec::new();
         for p in req.protected {
-            let candidates: Vec<PathBuf> = if p.is_absolute() {
-                vec![p.clone()]
+            if p.is_absolute() {
+                candidates.push(p.clone());
             } else {
-                writable.iter().map(|w| w.join(p)).collect()
+                candidates.extend(repos.iter().map(|r| r.join(p)));
+            }
+        }
+        candidates.extend(repos.iter().flat_map(|r| git_pointers(r)));
+        for c in candidates {
+            observed.push(Observed::look(&c, false));
+            let Ok(meta) = std::fs::symlink_metadata(&c) else {
+                continue;
             };
-            for c in candidates {
-                observed.push(Observed::look(&c, false));
-                // Only inside a writable root: the rest is read-only anyway.
-                // A symlink is not followed out of the root.
-                let Ok(meta) = std::fs::symlink_metadata(&c) else {
-                    continue;
-                };
-                if meta.file_type().is_symlink() {
-                    continue;
-                }
-                if writable.iter().any(|w| c.starts_with(w)) {
-                    anchor_parents(&c);
-                    if !protected.contains(&c) {
-                        protected.push(c);
+            // A protected path that is a symlink (`.git/hooks ->
+            // ../tools/hooks`): what it leads to is kept read-only where
+            // that lies in a writable root (outside one it is read-only
+            // anyway).
+            let c = if meta.file_type().is_symlink() {
+                match std::fs::canonicalize(&c) {
+                    Ok(target) => {
+                        observed.push(Observed::look(&target, false));
+                        target
                     }
+                    Err(_) => continue,
+                }
+            } else {
+                c
+            };
+            // Only inside a writable root: the rest is read-only anyway.
+            if writable.iter().any(|w| c.starts_with(w)) {
+                anchor_parents(&c);
+                if !protected.contains(&c) {
+                    protected.push(c);
                 }
             }
         }
