@@ -330,6 +330,15 @@ fn runs_as_a_per_run_uid_when_root_else_as_the_caller() {
             "a per-run uid: {text}"
         );
         assert_eq!(ids[1], ids[0], "a group of its own: {text}");
+        // The uid claims are out of the command's reach: holding their
+        // locks (a read-only descriptor is enough for flock) would keep
+        // every other run on the host from starting.
+        let o = run_in(
+            ws.path(),
+            "ls /run/sandboxcore-uids >/dev/null; echo list=$?
+             cat /run/sandboxcore-uids/$(id -u); echo open=$?",
+        );
+        assert_refused(&o, &["list", "open"]);
     } else {
         // SAFETY: getuid and getgid have no preconditions.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };

@@ -90,7 +90,7 @@ impl UserSource {
                 dir,
                 next,
             } => {
-                std::fs::create_dir_all(dir)?;
+                private_claim_dir(dir)?;
                 for _ in 0..*count {
                     let offset = next.fetch_add(1, Ordering::Relaxed) % count;
                     let uid = first + offset;
@@ -124,12 +124,49 @@ pub fn default_claim_dir() -> PathBuf {
     }
 }
 
+/// Makes the claim directory, or checks it: ours and mode 0700. Anyone who
+/// could open a claim file could `flock` it (a read-only descriptor is
+/// enough): a run's command holding every claim would keep all other runs
+/// on the host from starting, and a lock found busy would tell it which
+/// uids other runs have. A directory from an older version (0755) is made
+/// private; one owned by another user is an error.
+fn private_claim_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        // Something else in its place: reported below.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        other => other?,
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != euid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the uid claim directory {} is not a directory of this user (uid {euid}); remove it",
+                dir.display()
+            ),
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Claims `uid` (an exclusive, non-blocking `flock` on its file).
 fn try_claim(dir: &Path, uid: u32) -> io::Result<Option<File>> {
+    use std::os::unix::fs::OpenOptionsExt;
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(dir.join(uid.to_string()))?;
     // SAFETY: flock on a descriptor we own.
     let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -196,6 +233,27 @@ mod tests {
         let freed = b.uid;
         drop(b);
         assert_eq!(source.acquire().unwrap().unwrap().uid, freed);
+    }
+
+    #[test]
+    fn the_claim_directory_and_files_are_private() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("claims");
+        // An older version's directory, readable by everyone.
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let source = UserSource::per_run(9000, 2, dir.clone());
+        let _claim = source.acquire().unwrap().unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        for f in std::fs::read_dir(&dir).unwrap() {
+            assert_eq!(f.unwrap().metadata().unwrap().mode() & 0o777, 0o600);
+        }
+        // A path that is not a directory of ours is refused.
+        let file = parent.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = UserSource::per_run(9000, 2, file).acquire().unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
     }
 
     #[test]
