@@ -1920,3 +1920,28 @@ fn nested_repositories_worktrees_submodules_and_linked_hooks_are_read_only() {
     // The projects themselves stay writable.
     assert_eq!(step(&o, "nested_work"), 0, "{}", show(&o));
 }
+
+/// An IPv6 UDP `connect` to `::1` sends no packet and leaves no socket,
+/// but it allocates cached routes that `/proc/net/rt6_stats` counts: a
+/// later run handed the namespace could read that as one bit from the run
+/// before. Such a namespace is not handed on.
+#[test]
+fn a_network_namespace_with_new_ipv6_routes_is_not_handed_on() {
+    let ws = workspace();
+    let exec = executor_with(ProcessConfig::default());
+    for _ in 0..4 {
+        let o = run_on(
+            &exec,
+            request(
+                ws.path(),
+                r#"echo "rt6=$(cut -d' ' -f3 /proc/net/rt6_stats)"
+python3 -c "import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.connect(('::1', 9)); s.close()""#,
+            ),
+        );
+        assert!(o.success(), "{}", show(&o));
+        // Every run starts with the routes of a new namespace (namespace
+        // inode numbers are reused by the kernel, so they cannot tell).
+        assert_eq!(field(&o, "rt6"), "0000", "{}", show(&o));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
