@@ -1945,3 +1945,45 @@ python3 -c "import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A cgroup is handed to the next run only with (almost) nothing charged
+/// to it: 64 MiB a run wrote into the workspace (page cache, or the pages
+/// of a tmpfs) would otherwise count against the next run's memory limit
+/// and show in its `memory.usage_in_bytes`.
+#[test]
+fn a_cgroup_still_charged_with_a_runs_memory_is_not_reused() {
+    let ws = workspace();
+    let exec = executor_with(ProcessConfig::default());
+    const USAGE: &str = r#"p=$(grep -E '^[0-9]+:memory:|^0::' /proc/self/cgroup | head -1 | cut -d: -f3)
+echo "cgroup=$p"
+cat /sys/fs/cgroup/memory$p/memory.usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup$p/memory.current"#;
+    let o = run_on(
+        &exec,
+        request(ws.path(), "head -c 64M /dev/zero > big && sync"),
+    );
+    assert!(o.success(), "{}", show(&o));
+    for _ in 0..4 {
+        let o = run_on(&exec, request(ws.path(), USAGE));
+        assert!(o.success(), "{}", show(&o));
+        // As root every run has cgroups of its own; without root, only
+        // where the system delegates a cgroup tree to the user.
+        let own = field(&o, "cgroup").contains("sandboxcore-");
+        assert!(own || !is_root(), "{}", show(&o));
+        if own {
+            let usage: u64 = o
+                .stdout_text()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            assert!(
+                usage < 32 << 20,
+                "a run started charged with {usage} bytes:\n{}",
+                show(&o)
+            );
+        }
+    }
+    std::fs::remove_file(ws.path().join("big")).unwrap();
+}

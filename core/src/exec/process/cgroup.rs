@@ -96,6 +96,11 @@ fn mount_path(mountinfo: &str, controllers: &str, v2: bool, path: &str) -> Optio
     None
 }
 
+/// The most memory an empty cgroup may still be charged with to serve
+/// another run (what a short run leaves, page cache of the files it read,
+/// is about 1 MiB).
+pub const RECYCLE_MAX_CHARGE: u64 = 4 << 20;
+
 /// The cgroups of one run (a clone names the same cgroups).
 #[derive(Debug, Clone)]
 pub struct RunCgroup {
@@ -340,9 +345,17 @@ impl RunCgroup {
     }
 
     /// Makes an empty cgroup ready for another run: resets the peak memory
-    /// and remembers the OOM kill count so far. False if it is not empty.
+    /// and remembers the OOM kill count so far. False if it is not empty,
+    /// or if it is still charged with more than [`RECYCLE_MAX_CHARGE`]
+    /// (files a run wrote into a tmpfs, its page cache): the next run would
+    /// start with that memory counted against its limit (killed at once
+    /// near it) and could read it as a message from the run before.
+    /// Removing the cgroup hands the charge to its parent.
     pub fn recycle(&mut self) -> bool {
         if !self.is_empty() {
+            return false;
+        }
+        if self.memory_charge().is_some_and(|c| c > RECYCLE_MAX_CHARGE) {
             return false;
         }
         if let Some(dir) = &self.memory {
@@ -354,6 +367,19 @@ impl RunCgroup {
         }
         self.oom_baseline = self.oom_kill_counter();
         true
+    }
+
+    /// The memory charged to the cgroup now, where the kernel reports it.
+    fn memory_charge(&self) -> Option<u64> {
+        let read = |p: PathBuf| fs::read_to_string(p).ok()?.trim().parse().ok();
+        self.memory
+            .as_ref()
+            .and_then(|d| read(d.join("memory.usage_in_bytes")))
+            .or_else(|| {
+                self.unified
+                    .as_ref()
+                    .and_then(|d| read(d.join("memory.current")))
+            })
     }
 
     /// How many times the kernel's OOM killer killed a process of the run.
