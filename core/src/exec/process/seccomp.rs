@@ -41,6 +41,10 @@
 //!   (8), `UNAME26` (0x20000) or the query 0xffffffff: other flags such as
 //!   `ADDR_NO_RANDOMIZE` or `READ_IMPLIES_EXEC` weaken the command's own
 //!   exploit mitigations;
+//! - `socket` of family `AF_VSOCK` (virtual-machine sockets are not
+//!   namespaced: a run with no network could reach the hypervisor and hold
+//!   the guest's ports) and `AF_NETLINK` sockets of protocol
+//!   `NETLINK_KOBJECT_UEVENT` (the host's device events);
 //! - `ioctl` with request `TIOCSTI` (push characters into a terminal's
 //!   input, i.e. type commands into the caller's shell) or `TIOCLINUX`.
 //!
@@ -283,6 +287,18 @@ const TIOCSTI: u64 = 0x5412;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 const TIOCLINUX: u64 = 0x541C;
 
+/// `AF_VSOCK`: virtual-machine sockets are not namespaced (a run with no
+/// network could reach the hypervisor and hold ports of the guest).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const AF_VSOCK: u64 = 40;
+/// `AF_NETLINK`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const AF_NETLINK: u64 = 16;
+/// `NETLINK_KOBJECT_UEVENT`: the host's device events (as root, a run's
+/// network namespace belongs to the host's user namespace and gets them).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const NETLINK_KOBJECT_UEVENT: u64 = 15;
+
 /// The set-user-ID and set-group-ID mode bits: no file may get them. As
 /// root, writable roots are idmapped (the run's uid is root on the host),
 /// so a setuid file made inside would be a setuid-root file on the host.
@@ -331,6 +347,9 @@ enum Verdict {
     Personality,
     /// `ioctl`: `EPERM` for `TIOCSTI` and `TIOCLINUX`.
     Ioctl,
+    /// `socket`: `EPERM` for `AF_VSOCK`, and for `AF_NETLINK` with
+    /// `NETLINK_KOBJECT_UEVENT`.
+    Socket,
     /// `EPERM` when argument 1 (a mode) has a set-ID bit.
     SetIdMode1,
     /// `EPERM` when argument 2 (a mode) has a set-ID bit.
@@ -353,6 +372,7 @@ fn ranges() -> Result<Vec<(u32, Verdict)>, String> {
         (libc::SYS_clone, Verdict::Clone),
         (libc::SYS_personality, Verdict::Personality),
         (libc::SYS_ioctl, Verdict::Ioctl),
+        (libc::SYS_socket, Verdict::Socket),
         (libc::SYS_fchmod, Verdict::SetIdMode1),
         (libc::SYS_fchmodat, Verdict::SetIdMode2),
         (SYS_FCHMODAT2, Verdict::SetIdMode2),
@@ -436,6 +456,7 @@ fn assemble(ranges: &[(u32, Verdict)]) -> Result<Vec<libc::sock_filter>, String>
     let clone = asm.label();
     let personality = asm.label();
     let ioctl = asm.label();
+    let socket = asm.label();
     let create12 = asm.label();
     let create23 = asm.label();
     let mode1 = asm.label();
@@ -448,6 +469,7 @@ fn assemble(ranges: &[(u32, Verdict)]) -> Result<Vec<libc::sock_filter>, String>
         Verdict::Clone => clone,
         Verdict::Personality => personality,
         Verdict::Ioctl => ioctl,
+        Verdict::Socket => socket,
         Verdict::SetIdMode1 => mode1,
         Verdict::SetIdMode2 => mode2,
         Verdict::CreateSetId12 => create12,
@@ -494,6 +516,17 @@ fn assemble(ranges: &[(u32, Verdict)]) -> Result<Vec<libc::sock_filter>, String>
         asm.jump(JEQ, request as u32, deny, if last { allow } else { next });
         asm.bind(next);
     }
+
+    asm.bind(socket);
+    asm.stmt(LOAD, data_arg_low(0));
+    let not_vsock = asm.label();
+    asm.jump(JEQ, AF_VSOCK as u32, deny, not_vsock);
+    asm.bind(not_vsock);
+    let netlink = asm.label();
+    asm.jump(JEQ, AF_NETLINK as u32, netlink, allow);
+    asm.bind(netlink);
+    asm.stmt(LOAD, data_arg_low(2));
+    asm.jump(JEQ, NETLINK_KOBJECT_UEVENT as u32, deny, allow);
 
     // Set-ID bits: the create checks first (they continue at a mode check,
     // and BPF jumps only forward).
@@ -1020,6 +1053,33 @@ mod tests {
     }
 
     #[test]
+    fn vsock_and_device_event_sockets_are_refused() {
+        let socket = |domain: u64, protocol: u64| {
+            // SAFETY: socket(2) with plain integers; the descriptor leaks
+            // in the probe's short-lived child.
+            sys(unsafe {
+                libc::syscall(libc::SYS_socket, domain, libc::SOCK_DGRAM as u64, protocol)
+            })
+        };
+        assert_eq!(filtered(|| socket(AF_VSOCK, 0)), failed(libc::EPERM));
+        assert_eq!(
+            filtered(|| socket(0xdead << 32 | AF_VSOCK, 0)),
+            failed(libc::EPERM)
+        );
+        assert_eq!(
+            filtered(|| socket(AF_NETLINK, NETLINK_KOBJECT_UEVENT)),
+            failed(libc::EPERM)
+        );
+        // Other netlink protocols (routing: `ip addr`) and families stay.
+        assert!(succeeded(&filtered(|| socket(AF_NETLINK, 0))));
+        assert!(succeeded(&filtered(|| socket(libc::AF_INET as u64, 0))));
+        assert!(succeeded(&unfiltered(|| socket(
+            AF_NETLINK,
+            NETLINK_KOBJECT_UEVENT
+        ))));
+    }
+
+    #[test]
     fn terminal_injection_ioctls_are_refused() {
         let tiocsti = TIOCSTI;
         assert_eq!(filtered(|| ioctl_request(tiocsti)), failed(libc::EPERM));
@@ -1333,6 +1393,7 @@ mod tests {
         values.extend(PERSONALITY_ALLOWED);
         values.extend([0x4_0000, 0x40_0000, 0x4_0008, 0xffff_fffe, 9, 7]);
         values.extend([TIOCSTI, TIOCLINUX, TCGETS, TIOCSTI + 1, TIOCLINUX - 1]);
+        values.extend([AF_VSOCK, AF_NETLINK, NETLINK_KOBJECT_UEVENT, 2, 10]);
         values.extend([
             0o4755,
             0o2755,
@@ -1342,6 +1403,13 @@ mod tests {
             0o2000_0000 | 0o200000,
         ]);
         let mut vectors = vec![[0; 6], [u64::MAX; 6]];
+        // socket(domain, type, protocol).
+        for domain in [AF_VSOCK, AF_NETLINK, 1, 2, 10] {
+            for protocol in [0, NETLINK_KOBJECT_UEVENT, 9] {
+                vectors.push([domain, 2, protocol, 0, 0, 0]);
+                vectors.push([domain | 0xdead << 32, 2, protocol | 0xbeef << 32, 0, 0, 0]);
+            }
+        }
         // Flags and a mode at the places open and openat take them.
         for flags in [0u64, 0o100, 0o2000_0000, 0o1, 0o100 | 0o2] {
             for mode in [0u64, 0o644, 0o4755, 0o2700, 0o6777, 0o1777] {
@@ -1574,6 +1642,17 @@ mod tests {
                 })
                 .collect();
             rules.insert(libc::SYS_ioctl, ioctl);
+            rules.insert(
+                libc::SYS_socket,
+                vec![
+                    SeccompRule::new(vec![dword(0, SeccompCmpOp::Eq, AF_VSOCK)]).unwrap(),
+                    SeccompRule::new(vec![
+                        dword(0, SeccompCmpOp::Eq, AF_NETLINK),
+                        dword(2, SeccompCmpOp::Eq, NETLINK_KOBJECT_UEVENT),
+                    ])
+                    .unwrap(),
+                ],
+            );
             let bits = |arg: u8| {
                 [0o4000u64, 0o2000]
                     .map(|bit| dword(arg, SeccompCmpOp::MaskedEq(bit), bit))
