@@ -27,7 +27,9 @@ pub struct CheckArgs {
     /// Pretty-print the JSON.
     #[arg(long)]
     pretty: bool,
-    /// The command line to check (quote it, or put it after `--`).
+    /// The command to check: one word is a command line, parsed as a
+    /// shell would (`-- 'pytest tests/'`); several are an argv, judged as
+    /// given with no shell.
     #[arg(trailing_var_arg = true)]
     command: Vec<String>,
 }
@@ -46,8 +48,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         bail!("give a command to check, e.g. sandboxcore check -- 'pytest tests/'");
     }
     let policy = args.source.load()?;
-    let command = args.command.join(" ");
-    let decision = policy.check(&command);
+    let command = crate::command_words::command(&args.command);
+    let decision = crate::command_words::decide(&policy, &command);
+    let command = command.text();
     if let Some(path) = &args.audit_log {
         AuditLog::with_jsonl(path)?.record(&AuditRecord::decision(&command, &decision))?;
     }

@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod backend_args;
 mod check_cmd;
 mod classify_cmd;
+mod command_words;
 mod gc_cmd;
 mod k8s_cmd;
 mod mcp;

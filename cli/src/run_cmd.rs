@@ -37,7 +37,9 @@ pub struct RunArgs {
     /// Append decisions and executions to this JSON-lines audit file.
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
-    /// The command line (quote it, or put it after `--`).
+    /// The command: one word is a command line, parsed as a shell would
+    /// (`-- 'pytest -q && ruff .'`); several are an argv, run exactly as
+    /// given with no shell (`-- sh -c 'ls -l'`).
     #[arg(trailing_var_arg = true)]
     command: Vec<String>,
 }
@@ -58,7 +60,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if args.command.is_empty() {
         bail!("give a command to run, e.g. sandboxcore run -- 'pytest -q'");
     }
-    let command = args.command.join(" ");
+    let command = crate::command_words::command(&args.command);
     let runtime = backend_args::run_runtime(args.backend.backend)?;
     let mut builder = backend_args::sandbox_builder(
         &args.source,
@@ -81,7 +83,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         network: args.backend.network()?,
         ..RunOptions::default()
     };
-    let decision = sandbox.policy().check(&command);
+    let decision = crate::command_words::decide(sandbox.policy(), &command);
     if decision.verdict == Verdict::Warn {
         eprintln!("sandboxcore: warning:\n{}", explain(&decision));
     }
@@ -99,7 +101,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 };
             }
         };
-        let (result, ()) = tokio::join!(sandbox.run_streaming(&command, options, tx), printer);
+        let (result, ()) =
+            tokio::join!(sandbox.run_command_streaming(command, options, tx), printer);
         result
     });
     match result {

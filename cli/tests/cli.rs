@@ -681,3 +681,43 @@ fn run_refuses_the_account_home_as_workspace_without_home_set() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("contains your home directory"), "{stderr}");
 }
+
+/// Several words after `--` are an argv, run as given (their quoting
+/// kept); one word is a command line.
+#[test]
+fn run_takes_several_words_as_an_argv_and_one_as_a_line() {
+    let out = bin()
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s' \"$0\" \"$1\"",
+            "zero",
+            "one two",
+        ])
+        .env_remove("SANDBOXCORE_POLICY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "zero|one two",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["run", "--", "printf 'a b' | wc -w"])
+        .env_remove("SANDBOXCORE_POLICY")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
+    // `check` judges the same argv: `&&` is a word there.
+    let out = bin()
+        .args(["check", "--", "echo", "&&", "rm", "-rf", "/"])
+        .env_remove("SANDBOXCORE_POLICY")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["classification"]["needs_shell"], false, "{v}");
+    assert_eq!(v["command"], "echo '&&' rm -rf /");
+}
