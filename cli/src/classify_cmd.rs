@@ -60,12 +60,16 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode> {
     if args.command.is_empty() {
         bail!("give a command to classify, e.g. sandboxcore classify -- 'ls -la'");
     }
-    // Several words after `--` are one command line joined by spaces, as a
-    // shell would receive them.
-    let command = args.command.join(" ");
+    // One word is a command line, several an argv (as `run` and `check`).
+    let command = crate::command_words::command(&args.command);
+    let classification = match &command {
+        sandboxcore::Command::Line(line) => sandboxcore::classify(line),
+        sandboxcore::Command::Argv(argv) => sandboxcore::classify_argv(argv),
+    };
+    let command = command.text();
     let response = Response {
         command: &command,
-        classification: sandboxcore::classify(&command),
+        classification,
     };
     print_json_flush(&mut out, &response, args.pretty)?;
     Ok(ExitCode::SUCCESS)
