@@ -151,12 +151,7 @@ fn policy_show_names_the_layer_of_every_rule() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v = json(&out);
-    let names: Vec<&str> = v["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["name"].as_str().unwrap())
-        .collect();
+    let names = layer_names(&v);
     assert!(names.ends_with(&["user", "workspace"]), "{names:?}");
     let user = v["layers"]
         .as_array()
@@ -347,12 +342,7 @@ fn a_workspace_file_alone_cannot_widen_the_defaults() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v = json(&out);
-    let names: Vec<&str> = v["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["name"].as_str().unwrap())
-        .collect();
+    let names = layer_names(&v);
     // An administrator's /etc/sandboxcore/policy.yml, where there is one,
     // is the most trusted layer instead.
     let most_trusted = if Path::new("/etc/sandboxcore/policy.yml").exists() {
@@ -368,4 +358,14 @@ fn a_workspace_file_alone_cannot_widen_the_defaults() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The names of the layers `policy show` lists, most trusted first.
+fn layer_names(v: &serde_json::Value) -> Vec<&str> {
+    v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect()
 }

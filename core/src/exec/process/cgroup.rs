@@ -371,15 +371,19 @@ impl RunCgroup {
 
     /// The memory charged to the cgroup now, where the kernel reports it.
     fn memory_charge(&self) -> Option<u64> {
-        let read = |p: PathBuf| fs::read_to_string(p).ok()?.trim().parse().ok();
+        self.memory_file("memory.usage_in_bytes", "memory.current", |s| {
+            s.trim().parse().ok()
+        })
+    }
+
+    /// What `parse` reads in the memory controller's file `v1` (cgroup v1)
+    /// or `v2` (the unified hierarchy), where the run has one.
+    fn memory_file<T>(&self, v1: &str, v2: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let read = |p: PathBuf| parse(&fs::read_to_string(p).ok()?);
         self.memory
             .as_ref()
-            .and_then(|d| read(d.join("memory.usage_in_bytes")))
-            .or_else(|| {
-                self.unified
-                    .as_ref()
-                    .and_then(|d| read(d.join("memory.current")))
-            })
+            .and_then(|d| read(d.join(v1)))
+            .or_else(|| self.unified.as_ref().and_then(|d| read(d.join(v2))))
     }
 
     /// How many times the kernel's OOM killer killed a process of the run.
@@ -388,36 +392,20 @@ impl RunCgroup {
     }
 
     fn oom_kill_counter(&self) -> u64 {
-        let read = |file: PathBuf| {
-            fs::read_to_string(file).ok().and_then(|s| {
-                s.lines().find_map(|l| {
-                    l.strip_prefix("oom_kill ")
-                        .and_then(|n| n.trim().parse().ok())
-                })
+        self.memory_file("memory.oom_control", "memory.events", |s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("oom_kill ")
+                    .and_then(|n| n.trim().parse().ok())
             })
-        };
-        self.memory
-            .as_ref()
-            .and_then(|d| read(d.join("memory.oom_control")))
-            .or_else(|| {
-                self.unified
-                    .as_ref()
-                    .and_then(|d| read(d.join("memory.events")))
-            })
-            .unwrap_or(0)
+        })
+        .unwrap_or(0)
     }
 
     /// Peak memory use of the run, in bytes, where the kernel reports it.
     pub fn peak_memory(&self) -> Option<u64> {
-        let read = |p: PathBuf| fs::read_to_string(p).ok()?.trim().parse().ok();
-        self.memory
-            .as_ref()
-            .and_then(|d| read(d.join("memory.max_usage_in_bytes")))
-            .or_else(|| {
-                self.unified
-                    .as_ref()
-                    .and_then(|d| read(d.join("memory.peak")))
-            })
+        self.memory_file("memory.max_usage_in_bytes", "memory.peak", |s| {
+            s.trim().parse().ok()
+        })
     }
 
     /// Kills what is left and removes the cgroups (retrying while the
