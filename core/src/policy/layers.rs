@@ -7,7 +7,9 @@
 //! verdict is the strictest (deny > ask > warn > allow). Every reason and
 //! the matched rule name their layer (`user: blocked_patterns[0]: rm -rf`).
 //! The settings that act at run time rather than in the decision are
-//! combined at their strictest: network mode (the most restrictive), hosts
+//! combined at their strictest: network mode (the most restrictive; a
+//! `workspace` layer never grants network where no other layer sets a
+//! mode), hosts
 //! (reachable only when every layer with an allowlist allows them; deny
 //! lists joined), `filesystem.deny_read` (joined) and
 //! `filesystem.writable` (a layer other than the most trusted may only add
@@ -332,24 +334,34 @@ fn combine(layers: &[PolicyLayer], mode: DeploymentMode) -> (PolicySettings, Egr
         .filter(|&m| m > 0)
         .collect();
 
-    // Network: the most trusted layer's mode (as set, else its default:
-    // `none`) and those of the less trusted layers whose section narrows
-    // the network (a mode or an allow list) give the most restrictive mode,
-    // so a less trusted layer never opens more network than the most
-    // trusted one; a host must be allowed by every layer whose allow list
-    // counts; deny lists and approval patterns of every layer count.
+    // Network: the trusted layers (all but `workspace` ones) whose section
+    // narrows the network (a mode or an allow list) give the most
+    // restrictive mode, as one policy's would. A workspace layer only
+    // narrows that: below a trusted mode it can lower it; where no trusted
+    // layer sets one (each run gets the network it asks for) it can only
+    // take all network away (`none`), never grant some, since a policy's
+    // `full` or `allowlist` gives network to runs that asked for none. A
+    // host must be allowed by every layer whose allow list counts; deny
+    // lists and approval patterns of every layer count.
     let narrowing = |n: &NetworkSettings| n.mode.is_some() || !n.allow.is_empty();
-    let net_mode = all
-        .iter()
-        .any(|s| narrowing(&s.network))
-        .then(|| {
-            all.iter()
-                .enumerate()
-                .filter(|(i, s)| *i == 0 || narrowing(&s.network))
-                .map(|(_, s)| s.network.effective_mode())
-                .min_by_key(|m| network_rank(*m))
-        })
-        .flatten();
+    let strictest =
+        |modes: &mut dyn Iterator<Item = NetworkMode>| modes.min_by_key(|m| network_rank(*m));
+    let mode_of = |workspace: bool| {
+        strictest(
+            &mut layers
+                .iter()
+                .filter(|l| (l.name == WORKSPACE_LAYER) == workspace)
+                .map(|l| &l.policy.settings().network)
+                .filter(|n| narrowing(n))
+                .map(NetworkSettings::effective_mode),
+        )
+    };
+    let net_mode = match (mode_of(false), mode_of(true)) {
+        (Some(trusted), Some(workspace)) => strictest(&mut [trusted, workspace].into_iter()),
+        (trusted @ Some(_), None) => trusted,
+        (None, Some(NetworkMode::None)) => Some(NetworkMode::None),
+        (None, _) => None,
+    };
     let mut egress: Option<EgressRules> = None;
     let mut denials = EgressRules::default();
     let mut shown_allow = Vec::new();

@@ -550,7 +550,7 @@ fn a_workspace_layer_is_never_the_most_trusted() {
         "{:?}",
         p.warnings()
     );
-    assert_eq!(p.network_mode(), NetworkMode::None);
+    assert_eq!(p.settings().network.mode, None);
     // Its `enforcement: disabled` and `mode: development` decide its own
     // verdict only: the defaults still decide as without the file.
     let d = p.check("rm -rf /");
@@ -572,16 +572,29 @@ fn a_workspace_layer_is_never_the_most_trusted() {
 }
 
 #[test]
-fn a_less_trusted_layer_never_opens_more_network_than_the_most_trusted() {
-    let mode = |a: &str, b: &str| stacked(&[("user", a), ("workspace", b)]).network_mode();
-    // The most trusted layer says nothing: its default, no network.
-    assert_eq!(mode("", "network: {mode: full}"), NetworkMode::None);
-    assert_eq!(mode("", "network: {allow: [pypi.org]}"), NetworkMode::None);
+fn a_workspace_layer_never_grants_network() {
+    let mode = |a: &str, b: &str| {
+        stacked(&[("user", a), ("workspace", b)])
+            .settings()
+            .network
+            .mode
+    };
+    // No trusted layer sets a mode (each run gets what it asks for): a
+    // workspace's `full` or allow list would give network to runs that
+    // asked for none, so it counts only to take network away.
+    assert_eq!(mode("", "network: {mode: full}"), None);
+    assert_eq!(mode("", "network: {allow: [pypi.org]}"), None);
+    assert_eq!(mode("", "network: {mode: none}"), Some(NetworkMode::None));
+    // Below a trusted mode it narrows, never widens.
     assert_eq!(
         mode("network: {allow: [pypi.org]}", "network: {mode: full}"),
-        NetworkMode::Allowlist
+        Some(NetworkMode::Allowlist)
     );
-    // A host the most trusted layer does not allow stays unreachable.
+    assert_eq!(
+        mode("network: {mode: full}", "network: {mode: none}"),
+        Some(NetworkMode::None)
+    );
+    // A host the trusted layer does not allow stays unreachable.
     let p = stacked(&[
         ("user", "network: {allow: [pypi.org]}"),
         ("workspace", "network: {mode: full, allow: [\"*\"]}"),
@@ -592,12 +605,11 @@ fn a_less_trusted_layer_never_opens_more_network_than_the_most_trusted() {
     };
     assert!(matches!(check("pypi.org"), HostVerdict::Allow { .. }));
     assert_eq!(check("evil.example"), HostVerdict::NotAllowed);
-    // Neither says anything: the summary leaves the mode unset, as before.
-    assert_eq!(
-        stacked(&[("user", ""), ("workspace", "")])
-            .settings()
-            .network
-            .mode,
-        None
-    );
+    // Trusted layers combine as before: the administrator's file says
+    // nothing of the network, the user's grants it.
+    let p = stacked(&[
+        ("system", "blocked_patterns: [x]"),
+        ("user", "network: {mode: full}"),
+    ]);
+    assert_eq!(p.settings().network.mode, Some(NetworkMode::Full));
 }
