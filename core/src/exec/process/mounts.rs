@@ -160,25 +160,37 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
-/// Refuses a writable path that lies, as written, inside another writable
-/// root or the working directory (`roots`, `read_only`) but resolves
-/// outside it. Only a symlink can do that, and a command that could write
-/// there (this run's or an earlier one's) could have planted it: `--write
-/// out` after a run made `out -> /etc` would make `/etc` writable.
-fn refuse_symlinks_out_of_workspaces(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<()> {
-    let containers: Vec<(PathBuf, PathBuf)> = roots
+/// The writable roots resolved (each once: the plan uses what was checked),
+/// `None` for one that does not exist. Refuses a root that lies inside
+/// another writable root or the working directory (`roots`, `read_only`)
+/// as written but resolves outside it: only a symlink can do that, and a
+/// command that could write there (this run's or an earlier one's) could
+/// have planted it (`--write out` after a run made `out -> /etc` would
+/// make `/etc` writable). "As written" is checked on the filesystem, one
+/// leading part of the path at a time, so another spelling of the
+/// workspace (`/home/u/work -> /mnt/ssd/work`) or `..` after a link
+/// (`ws/link/..`) does not hide it.
+fn resolve_writable(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<Vec<Option<PathBuf>>> {
+    let containers: Vec<PathBuf> = roots
         .iter()
         .chain(read_only)
-        .filter_map(|c| Some((lexical(c), std::fs::canonicalize(c).ok()?)))
+        .filter_map(|c| std::fs::canonicalize(c).ok())
         .collect();
+    let mut resolved = Vec::with_capacity(roots.len());
     for w in roots {
-        let (as_written, Ok(real)) = (lexical(w), std::fs::canonicalize(w)) else {
-            continue; // MountPlan::new reports a missing root
+        let Ok(real) = std::fs::canonicalize(w) else {
+            resolved.push(None); // MountPlan::new reports it
+            continue;
         };
-        for (container, container_real) in &containers {
-            if as_written != *container
-                && as_written.starts_with(container)
-                && !real.starts_with(container_real)
+        let mut prefix = PathBuf::from("/");
+        for c in lexical(w).components().skip(1) {
+            prefix.push(c);
+            let Ok(real_prefix) = std::fs::canonicalize(&prefix) else {
+                break;
+            };
+            if let Some(container) = containers
+                .iter()
+                .find(|c| real_prefix.starts_with(c) && !real.starts_with(c))
             {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -191,8 +203,9 @@ fn refuse_symlinks_out_of_workspaces(roots: &[PathBuf], read_only: &[PathBuf]) -
                 ));
             }
         }
+        resolved.push(Some(real));
     }
-    Ok(())
+    Ok(resolved)
 }
 
 /// How many directory entries are looked at per directory scanned for
@@ -269,12 +282,14 @@ impl MountPlan {
             .chain(req.read_only.iter().map(|r| Observed::look(r, true)))
             .chain(req.deny_read.iter().map(|d| Observed::look(d, true)))
             .collect();
-        refuse_symlinks_out_of_workspaces(req.writable, req.read_only)?;
+        let resolved = resolve_writable(req.writable, req.read_only)?;
         let mut writable = Vec::new();
-        for w in req.writable {
-            let real = std::fs::canonicalize(w).map_err(|e| {
-                io::Error::new(e.kind(), format!("writable path {}: {e}", w.display()))
-            })?;
+        for (w, real) in req.writable.iter().zip(resolved) {
+            let real = real
+                .map_or_else(|| std::fs::canonicalize(w), Ok)
+                .map_err(|e| {
+                    io::Error::new(e.kind(), format!("writable path {}: {e}", w.display()))
+                })?;
             if !real.is_dir() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -934,7 +949,7 @@ mod tests {
         std::os::unix::fs::symlink(&outside, ws.join("out")).unwrap();
         std::os::unix::fs::symlink("inner", ws.join("in")).unwrap();
         let refuse = |roots: &[PathBuf], read_only: &[PathBuf]| {
-            refuse_symlinks_out_of_workspaces(roots, read_only)
+            resolve_writable(roots, read_only).map(|_| ())
         };
         // `--write out` in a writable workspace where a run planted
         // `out -> ../outside`.
@@ -945,6 +960,15 @@ mod tests {
         assert!(refuse(&[ws.join("out")], std::slice::from_ref(&ws)).is_err());
         // Written with `..` that lands back in the workspace: still inside.
         assert!(refuse(&[ws.join("x/../out"), ws.clone()], &[]).is_err());
+        // `..` after a link: the kernel resolves the link first.
+        std::os::unix::fs::symlink(outside.join("sub"), ws.join("l")).unwrap();
+        std::fs::create_dir(outside.join("sub")).unwrap();
+        assert!(refuse(&[ws.join("l/.."), ws.clone()], &[]).is_err());
+        // Another spelling of the workspace (a link to it from outside).
+        let alias = tmp.path().join("alias");
+        std::os::unix::fs::symlink(&ws, &alias).unwrap();
+        assert!(refuse(&[alias.join("out"), ws.clone()], &[]).is_err());
+        assert!(refuse(&[ws.join("out"), alias.clone()], &[]).is_err());
         // A link that stays inside, a plain directory, or a link given
         // outside any workspace (the caller's own choice) are fine.
         assert!(refuse(&[ws.join("in"), ws.clone()], &[]).is_ok());
