@@ -1919,6 +1919,85 @@ fn nested_repositories_worktrees_submodules_and_linked_hooks_are_read_only() {
     );
     // The projects themselves stay writable.
     assert_eq!(step(&o, "nested_work"), 0, "{}", show(&o));
+
+    // The link itself, replaced by a directory of hooks, is put back.
+    let o = run_in(
+        root,
+        "rm .git/hooks && mkdir .git/hooks && echo evil > .git/hooks/pre-commit; echo replaced=$?",
+    );
+    assert_eq!(step(&o, "replaced"), 0, "{}", show(&o));
+    assert_eq!(
+        std::fs::read_link(git.join("hooks")).unwrap(),
+        Path::new("../tools/hooks"),
+        "{}",
+        show(&o)
+    );
+    assert!(o.stderr_text().contains("put back"), "{}", show(&o));
+    assert!(!root.join("tools/hooks/pre-commit").exists());
+}
+
+/// A submodule named with a `/` (`git submodule add URL libs/foo`) has its
+/// git directory at `.git/modules/libs/foo`, a nested one below that, and
+/// its work tree's `.git` file two levels down: all read-only.
+#[test]
+fn submodules_at_any_depth_are_read_only() {
+    let ws = workspace();
+    let root = ws.path();
+    let module = root.join(".git/modules/libs/foo");
+    put(&module.join("HEAD"), "ref: refs/heads/main\n", 0o666);
+    put(
+        &module.join("config"),
+        "[core]\n\tworktree = ../../../../libs/foo\n",
+        0o666,
+    );
+    std::fs::create_dir_all(module.join("hooks")).unwrap();
+    let nested = module.join("modules/inner");
+    put(&nested.join("HEAD"), "ref: refs/heads/main\n", 0o666);
+    put(&nested.join("config"), "[core]\n", 0o666);
+    put(
+        &root.join("libs/foo/.git"),
+        "gitdir: ../../.git/modules/libs/foo\n",
+        0o666,
+    );
+    for d in [
+        &root.join(".git"),
+        &module.join("hooks"),
+        &root.join("libs/foo"),
+    ] {
+        chmod(d, 0o777);
+    }
+    let o = run_in(
+        root,
+        "echo evil >> .git/modules/libs/foo/config; echo module_config=$?
+         echo evil > .git/modules/libs/foo/hooks/pre-commit; echo module_hook=$?
+         echo evil >> .git/modules/libs/foo/modules/inner/config; echo nested_config=$?
+         echo 'gitdir: evil' > libs/foo/.git; echo module_gitfile=$?
+         echo ok > libs/foo/README; echo module_work=$?",
+    );
+    assert_refused(
+        &o,
+        &[
+            "module_config",
+            "module_hook",
+            "nested_config",
+            "module_gitfile",
+        ],
+    );
+    assert_eq!(step(&o, "module_work"), 0, "{}", show(&o));
+    assert_eq!(
+        read(&root.join("libs/foo/.git")),
+        "gitdir: ../../.git/modules/libs/foo\n"
+    );
+}
+
+/// A protected path that is a link to its writable root (`.envrc -> .`)
+/// does not make the whole root read-only.
+#[test]
+fn a_protected_name_linked_to_the_workspace_does_not_freeze_it() {
+    let ws = workspace();
+    std::os::unix::fs::symlink(".", ws.path().join(".envrc")).unwrap();
+    let o = run_in(ws.path(), "echo ok > file; echo write=$?");
+    assert_eq!(step(&o, "write"), 0, "{}", show(&o));
 }
 
 /// An IPv6 UDP `connect` to `::1` sends no packet and leaves no socket,

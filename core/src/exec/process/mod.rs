@@ -1119,7 +1119,7 @@ impl ProcessExecutor {
         timed_out: bool,
         guard: &mut Cleanup,
         (out, err): (BoundedOutput, BoundedOutput),
-        absent_git_redirects: &[PathBuf],
+        repo_watch: &RepoWatch,
         started: Instant,
     ) -> ExecOutcome {
         // An isolated run's init reports its command's status; without
@@ -1138,7 +1138,7 @@ impl ProcessExecutor {
         let (stdout, stdout_truncated) = out.finish();
         let (mut stderr, stderr_truncated) = err.finish();
         // Every process of the run is gone: nothing races with this.
-        for note in remove_git_redirects(absent_git_redirects) {
+        for note in repo_watch.restore() {
             stderr.extend_from_slice(note.as_bytes());
         }
         let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
@@ -1351,10 +1351,10 @@ impl ProcessExecutor {
         // Git files that would point git at other configuration or hooks
         // and that a protected-path mount cannot cover while they do not
         // exist: noted now, removed after the run if the command made them.
-        let absent_git_redirects = if isolated {
-            absent_git_redirects(&key.writable)
+        let repo_watch = if isolated {
+            RepoWatch::new(&key.writable, &self.config.filesystem.protected)
         } else {
-            Vec::new()
+            RepoWatch::default()
         };
         let warm = self.take_warm_view(&mut guard, &key);
         let (mounts, landlock) = if warm.is_none() {
@@ -1454,7 +1454,7 @@ impl ProcessExecutor {
                 timed_out,
                 &mut guard,
                 (out, err),
-                &absent_git_redirects,
+                &repo_watch,
                 started,
             )
         };
@@ -1730,6 +1730,67 @@ fn absent_git_redirects(roots: &[PathBuf]) -> Vec<PathBuf> {
         .flat_map(|w| GIT_REDIRECTS.iter().map(move |r| w.join(r)))
         .filter(|p| std::fs::symlink_metadata(p).is_err())
         .collect()
+}
+
+/// What a run must leave in the repositories of its writable roots as it
+/// found them, and that no read-only mount can keep: git redirects that
+/// did not exist (removed if the run made them), and protected paths that
+/// are symlinks (a mount keeps their target read-only, but the link itself
+/// can be removed and replaced: it is put back).
+#[derive(Debug, Default)]
+struct RepoWatch {
+    absent: Vec<PathBuf>,
+    links: Vec<(PathBuf, PathBuf)>,
+}
+
+impl RepoWatch {
+    /// Notes what the repositories at and just below `roots` have now.
+    fn new(roots: &[PathBuf], protected: &[PathBuf]) -> RepoWatch {
+        let links = mounts::protected_candidates(roots, protected)
+            .into_iter()
+            .filter(|p| roots.iter().any(|r| p.starts_with(r)))
+            .filter_map(|p| {
+                let target = std::fs::read_link(&p).ok()?;
+                Some((p, target))
+            })
+            .collect();
+        RepoWatch {
+            absent: absent_git_redirects(roots),
+            links,
+        }
+    }
+
+    /// Undoes what the run changed of it (call once every process of the
+    /// run is gone); a note for each change.
+    fn restore(&self) -> Vec<String> {
+        let mut notes = remove_git_redirects(&self.absent);
+        for (link, target) in &self.links {
+            if std::fs::read_link(link).ok().as_ref() == Some(target) {
+                continue;
+            }
+            let removed = match std::fs::symlink_metadata(link) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(link),
+                Ok(_) => std::fs::remove_file(link),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            };
+            let note = match removed.and_then(|()| std::os::unix::fs::symlink(target, link)) {
+                Ok(()) => format!(
+                    "sandboxcore: put back {} -> {} (the command replaced the link to a protected path)\n",
+                    link.display(),
+                    target.display()
+                ),
+                Err(e) => format!(
+                    "sandboxcore: cannot put back {} -> {}: {e}\n",
+                    link.display(),
+                    target.display()
+                ),
+            };
+            tracing::warn!(path = %link.display(), "{}", note.trim_end());
+            notes.push(note);
+        }
+        notes
+    }
 }
 
 /// Removes those of `absent` that the run created; a note for each.

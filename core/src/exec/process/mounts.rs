@@ -208,13 +208,15 @@ fn resolve_writable(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<Vec<
     Ok(resolved)
 }
 
-/// How many directory entries are looked at per directory scanned for
-/// repositories and submodules.
-const MAX_SCANNED: usize = 4096;
+/// How deep `.git/modules` is searched for submodules' git directories
+/// (a submodule at `libs/foo` has its git directory at
+/// `.git/modules/libs/foo`; a nested one adds `modules/NAME` below that).
+const MAX_MODULE_DEPTH: usize = 12;
 
 /// The directories whose repositories the protected paths cover: each
 /// writable root, and each directory just below one that has a `.git` (a
-/// workspace of several projects). Deeper repositories are not looked for.
+/// workspace of several projects). Deeper repositories are not looked for
+/// (but submodules are, through `.git/modules`: see [`git_pointers`]).
 pub fn repository_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for root in roots {
@@ -224,7 +226,7 @@ pub fn repository_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(root) else {
             continue;
         };
-        for entry in entries.flatten().take(MAX_SCANNED) {
+        for entry in entries.flatten() {
             let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
             if !is_dir || entry.file_name() == ".git" {
                 continue;
@@ -238,12 +240,31 @@ pub fn repository_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// Every path kept read-only for writable roots `roots`: the relative
+/// `protected` paths in each repository root ([`repository_roots`]), the
+/// absolute ones as they are, and each repository's git pointers.
+pub fn protected_candidates(roots: &[PathBuf], protected: &[PathBuf]) -> Vec<PathBuf> {
+    let repos = repository_roots(roots);
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in protected {
+        if p.is_absolute() {
+            out.push(p.clone());
+        } else {
+            out.extend(repos.iter().map(|r| r.join(p)));
+        }
+    }
+    out.extend(repos.iter().flat_map(|r| git_pointers(r)));
+    out
+}
+
 /// What in the repository at `repo` would point git at other
 /// configuration or code to run, besides the configured protected paths
 /// (`.git/hooks`, `.git/config`): `.git` itself when it is a file (a
 /// worktree's or submodule's `gitdir:` pointer), `.git/worktrees` (each
-/// worktree's `commondir`, `gitdir` and config), and the `hooks` and
-/// `config` of each submodule's git directory in `.git/modules`.
+/// worktree's `commondir`, `gitdir` and config), and for each submodule's
+/// git directory below `.git/modules` (nested ones too) its `hooks`,
+/// `config`, `config.worktree` and `worktrees`, and the `.git` file of its
+/// work tree (`core.worktree`).
 fn git_pointers(repo: &Path) -> Vec<PathBuf> {
     let git = repo.join(".git");
     let Ok(meta) = std::fs::symlink_metadata(&git) else {
@@ -256,13 +277,64 @@ fn git_pointers(repo: &Path) -> Vec<PathBuf> {
         return Vec::new();
     }
     let mut out = vec![git.join("worktrees")];
-    if let Ok(modules) = std::fs::read_dir(git.join("modules")) {
-        for module in modules.flatten().take(MAX_SCANNED) {
-            out.push(module.path().join("hooks"));
-            out.push(module.path().join("config"));
+    submodule_pointers(&git.join("modules"), 0, &mut out);
+    out
+}
+
+/// [`git_pointers`] of the submodules' git directories below `dir` (a
+/// `modules` directory, or a directory of a submodule's name with a `/`).
+fn submodule_pointers(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > MAX_MODULE_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = entry.path();
+        // Each directory may be a git directory (or become one during the
+        // run: its HEAD is not required here).
+        for name in ["hooks", "config", "config.worktree", "worktrees"] {
+            out.push(path.join(name));
+        }
+        if let Some(tree) = core_worktree(&path) {
+            out.push(tree.join(".git"));
+        }
+        if path.join("HEAD").is_file() {
+            submodule_pointers(&path.join("modules"), depth + 1, out);
+        } else {
+            // `libs` of a submodule named `libs/foo`.
+            submodule_pointers(&path, depth + 1, out);
         }
     }
-    out
+}
+
+/// The `core.worktree` of the git directory `gitdir`, made absolute.
+fn core_worktree(gitdir: &Path) -> Option<PathBuf> {
+    let config = std::fs::read_to_string(gitdir.join("config")).ok()?;
+    let mut in_core = false;
+    for line in config.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_core = line
+                .trim_start_matches('[')
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("core");
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if in_core && key.trim().eq_ignore_ascii_case("worktree") {
+            let value = value.trim().trim_matches('"');
+            return Some(lexical(&gitdir.join(value)));
+        }
+    }
+    None
 }
 
 /// `path` with symlinks resolved, when it exists.
@@ -439,20 +511,7 @@ impl MountPlan {
             })
             .collect::<io::Result<Vec<_>>>()?;
         let mut protected = Vec::new();
-        // Relative protected paths are looked up in each writable root and
-        // in each repository just below one; each repository adds its git
-        // pointers.
-        let repos = repository_roots(&writable);
-        let mut candidates: Vec<PathBuf> = Vec::new();
-        for p in req.protected {
-            if p.is_absolute() {
-                candidates.push(p.clone());
-            } else {
-                candidates.extend(repos.iter().map(|r| r.join(p)));
-            }
-        }
-        candidates.extend(repos.iter().flat_map(|r| git_pointers(r)));
-        for c in candidates {
+        for c in protected_candidates(&writable, req.protected) {
             observed.push(Observed::look(&c, false));
             let Ok(meta) = std::fs::symlink_metadata(&c) else {
                 continue;
@@ -472,8 +531,13 @@ impl MountPlan {
             } else {
                 c
             };
-            // Only inside a writable root: the rest is read-only anyway.
-            if writable.iter().any(|w| c.starts_with(w)) {
+            // Only inside a writable root: the rest is read-only anyway. A
+            // link to a writable root itself (`.envrc -> .`) would make the
+            // whole root read-only: the link is restored after the run
+            // instead (`RepoWatch` in the backend).
+            if writable.iter().any(|w| c.starts_with(w))
+                && !writable.iter().any(|w| w.starts_with(&c))
+            {
                 anchor_parents(&c);
                 if !protected.contains(&c) {
                     protected.push(c);
