@@ -13,12 +13,16 @@ use std::path::{Path, PathBuf};
 /// `$HOME` and the account's home (of the real uid), each when it is an
 /// absolute path other than `/`, without repeats.
 pub fn caller_homes() -> Vec<PathBuf> {
-    // Looked up once: every run's view asks, and the user database may be
-    // a network service.
-    static ACCOUNT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    // SAFETY: getuid cannot fail.
-    let account = ACCOUNT.get_or_init(|| account_home(unsafe { libc::getuid() }));
-    homes_of(std::env::var_os("HOME").map(PathBuf::from), account.clone())
+    // Found once: every run's view asks, and the user database may be a
+    // network service. Not found is asked again next time (the service
+    // may have been down).
+    static ACCOUNT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let account = ACCOUNT.get().cloned().or_else(|| {
+        // SAFETY: getuid cannot fail.
+        let found = account_home(unsafe { libc::getuid() })?;
+        Some(ACCOUNT.get_or_init(|| found).clone())
+    });
+    homes_of(std::env::var_os("HOME").map(PathBuf::from), account)
 }
 
 /// The homes from `$HOME` and the account's entry (see [`caller_homes`]).

@@ -1197,8 +1197,12 @@ impl ProcessExecutor {
                 // filesystem layer: the writable roots, the run's home
                 // and the host's temp directory (there is no private
                 // one).
+                // The roots are checked as for a view (no link out of a
+                // workspace, no caller's home).
                 None => {
-                    let mut w = key.writable.clone();
+                    let mut w =
+                        mounts::checked_roots(&key.writable, &key.read_only, &key.caller_home)
+                            .map_err(|e| Error::InvalidInput(e.to_string()))?;
                     w.push(home.to_path_buf());
                     w.push(std::env::temp_dir());
                     w

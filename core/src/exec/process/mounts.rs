@@ -208,6 +208,64 @@ fn resolve_writable(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<Vec<
     Ok(resolved)
 }
 
+/// The writable roots `writable` as they will be mounted: resolved (see
+/// [`resolve_writable`]), existing directories, none containing a caller's
+/// home or the whole host, without repeats; a writable `/tmp` is left out
+/// (the run's `/tmp` is its own). An error says which root and why.
+pub fn checked_roots(
+    writable: &[PathBuf],
+    read_only: &[PathBuf],
+    caller_home: &[PathBuf],
+) -> io::Result<Vec<PathBuf>> {
+    let resolved = resolve_writable(writable, read_only)?;
+    let mut roots = Vec::new();
+    for (w, real) in writable.iter().zip(resolved) {
+        let real = real
+            .map_or_else(|| std::fs::canonicalize(w), Ok)
+            .map_err(|e| io::Error::new(e.kind(), format!("writable path {}: {e}", w.display())))?;
+        if !real.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("writable path {} is not a directory", w.display()),
+            ));
+        }
+        // The run's /tmp is private: a working directory of /tmp is
+        // that private /tmp, not the host's.
+        if real == Path::new("/tmp") {
+            continue;
+        }
+        for home in caller_home
+            .iter()
+            .filter_map(|h| std::fs::canonicalize(h).ok())
+            .filter(|h| h != Path::new("/"))
+        {
+            if home.starts_with(&real) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "writable path {} contains your home directory {}: a command could plant start-up files (.bashrc, .ssh/authorized_keys, .gitconfig) that run later outside the sandbox; run from a project directory, or keep the working directory read-only",
+                        w.display(),
+                        home.display()
+                    ),
+                ));
+            }
+        }
+        if Path::new("/tmp").starts_with(&real) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "writable path {} would make the whole host writable; choose a project directory",
+                    w.display()
+                ),
+            ));
+        }
+        if !roots.contains(&real) {
+            roots.push(real);
+        }
+    }
+    Ok(roots)
+}
+
 /// How deep `.git/modules` is searched for submodules' git directories
 /// (a submodule at `libs/foo` has its git directory at
 /// `.git/modules/libs/foo`; a nested one adds `modules/NAME` below that).
@@ -354,55 +412,7 @@ impl MountPlan {
             .chain(req.read_only.iter().map(|r| Observed::look(r, true)))
             .chain(req.deny_read.iter().map(|d| Observed::look(d, true)))
             .collect();
-        let resolved = resolve_writable(req.writable, req.read_only)?;
-        let mut writable = Vec::new();
-        for (w, real) in req.writable.iter().zip(resolved) {
-            let real = real
-                .map_or_else(|| std::fs::canonicalize(w), Ok)
-                .map_err(|e| {
-                    io::Error::new(e.kind(), format!("writable path {}: {e}", w.display()))
-                })?;
-            if !real.is_dir() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("writable path {} is not a directory", w.display()),
-                ));
-            }
-            // The run's /tmp is private: a working directory of /tmp is
-            // that private /tmp, not the host's.
-            if real == Path::new("/tmp") {
-                continue;
-            }
-            for home in req
-                .caller_home
-                .iter()
-                .filter_map(|h| std::fs::canonicalize(h).ok())
-                .filter(|h| h != Path::new("/"))
-            {
-                if home.starts_with(&real) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!(
-                            "writable path {} contains your home directory {}: a command could plant start-up files (.bashrc, .ssh/authorized_keys, .gitconfig) that run later outside the sandbox; run from a project directory, or keep the working directory read-only",
-                            w.display(),
-                            home.display()
-                        ),
-                    ));
-                }
-            }
-            if Path::new("/tmp").starts_with(&real) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "writable path {} would make the whole host writable; choose a project directory",
-                        w.display()
-                    ),
-                ));
-            }
-            if !writable.contains(&real) {
-                writable.push(real);
-            }
-        }
+        let mut writable = checked_roots(req.writable, req.read_only, req.caller_home)?;
         // Parents before children, so a nested root lands on its parent.
         writable.sort_by_key(|p| p.components().count());
         if writable.len() + req.read_only.len() > MAX_TREES - DEVICES.len() - 16 {
