@@ -49,7 +49,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     }
     let policy = args.source.load()?;
     let command = crate::command_words::command(&args.command);
-    let decision = crate::command_words::decide(&policy, &command);
+    let decision = policy.check_command(&command);
     let command = command.text();
     if let Some(path) = &args.audit_log {
         AuditLog::with_jsonl(path)?.record(&AuditRecord::decision(&command, &decision))?;

@@ -5,21 +5,13 @@
 //! `-c` and `ls -l`, as `env`, `timeout` or `bwrap` would). Joining them
 //! with spaces and parsing the result again would lose their quoting.
 
-use sandboxcore::{Command, Decision, Policy};
+use sandboxcore::Command;
 
 /// The command the words give (not empty: the caller checks).
 pub fn command(words: &[String]) -> Command {
     match words {
         [line] => Command::Line(line.clone()),
         argv => Command::Argv(argv.to_vec()),
-    }
-}
-
-/// `policy`'s decision on `command`, a line or an argv.
-pub fn decide(policy: &Policy, command: &Command) -> Decision {
-    match command {
-        Command::Line(line) => policy.check(line),
-        Command::Argv(argv) => policy.check_argv(argv),
     }
 }
 
@@ -41,11 +33,8 @@ mod tests {
         );
         assert_eq!(argv.text(), "sh -c 'ls -l /proc/self/fd'");
         // An operator among several words is a word, not an operator.
-        let policy = Policy::for_mode(sandboxcore::policy::DeploymentMode::default());
-        let d = decide(
-            &policy,
-            &command(&words(&["echo", "a", "&&", "rm", "-rf", "/"])),
-        );
+        let policy = sandboxcore::Policy::for_mode(sandboxcore::policy::DeploymentMode::default());
+        let d = policy.check_command(&command(&words(&["echo", "a", "&&", "rm", "-rf", "/"])));
         assert_eq!(
             d.plan,
             Some(sandboxcore::Plan::Direct(words(&[

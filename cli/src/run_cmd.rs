@@ -83,7 +83,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         network: args.backend.network()?,
         ..RunOptions::default()
     };
-    let decision = crate::command_words::decide(sandbox.policy(), &command);
+    let decision = sandbox.policy().check_command(&command);
     if decision.verdict == Verdict::Warn {
         eprintln!("sandboxcore: warning:\n{}", explain(&decision));
     }

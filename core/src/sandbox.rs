@@ -327,10 +327,7 @@ impl Sandbox {
     /// Rules approved for the session count (see [`Approval::Session`]).
     pub fn decide(&self, command: &Command, env: &BTreeMap<String, String>) -> Decision {
         let policy = self.session_policy();
-        let decision = match command {
-            Command::Line(line) => policy.check(line),
-            Command::Argv(argv) => policy.check_argv(argv),
-        };
+        let decision = policy.check_command(command);
         policy.with_run_env(decision, env)
     }
 

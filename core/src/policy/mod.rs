@@ -217,6 +217,15 @@ impl Policy {
         self.decide(command, classify(command))
     }
 
+    /// Decides on a command line or an argv ([`Command`](crate::Command)):
+    /// [`Policy::check`] or [`Policy::check_argv`].
+    pub fn check_command(&self, command: &crate::Command) -> Decision {
+        match command {
+            crate::Command::Line(line) => self.check(line),
+            crate::Command::Argv(argv) => self.check_argv(argv),
+        }
+    }
+
     /// Decides on an argv that runs as it is, with no shell (see
     /// [`classify_argv`](crate::classify_argv)). Rules see the words as a
     /// command line of them would show them (quoted where needed); the
