@@ -1725,11 +1725,10 @@ const GIT_REDIRECTS: [&str; 4] = [
     ".git/hooks",
 ];
 
-/// The [`GIT_REDIRECTS`] that do not exist in the repositories at the
-/// writable roots and just below them.
-fn absent_git_redirects(roots: &[PathBuf]) -> Vec<PathBuf> {
-    mounts::repository_roots(roots)
-        .into_iter()
+/// The [`GIT_REDIRECTS`] that do not exist in the repositories `repos`.
+fn absent_git_redirects(repos: &[PathBuf]) -> Vec<PathBuf> {
+    repos
+        .iter()
         .filter(|w| w.join(".git").is_dir())
         .flat_map(|w| GIT_REDIRECTS.iter().map(move |r| w.join(r)))
         .filter(|p| std::fs::symlink_metadata(p).is_err())
@@ -1750,7 +1749,8 @@ struct RepoWatch {
 impl RepoWatch {
     /// Notes what the repositories at and just below `roots` have now.
     fn new(roots: &[PathBuf], protected: &[PathBuf]) -> RepoWatch {
-        let links = mounts::protected_candidates(roots, protected)
+        let repos = mounts::repository_roots(roots);
+        let links = mounts::protected_candidates(&repos, protected)
             .into_iter()
             .filter(|p| roots.iter().any(|r| p.starts_with(r)))
             .filter_map(|p| {
@@ -1759,7 +1759,7 @@ impl RepoWatch {
             })
             .collect();
         RepoWatch {
-            absent: absent_git_redirects(roots),
+            absent: absent_git_redirects(&repos),
             links,
         }
     }

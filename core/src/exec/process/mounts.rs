@@ -171,21 +171,22 @@ fn lexical(path: &Path) -> PathBuf {
 /// workspace (`/home/u/work -> /mnt/ssd/work`) or `..` after a link
 /// (`ws/link/..`) does not hide it.
 fn resolve_writable(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<Vec<Option<PathBuf>>> {
-    let containers: Vec<PathBuf> = roots
+    // A missing root is `None` here; MountPlan::new reports it.
+    let resolved: Vec<Option<PathBuf>> = roots.iter().map(|w| existing(w)).collect();
+    let containers: Vec<PathBuf> = resolved
         .iter()
-        .chain(read_only)
-        .filter_map(|c| std::fs::canonicalize(c).ok())
+        .flatten()
+        .cloned()
+        .chain(read_only.iter().filter_map(|r| existing(r)))
         .collect();
-    let mut resolved = Vec::with_capacity(roots.len());
-    for w in roots {
-        let Ok(real) = std::fs::canonicalize(w) else {
-            resolved.push(None); // MountPlan::new reports it
+    for (w, real) in roots.iter().zip(&resolved) {
+        let Some(real) = real else {
             continue;
         };
         let mut prefix = PathBuf::from("/");
         for c in lexical(w).components().skip(1) {
             prefix.push(c);
-            let Ok(real_prefix) = std::fs::canonicalize(&prefix) else {
+            let Some(real_prefix) = existing(&prefix) else {
                 break;
             };
             if let Some(container) = containers
@@ -203,7 +204,6 @@ fn resolve_writable(roots: &[PathBuf], read_only: &[PathBuf]) -> io::Result<Vec<
                 ));
             }
         }
-        resolved.push(Some(real));
     }
     Ok(resolved)
 }
@@ -218,6 +218,11 @@ pub fn checked_roots(
     caller_home: &[PathBuf],
 ) -> io::Result<Vec<PathBuf>> {
     let resolved = resolve_writable(writable, read_only)?;
+    let homes: Vec<PathBuf> = caller_home
+        .iter()
+        .filter_map(|h| existing(h))
+        .filter(|h| h != Path::new("/"))
+        .collect();
     let mut roots = Vec::new();
     for (w, real) in writable.iter().zip(resolved) {
         let real = real
@@ -234,11 +239,7 @@ pub fn checked_roots(
         if real == Path::new("/tmp") {
             continue;
         }
-        for home in caller_home
-            .iter()
-            .filter_map(|h| std::fs::canonicalize(h).ok())
-            .filter(|h| h != Path::new("/"))
-        {
+        for home in &homes {
             if home.starts_with(&real) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -298,11 +299,10 @@ pub fn repository_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// Every path kept read-only for writable roots `roots`: the relative
-/// `protected` paths in each repository root ([`repository_roots`]), the
+/// Every path kept read-only in the repositories `repos` (see
+/// [`repository_roots`]): the relative `protected` paths in each, the
 /// absolute ones as they are, and each repository's git pointers.
-pub fn protected_candidates(roots: &[PathBuf], protected: &[PathBuf]) -> Vec<PathBuf> {
-    let repos = repository_roots(roots);
+pub fn protected_candidates(repos: &[PathBuf], protected: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for p in protected {
         if p.is_absolute() {
@@ -521,16 +521,18 @@ impl MountPlan {
             })
             .collect::<io::Result<Vec<_>>>()?;
         let mut protected = Vec::new();
-        for c in protected_candidates(&writable, req.protected) {
-            observed.push(Observed::look(&c, false));
-            let Ok(meta) = std::fs::symlink_metadata(&c) else {
+        for c in protected_candidates(&repository_roots(&writable), req.protected) {
+            let seen = Observed::look(&c, false);
+            let kind = seen.file.map(|(_, _, kind)| kind);
+            observed.push(seen);
+            let Some(kind) = kind else {
                 continue;
             };
             // A protected path that is a symlink (`.git/hooks ->
             // ../tools/hooks`): what it leads to is kept read-only where
             // that lies in a writable root (outside one it is read-only
             // anyway).
-            let c = if meta.file_type().is_symlink() {
+            let c = if kind == libc::S_IFLNK {
                 match std::fs::canonicalize(&c) {
                     Ok(target) => {
                         observed.push(Observed::look(&target, false));
