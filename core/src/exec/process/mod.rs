@@ -1773,8 +1773,7 @@ impl RepoWatch {
                 continue;
             }
             let removed = match std::fs::symlink_metadata(link) {
-                Ok(m) if m.is_dir() => std::fs::remove_dir_all(link),
-                Ok(_) => std::fs::remove_file(link),
+                Ok(meta) => remove_entry(link, &meta),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(e),
             };
@@ -1790,11 +1789,26 @@ impl RepoWatch {
                     target.display()
                 ),
             };
-            tracing::warn!(path = %link.display(), "{}", note.trim_end());
-            notes.push(note);
+            notes.push(noted(link, note));
         }
         notes
     }
+}
+
+/// Removes what is at `path` (`meta`: its metadata, links not followed): a
+/// directory with its contents, or a file or link.
+fn remove_entry(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<()> {
+    if meta.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
+}
+
+/// `note` (a line for the run's stderr about `path`), also logged.
+fn noted(path: &Path, note: String) -> String {
+    tracing::warn!(path = %path.display(), "{}", note.trim_end());
+    note
 }
 
 /// Removes those of `absent` that the run created; a note for each.
@@ -1804,12 +1818,7 @@ fn remove_git_redirects(absent: &[PathBuf]) -> Vec<String> {
         let Ok(meta) = std::fs::symlink_metadata(p) else {
             continue;
         };
-        let removed = if meta.is_dir() {
-            std::fs::remove_dir_all(p)
-        } else {
-            std::fs::remove_file(p)
-        };
-        let note = match removed {
+        let note = match remove_entry(p, &meta) {
             Ok(()) => format!(
                 "sandboxcore: removed {} made by the command (it would point git at other configuration or hooks)\n",
                 p.display()
@@ -1819,8 +1828,7 @@ fn remove_git_redirects(absent: &[PathBuf]) -> Vec<String> {
                 p.display()
             ),
         };
-        tracing::warn!(path = %p.display(), "{}", note.trim_end());
-        notes.push(note);
+        notes.push(noted(p, note));
     }
     notes
 }
