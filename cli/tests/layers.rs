@@ -141,15 +141,7 @@ fn explicit_layers_deny_from_any_layer_and_name_it() {
 #[test]
 fn policy_show_names_the_layer_of_every_rule() {
     let d = dirs();
-    let out = bin(&d)
-        .args(["policy", "show", "--layers", "auto"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = policy_show(&d);
     let v = json(&out);
     let names = layer_names(&v);
     assert!(names.ends_with(&["user", "workspace"]), "{names:?}");
@@ -332,15 +324,7 @@ fn replay_decides_under_the_stack() {
 fn a_workspace_file_alone_cannot_widen_the_defaults() {
     let d = dirs();
     std::fs::remove_file(d.user_file()).unwrap();
-    let out = bin(&d)
-        .args(["policy", "show", "--layers", "auto"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = policy_show(&d);
     let v = json(&out);
     let names = layer_names(&v);
     // An administrator's /etc/sandboxcore/policy.yml, where there is one,
@@ -370,4 +354,18 @@ fn layer_names(v: &serde_json::Value) -> Vec<&str> {
         .iter()
         .map(|l| l["name"].as_str().unwrap())
         .collect()
+}
+
+/// `policy show --layers auto` in `d`'s workspace, which must succeed.
+fn policy_show(d: &Dirs) -> Output {
+    let out = bin(d)
+        .args(["policy", "show", "--layers", "auto"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
