@@ -344,20 +344,19 @@ fn combine(layers: &[PolicyLayer], mode: DeploymentMode) -> (PolicySettings, Egr
     // host must be allowed by every layer whose allow list counts; deny
     // lists and approval patterns of every layer count.
     let narrowing = |n: &NetworkSettings| n.mode.is_some() || !n.allow.is_empty();
-    let strictest =
-        |modes: &mut dyn Iterator<Item = NetworkMode>| modes.min_by_key(|m| network_rank(*m));
     let mode_of = |workspace: bool| {
-        strictest(
-            &mut layers
-                .iter()
-                .filter(|l| (l.name == WORKSPACE_LAYER) == workspace)
-                .map(|l| &l.policy.settings().network)
-                .filter(|n| narrowing(n))
-                .map(NetworkSettings::effective_mode),
-        )
+        layers
+            .iter()
+            .filter(|l| (l.name == WORKSPACE_LAYER) == workspace)
+            .map(|l| &l.policy.settings().network)
+            .filter(|n| narrowing(n))
+            .map(NetworkSettings::effective_mode)
+            .min_by_key(|m| network_rank(*m))
     };
     let net_mode = match (mode_of(false), mode_of(true)) {
-        (Some(trusted), Some(workspace)) => strictest(&mut [trusted, workspace].into_iter()),
+        (Some(trusted), Some(workspace)) => Some(std::cmp::min_by_key(trusted, workspace, |m| {
+            network_rank(*m)
+        })),
         (trusted @ Some(_), None) => trusted,
         (None, Some(NetworkMode::None)) => Some(NetworkMode::None),
         (None, _) => None,
